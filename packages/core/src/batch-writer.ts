@@ -1,0 +1,338 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { BackpressureError } from './errors/backpressure-error.js';
+import { HistoryError } from './errors/history-error.js';
+import { StorageError } from './errors/storage-error.js';
+import type { AppendResult } from './history-store.js';
+import { type BatchMetrics, batchChannel } from './metrics.js';
+import type { PreparedEnvelope } from './prepare-envelope.js';
+import type { ResolvedStoreOptions } from './store-options.js';
+
+export interface BatchWriterOptions
+  extends Pick<
+    ResolvedStoreOptions,
+    | 'maxBatchSize'
+    | 'maxBatchBytes'
+    | 'maxQueuedEvents'
+    | 'maxQueuedBytes'
+    | 'backpressure'
+    | 'retries'
+    | 'retryDelayMs'
+    | 'onMetrics'
+  > {
+  /** Name reported in metrics. */
+  name: string;
+  /** Commits one batch atomically; one result per record, in order. */
+  writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]>;
+  isTransient?(error: unknown): boolean;
+}
+
+/** One `enqueue` call: its records stay together in one batch when they fit. */
+interface Group {
+  items: readonly PreparedEnvelope[];
+  bytes: number;
+  results: AppendResult[];
+  taken: number;
+  takenBytes: number;
+  settled: number;
+  failed: boolean;
+  resolve(results: AppendResult[]): void;
+  reject(error: unknown): void;
+}
+
+interface Waiter {
+  items: readonly PreparedEnvelope[];
+  bytes: number;
+  resolve(results: Promise<AppendResult[]>): void;
+}
+
+interface Slot {
+  group: Group;
+  index: number;
+}
+
+const RATE_WINDOW_MS = 5000;
+
+/**
+ * Group commit without a timer: while one batch is being written, new
+ * records accumulate; when it finishes, everything accumulated (up to the
+ * batch limits) becomes the next batch. Batches are written one at a time, in
+ * order, so results resolve in append order.
+ */
+export class BatchWriter {
+  private readonly options: BatchWriterOptions;
+  private queue: Group[] = [];
+  private head = 0;
+  private queuedEvents = 0;
+  private queuedBytes = 0;
+  /** Queued plus in flight: what backpressure limits. */
+  private pendingEvents = 0;
+  private pendingBytes = 0;
+  private writing = false;
+  private readonly waiters: Waiter[] = [];
+  private waitingEvents = 0;
+  private enqueuedEvents = 0;
+  private settledEvents = 0;
+  private flushWaiters: Array<{ target: number; resolve(): void }> = [];
+  private readonly rate: Array<{ at: number; events: number }> = [];
+
+  constructor(options: BatchWriterOptions) {
+    this.options = options;
+  }
+
+  /** Events queued or being written. */
+  get pending(): number {
+    return this.pendingEvents + this.waitingEvents;
+  }
+
+  /** Queues records; resolves once their batch committed, with one result per record. */
+  enqueue(items: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    if (items.length === 0) return Promise.resolve([]);
+    let bytes = 0;
+    for (const item of items) bytes += item.bytes;
+    if (this.waiters.length === 0 && this.hasRoom(items.length, bytes)) return this.push(items, bytes);
+    if (this.options.backpressure === 'reject') {
+      return Promise.reject(new BackpressureError(this.pendingEvents, this.pendingBytes));
+    }
+    this.waitingEvents += items.length;
+    return new Promise<Promise<AppendResult[]>>((resolve) => {
+      this.waiters.push({ items, bytes, resolve });
+    }).then((p) => p);
+  }
+
+  /** Resolves once every record enqueued (or waiting for room) before the call has settled. */
+  flush(): Promise<void> {
+    const target = this.enqueuedEvents + this.waitingEvents;
+    if (this.settledEvents >= target) return Promise.resolve();
+    return new Promise((resolve) => this.flushWaiters.push({ target, resolve }));
+  }
+
+  private hasRoom(events: number, bytes: number): boolean {
+    // An oversized request is admitted alone, so it can never wait forever.
+    if (this.pendingEvents === 0) return true;
+    return (
+      this.pendingEvents + events <= this.options.maxQueuedEvents &&
+      this.pendingBytes + bytes <= this.options.maxQueuedBytes
+    );
+  }
+
+  private push(items: readonly PreparedEnvelope[], bytes: number): Promise<AppendResult[]> {
+    return new Promise<AppendResult[]>((resolve, reject) => {
+      this.queue.push({
+        items,
+        bytes,
+        results: new Array(items.length),
+        taken: 0,
+        takenBytes: 0,
+        settled: 0,
+        failed: false,
+        resolve,
+        reject,
+      });
+      this.queuedEvents += items.length;
+      this.queuedBytes += bytes;
+      this.pendingEvents += items.length;
+      this.pendingBytes += bytes;
+      this.enqueuedEvents += items.length;
+      if (!this.writing) {
+        this.writing = true;
+        // A microtask lets records appended in the same tick join the first batch.
+        queueMicrotask(() => void this.drain());
+      }
+    });
+  }
+
+  private admitWaiters(): void {
+    while (this.waiters.length > 0) {
+      const next = this.waiters[0]!;
+      if (!this.hasRoom(next.items.length, next.bytes)) return;
+      this.waiters.shift();
+      this.waitingEvents -= next.items.length;
+      next.resolve(this.push(next.items, next.bytes));
+    }
+  }
+
+  private async drain(): Promise<void> {
+    try {
+      while (this.queuedEvents > 0) {
+        const slots = this.take();
+        if (slots.length > 0) await this.write(slots);
+        this.admitWaiters();
+      }
+    } finally {
+      this.writing = false;
+    }
+  }
+
+  /** Takes the next batch: whole groups while they fit; a group alone may be split. */
+  private take(): Slot[] {
+    const { maxBatchSize, maxBatchBytes } = this.options;
+    const slots: Slot[] = [];
+    let bytes = 0;
+    while (this.head < this.queue.length) {
+      const group = this.queue[this.head]!;
+      if (group.failed) {
+        this.dropRest(group);
+        this.head++;
+        continue;
+      }
+      const remaining = group.items.length - group.taken;
+      const remainingBytes = group.bytes - group.takenBytes;
+      if (
+        slots.length > 0 &&
+        (slots.length + remaining > maxBatchSize || bytes + remainingBytes > maxBatchBytes)
+      ) {
+        break;
+      }
+      while (group.taken < group.items.length) {
+        const item = group.items[group.taken]!;
+        if (slots.length > 0 && (slots.length >= maxBatchSize || bytes + item.bytes > maxBatchBytes)) {
+          break;
+        }
+        slots.push({ group, index: group.taken });
+        bytes += item.bytes;
+        group.taken++;
+        group.takenBytes += item.bytes;
+      }
+      if (group.taken < group.items.length) break;
+      this.head++;
+    }
+    this.queuedEvents -= slots.length;
+    this.queuedBytes -= bytes;
+    if (this.head > 1024 && this.head * 2 > this.queue.length) {
+      this.queue = this.queue.slice(this.head);
+      this.head = 0;
+    }
+    return slots;
+  }
+
+  /** Forgets the untaken records of a group whose earlier part failed. */
+  private dropRest(group: Group): void {
+    const remaining = group.items.length - group.taken;
+    const remainingBytes = group.bytes - group.takenBytes;
+    group.taken = group.items.length;
+    group.takenBytes = group.bytes;
+    this.queuedEvents -= remaining;
+    this.queuedBytes -= remainingBytes;
+    this.pendingEvents -= remaining;
+    this.pendingBytes -= remainingBytes;
+    this.settle(remaining);
+  }
+
+  private async write(slots: Slot[]): Promise<void> {
+    // The backend sees each (session, id) once; later copies in the batch are duplicates of the first.
+    const unique: PreparedEnvelope[] = [];
+    const target = new Array<number>(slots.length);
+    const firstIndex = new Map<string, number>();
+    let batchBytes = 0;
+    for (let i = 0; i < slots.length; i++) {
+      const { group, index } = slots[i]!;
+      const item = group.items[index]!;
+      batchBytes += item.bytes;
+      const key = `${item.sessionId}\0${item.id}`;
+      const seen = firstIndex.get(key);
+      if (seen === undefined) {
+        firstIndex.set(key, unique.length);
+        target[i] = unique.length;
+        unique.push(item);
+      } else {
+        target[i] = -1 - seen;
+      }
+    }
+
+    const started = performance.now();
+    let attempts = 0;
+    let results: AppendResult[] | undefined;
+    let failure: unknown;
+    for (;;) {
+      attempts++;
+      try {
+        results = await this.options.writeBatch(unique);
+        if (!Array.isArray(results) || results.length !== unique.length) {
+          throw new StorageError(
+            `${this.options.name}: backend returned ${results?.length} results for ${unique.length} records`,
+          );
+        }
+        break;
+      } catch (error) {
+        const transient =
+          (StorageError.isInstance(error) && error.transient) ||
+          this.options.isTransient?.(error) === true;
+        if (transient && attempts <= this.options.retries) {
+          await sleep(this.options.retryDelayMs * 2 ** (attempts - 1));
+          continue;
+        }
+        failure = HistoryError.isInstance(error)
+          ? error
+          : new StorageError(
+              `${this.options.name}: batch of ${unique.length} failed: ${(error as Error)?.message ?? String(error)}`,
+              { cause: error, transient },
+            );
+        break;
+      }
+    }
+    const latency = performance.now() - started;
+
+    for (let i = 0; i < slots.length; i++) {
+      const { group, index } = slots[i]!;
+      group.settled++;
+      if (results) {
+        const t = target[i]!;
+        group.results[index] = t >= 0 ? results[t]! : { ...results[-1 - t]!, duplicate: true };
+        if (group.settled === group.items.length && !group.failed) group.resolve(group.results);
+      } else if (!group.failed) {
+        group.failed = true;
+        group.reject(failure);
+      }
+    }
+    this.pendingEvents -= slots.length;
+    this.pendingBytes -= batchBytes;
+    this.settle(slots.length);
+    this.report(slots.length, batchBytes, latency, attempts, results !== undefined, failure);
+  }
+
+  private settle(events: number): void {
+    this.settledEvents += events;
+    if (this.flushWaiters.length === 0) return;
+    const still: typeof this.flushWaiters = [];
+    for (const w of this.flushWaiters) {
+      if (this.settledEvents >= w.target) w.resolve();
+      else still.push(w);
+    }
+    this.flushWaiters = still;
+  }
+
+  private report(
+    batchSize: number,
+    batchBytes: number,
+    flushLatencyMs: number,
+    attempts: number,
+    ok: boolean,
+    error: unknown,
+  ): void {
+    const now = performance.now();
+    if (ok) this.rate.push({ at: now, events: batchSize });
+    while (this.rate.length > 1 && now - this.rate[0]!.at > RATE_WINDOW_MS) this.rate.shift();
+    if (!this.options.onMetrics && !batchChannel.hasSubscribers) return;
+    let events = 0;
+    for (const r of this.rate) events += r.events;
+    const span = Math.max(now - (this.rate[0]?.at ?? now) + flushLatencyMs, 1);
+    const metrics: BatchMetrics = {
+      store: this.options.name,
+      batchSize,
+      batchBytes,
+      flushLatencyMs,
+      queueDepth: this.queuedEvents,
+      queuedBytes: this.queuedBytes,
+      eventsPerSecond: (events * 1000) / span,
+      attempts,
+      ok,
+      ...(ok ? {} : { error }),
+    };
+    if (batchChannel.hasSubscribers) batchChannel.publish(metrics);
+    try {
+      this.options.onMetrics?.(metrics);
+    } catch {
+      // A faulty metrics hook must not break writes.
+    }
+  }
+}

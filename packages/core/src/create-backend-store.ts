@@ -1,0 +1,138 @@
+import { BatchWriter } from './batch-writer.js';
+import { ClosedError } from './errors/closed-error.js';
+import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import type { HistoryBackend } from './history-backend.js';
+import { normalizeRange } from './history-range.js';
+import type {
+  Checkpoint,
+  CheckpointOptions,
+  HistoryRange,
+  HistoryRecord,
+  HistoryStore,
+} from './history-store.js';
+import { assertSessionId, describe } from './identifier.js';
+import { prepareEnvelope } from './prepare-envelope.js';
+import type { ResolvedStoreOptions } from './store-options.js';
+import { toJson } from './to-json.js';
+
+/**
+ * Builds a `HistoryStore` on a backend: validation, the batching writer,
+ * closed-state handling and JSON parsing live here, once, for every adapter.
+ */
+export function createBackendStore(
+  backend: HistoryBackend,
+  options: ResolvedStoreOptions,
+): HistoryStore {
+  const writer = new BatchWriter({
+    ...options,
+    name: backend.name,
+    writeBatch: (records) => backend.writeBatch(records),
+    isTransient: backend.isTransient?.bind(backend),
+  });
+  const prepareOptions = {
+    maxEnvelopeBytes: options.maxEnvelopeBytes,
+    defaultSessionId: options.defaultSessionId,
+  };
+  let closed = false;
+  let closing: Promise<void> | undefined;
+
+  const store: HistoryStore = {
+    async append(envelope) {
+      if (closed) throw new ClosedError('append');
+      const [result] = await writer.enqueue([prepareEnvelope(envelope, prepareOptions)]);
+      return result!;
+    },
+
+    async appendMany(envelopes) {
+      if (closed) throw new ClosedError('appendMany');
+      if (!Array.isArray(envelopes)) {
+        throw new InvalidArgumentError('envelopes', `expected an array, received ${describe(envelopes)}`);
+      }
+      const prepared = envelopes.map((e, i) =>
+        prepareEnvelope(e, { ...prepareOptions, field: `envelopes[${i}]` }),
+      );
+      return writer.enqueue(prepared);
+    },
+
+    stream(sessionId: string, range?: HistoryRange): AsyncIterable<HistoryRecord> {
+      if (closed) throw new ClosedError('stream');
+      assertSessionId(sessionId);
+      const normalized = normalizeRange(range);
+      return {
+        async *[Symbol.asyncIterator]() {
+          if (normalized.limit === 0) return;
+          if (closed) throw new ClosedError('stream');
+          let left = normalized.limit ?? Number.POSITIVE_INFINITY;
+          for await (const page of backend.readPages(sessionId, normalized)) {
+            for (const row of page) {
+              yield {
+                id: row.id,
+                sessionId: row.sessionId,
+                seq: row.seq,
+                envelope: JSON.parse(row.json),
+                createdAt: row.createdAt,
+              };
+              if (--left <= 0) return;
+            }
+          }
+        },
+      };
+    },
+
+    async checkpoint(sessionId: string, payload: unknown, opts?: CheckpointOptions) {
+      if (closed) throw new ClosedError('checkpoint');
+      assertSessionId(sessionId);
+      const serialised = payload === undefined ? undefined : toJson(payload);
+      if (serialised === undefined) throw new InvalidArgumentError('payload', 'is required');
+      if ('problem' in serialised) throw new InvalidArgumentError('payload', serialised.problem);
+      const bytes = Buffer.byteLength(serialised.json, 'utf8');
+      if (bytes > options.maxEnvelopeBytes) {
+        throw new EnvelopeTooLargeError('payload', bytes, options.maxEnvelopeBytes);
+      }
+      let seq: number | undefined;
+      if (opts !== undefined) {
+        if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
+          throw new InvalidArgumentError('opts', `expected an object, received ${describe(opts)}`);
+        }
+        seq = opts.seq;
+        if (seq !== undefined && (!Number.isSafeInteger(seq) || seq < 0)) {
+          throw new InvalidArgumentError('opts.seq', 'expected a non-negative safe integer');
+        }
+      }
+      await backend.writeCheckpoint({
+        sessionId,
+        json: serialised.json,
+        createdAt: new Date().toISOString(),
+        ...(seq === undefined ? {} : { seq }),
+      });
+    },
+
+    async getCheckpoint(sessionId: string): Promise<Checkpoint | null> {
+      if (closed) throw new ClosedError('getCheckpoint');
+      assertSessionId(sessionId);
+      const stored = await backend.readCheckpoint(sessionId);
+      if (!stored) return null;
+      return {
+        sessionId: stored.sessionId,
+        payload: JSON.parse(stored.json),
+        createdAt: stored.createdAt,
+        ...(stored.seq === undefined || stored.seq === null ? {} : { seq: stored.seq }),
+      };
+    },
+
+    async flush() {
+      await writer.flush();
+    },
+
+    close() {
+      if (!closing) {
+        closed = true;
+        closing = writer.flush().then(() => backend.close());
+      }
+      return closing;
+    },
+  };
+  return store;
+}
+

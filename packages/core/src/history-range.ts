@@ -1,0 +1,55 @@
+import type { HistoryRange } from './history-store.js';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { describe } from './identifier.js';
+import { parseIsoTimestamp } from './iso-timestamp.js';
+
+/** A validated `HistoryRange`, with time bounds as epoch milliseconds. */
+export interface NormalizedRange {
+  direction: 'forward' | 'backward';
+  after?: number;
+  fromMs?: number;
+  toMs?: number;
+  limit?: number;
+}
+
+const KEYS = new Set(['from', 'to', 'after', 'limit', 'direction']);
+
+/** Validates a range argument, or throws `InvalidArgumentError` naming the field. */
+export function normalizeRange(range: unknown, field = 'range'): NormalizedRange {
+  if (range === undefined) return { direction: 'forward' };
+  if (typeof range !== 'object' || range === null || Array.isArray(range)) {
+    throw new InvalidArgumentError(field, `expected an object, received ${describe(range)}`);
+  }
+  const r = range as Record<string, unknown>;
+  for (const key of Object.keys(r)) {
+    if (!KEYS.has(key)) throw new InvalidArgumentError(`${field}.${key}`, 'unknown option');
+  }
+  const out: NormalizedRange = { direction: 'forward' };
+  if (r.direction !== undefined) {
+    if (r.direction !== 'forward' && r.direction !== 'backward') {
+      throw new InvalidArgumentError(`${field}.direction`, "expected 'forward' or 'backward'");
+    }
+    out.direction = r.direction;
+  }
+  for (const key of ['after', 'limit'] as const) {
+    const v = r[key];
+    if (v === undefined) continue;
+    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
+      throw new InvalidArgumentError(`${field}.${key}`, 'expected a non-negative safe integer');
+    }
+    out[key] = v;
+  }
+  for (const [key, target] of [
+    ['from', 'fromMs'],
+    ['to', 'toMs'],
+  ] as const) {
+    const v = r[key];
+    if (v === undefined) continue;
+    const ms = typeof v === 'string' ? parseIsoTimestamp(v) : undefined;
+    if (ms === undefined) {
+      throw new InvalidArgumentError(`${field}.${key}`, 'expected an ISO-8601 timestamp with offset');
+    }
+    out[target] = ms;
+  }
+  return out;
+}

@@ -1,0 +1,83 @@
+import { z } from 'zod';
+import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { identifierProblem } from './identifier.js';
+import type { BatchMetrics } from './metrics.js';
+
+/** Options every store accepts, on top of its backend's own. */
+export interface StoreOptions {
+  /** Largest envelope (or checkpoint payload) as JSON, in bytes. Default 1 MiB. */
+  maxEnvelopeBytes?: number;
+  /** Session used for envelopes without `sessionId`. Default `'default'`. */
+  defaultSessionId?: string;
+  /** Most envelopes written in one batch (one transaction / write). */
+  maxBatchSize?: number;
+  /** Most JSON bytes written in one batch. */
+  maxBatchBytes?: number;
+  /** Above this many queued or in-flight events, `append` waits (or rejects). */
+  maxQueuedEvents?: number;
+  /** Above this many queued or in-flight bytes, `append` waits (or rejects). */
+  maxQueuedBytes?: number;
+  /** What `append` does when the queue is full. Default `'wait'`. */
+  backpressure?: 'wait' | 'reject';
+  /** Retries of a batch that failed with a transient error (lost connection, SQLITE_BUSY). Default 3. */
+  retries?: number;
+  /** Delay before the first retry, doubled on each further one. Default 20 ms. */
+  retryDelayMs?: number;
+  /** Called after every batch; exceptions it throws are ignored. */
+  onMetrics?: (metrics: BatchMetrics) => void;
+}
+
+export type ResolvedStoreOptions = Required<Omit<StoreOptions, 'onMetrics'>> &
+  Pick<StoreOptions, 'onMetrics'>;
+
+export const DEFAULT_STORE_OPTIONS: Omit<ResolvedStoreOptions, 'onMetrics'> = {
+  maxEnvelopeBytes: 1024 * 1024,
+  defaultSessionId: 'default',
+  maxBatchSize: 1000,
+  maxBatchBytes: 8 * 1024 * 1024,
+  maxQueuedEvents: 20_000,
+  maxQueuedBytes: 64 * 1024 * 1024,
+  backpressure: 'wait',
+  retries: 3,
+  retryDelayMs: 20,
+};
+
+const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
+
+const storeOptionsSchema = z.object({
+  maxEnvelopeBytes: positiveInt.optional(),
+  defaultSessionId: z.string().optional(),
+  maxBatchSize: positiveInt.optional(),
+  maxBatchBytes: positiveInt.optional(),
+  maxQueuedEvents: positiveInt.optional(),
+  maxQueuedBytes: positiveInt.optional(),
+  backpressure: z.enum(['wait', 'reject']).optional(),
+  retries: z.number().int().min(0).max(100).optional(),
+  retryDelayMs: z.number().min(0).max(60_000).optional(),
+  onMetrics: z.custom<(m: BatchMetrics) => void>((v) => typeof v === 'function').optional(),
+});
+
+/**
+ * Validates the common options (unknown keys are left for the backend to
+ * check) and fills in defaults; `defaults` lets a backend tune them.
+ */
+export function resolveStoreOptions(
+  options: unknown,
+  defaults: Partial<ResolvedStoreOptions> = {},
+  field = 'options',
+): ResolvedStoreOptions {
+  if (options === undefined) options = {};
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError(field, 'expected an object');
+  }
+  const parsed = storeOptionsSchema.safeParse(options);
+  if (!parsed.success) {
+    const issue = parsed.error.issues[0]!;
+    throw new InvalidArgumentError(`${field}.${issue.path.map(String).join('.')}`, issue.message);
+  }
+  const given = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
+  const resolved = { ...DEFAULT_STORE_OPTIONS, ...defaults, ...given } as ResolvedStoreOptions;
+  const problem = identifierProblem(resolved.defaultSessionId);
+  if (problem) throw new InvalidArgumentError(`${field}.defaultSessionId`, problem);
+  return resolved;
+}

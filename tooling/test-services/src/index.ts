@@ -1,0 +1,1 @@
+export { type RunningPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
