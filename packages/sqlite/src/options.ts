@@ -1,0 +1,77 @@
+import { InvalidArgumentError, type StoreOptions } from '@history/core';
+
+export interface SqliteStoreOptions extends StoreOptions {
+  /** Database file path. Created (with its directory's permission) if missing. */
+  filename: string;
+  /** `'normal'` (default): WAL + synchronous=NORMAL, durable across process crashes; `'full'` also survives power loss. */
+  durability?: 'normal' | 'full';
+  /** How long a connection waits for another process's lock before `SQLITE_BUSY`. Default 5000. */
+  busyTimeoutMs?: number;
+  /** Run SQLite on worker threads (default true); `false` runs it inline on the calling thread. */
+  worker?: boolean;
+  /** Reader threads serving `stream`/`getCheckpoint` when `worker` is true. Default 2. */
+  readers?: number;
+  /** Rows fetched per page when streaming. Default 1000. */
+  pageSize?: number;
+}
+
+export interface SqliteConfig {
+  filename: string;
+  durability: 'normal' | 'full';
+  busyTimeoutMs: number;
+  worker: boolean;
+  readers: number;
+  pageSize: number;
+}
+
+const ADAPTER_KEYS = ['filename', 'durability', 'busyTimeoutMs', 'worker', 'readers', 'pageSize'];
+
+function integer(value: unknown, field: string, min: number, max: number): number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
+    throw new InvalidArgumentError(field, `expected an integer from ${min} to ${max}`);
+  }
+  return value;
+}
+
+/** Validates the SQLite-specific options; the common ones are left to `resolveStoreOptions`. */
+export function resolveSqliteConfig(options: unknown): SqliteConfig {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError('options', 'expected an object with a filename');
+  }
+  const o = options as Record<string, unknown>;
+  if (typeof o.filename !== 'string' || o.filename.length === 0) {
+    throw new InvalidArgumentError('options.filename', 'expected a non-empty string');
+  }
+  if (o.filename.includes('\0')) {
+    throw new InvalidArgumentError('options.filename', 'must not contain NUL characters');
+  }
+  // Worker threads each open their own connection: a private in-memory
+  // database would be a different, empty database on every thread.
+  if (o.filename === ':memory:') {
+    throw new InvalidArgumentError('options.filename', "':memory:' is not supported; use a file");
+  }
+  if (o.durability !== undefined && o.durability !== 'normal' && o.durability !== 'full') {
+    throw new InvalidArgumentError('options.durability', "expected 'normal' or 'full'");
+  }
+  if (o.worker !== undefined && typeof o.worker !== 'boolean') {
+    throw new InvalidArgumentError('options.worker', 'expected a boolean');
+  }
+  return {
+    filename: o.filename,
+    durability: o.durability ?? 'normal',
+    busyTimeoutMs:
+      o.busyTimeoutMs === undefined
+        ? 5000
+        : integer(o.busyTimeoutMs, 'options.busyTimeoutMs', 0, 2 ** 31 - 1),
+    worker: o.worker ?? true,
+    readers: o.readers === undefined ? 2 : integer(o.readers, 'options.readers', 1, 64),
+    pageSize: o.pageSize === undefined ? 1000 : integer(o.pageSize, 'options.pageSize', 1, 100_000),
+  };
+}
+
+/** The options object minus the SQLite-specific keys: what `resolveStoreOptions` validates. */
+export function commonOptions(options: object): Record<string, unknown> {
+  const rest: Record<string, unknown> = { ...options };
+  for (const key of ADAPTER_KEYS) delete rest[key];
+  return rest;
+}

@@ -1,0 +1,58 @@
+/**
+ * Every SQL statement the store runs, as constants built from fixed
+ * fragments: nothing from the caller is ever part of the SQL text, it is
+ * always bound as a parameter.
+ */
+export const SQL = {
+  findSession: 'SELECT sid FROM sessions WHERE name = ?',
+  insertSession: 'INSERT INTO sessions (name) VALUES (?) RETURNING sid',
+  /** Read inside the write transaction, so two processes never hand out the same seq. */
+  maxSeq: 'SELECT max(seq) AS seq FROM events WHERE sid = ?',
+  findDuplicate: 'SELECT seq FROM events WHERE sid = ? AND id_hash = ? AND id = ?',
+  insertEvent:
+    'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+  upsertCheckpoint:
+    'INSERT INTO checkpoints (sid, json, created_at, seq) VALUES (?, ?, ?, ?) ' +
+    'ON CONFLICT (sid) DO UPDATE SET json = excluded.json, created_at = excluded.created_at, seq = excluded.seq',
+  readCheckpoint:
+    'SELECT c.json AS json, c.created_at AS createdAt, c.seq AS seq FROM sessions s ' +
+    'JOIN checkpoints c ON c.sid = s.sid WHERE s.name = ?',
+} as const;
+
+/** Which optional predicates a page query has: one prepared statement per combination. */
+export interface PageShape {
+  backward: boolean;
+  after: boolean;
+  from: boolean;
+  to: boolean;
+}
+
+/**
+ * A keyset page query on (sid, seq). Bound in this order: sid, [after],
+ * [fromMs], [toMs], limit. Absent filters are left out of the SQL rather than
+ * neutralised with COALESCE, so the planner always sees sargable predicates.
+ */
+export function pageSql(shape: PageShape): string {
+  const where = ['sid = ?'];
+  if (shape.after) where.push(shape.backward ? 'seq < ?' : 'seq > ?');
+  if (shape.from) where.push('occurred_at_ms >= ?');
+  if (shape.to) where.push('occurred_at_ms <= ?');
+  return (
+    'SELECT seq, id, created_at_ms AS createdAtMs, json FROM events ' +
+    `WHERE ${where.join(' AND ')} ORDER BY seq ${shape.backward ? 'DESC' : 'ASC'} LIMIT ?`
+  );
+}
+
+/** All 16 page query shapes (for tests and plan checks). */
+export function allPageShapes(): PageShape[] {
+  const shapes: PageShape[] = [];
+  for (let bits = 0; bits < 16; bits++) {
+    shapes.push({
+      backward: (bits & 1) !== 0,
+      after: (bits & 2) !== 0,
+      from: (bits & 4) !== 0,
+      to: (bits & 8) !== 0,
+    });
+  }
+  return shapes;
+}

@@ -1,0 +1,155 @@
+import {
+  type AppendResult,
+  type HistoryBackend,
+  type NormalizedRange,
+  type PreparedEnvelope,
+  StorageError,
+  type StoredCheckpoint,
+  type StoredRecord,
+} from '@history/core';
+import type { TaskRunner } from './task-runner.js';
+import {
+  type CheckpointRow,
+  type PageResult,
+  type ReadPageTask,
+  splitJoined,
+  type Task,
+  type WriteBatchResult,
+} from './tasks.js';
+import { isTaskFailure } from './task-handler.js';
+
+/** SQLite result codes worth retrying (another connection holds a lock), extended codes included. */
+function isTransientCode(code: string | undefined): boolean {
+  return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
+}
+
+export class SqliteBackend implements HistoryBackend {
+  readonly name = 'sqlite';
+  private readonly runner: TaskRunner;
+  private readonly pageSize: number;
+
+  constructor(runner: TaskRunner, pageSize: number) {
+    this.runner = runner;
+    this.pageSize = pageSize;
+  }
+
+  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    const n = records.length;
+    const sessionIds = new Array<string>(n);
+    const ids = new Array<string>(n);
+    const jsons = new Array<string>(n);
+    const occurredAtMs = new Float64Array(n);
+    const jsonLengths = new Uint32Array(n);
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      sessionIds[i] = r.sessionId;
+      ids[i] = r.id;
+      jsons[i] = r.json;
+      occurredAtMs[i] = r.occurredAtMs;
+      jsonLengths[i] = r.json.length;
+    }
+    const task: Task = {
+      kind: 'writeBatch',
+      sessionIds,
+      ids,
+      occurredAtMs,
+      json: jsons.join(''),
+      jsonLengths,
+    };
+    const result = (await this.run('write', task)) as WriteBatchResult;
+    const out = new Array<AppendResult>(n);
+    for (let i = 0; i < n; i++) {
+      out[i] = {
+        id: ids[i]!,
+        sessionId: sessionIds[i]!,
+        seq: result.seqs[i]!,
+        duplicate: result.duplicates[i] === 1,
+      };
+    }
+    return out;
+  }
+
+  async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
+    const backward = range.direction === 'backward';
+    let after = range.after;
+    let left = range.limit ?? Number.POSITIVE_INFINITY;
+    while (left > 0) {
+      const task: ReadPageTask = {
+        kind: 'readPage',
+        sessionId,
+        backward,
+        limit: Math.min(left, this.pageSize),
+        ...(after === undefined ? {} : { after }),
+        ...(range.fromMs === undefined ? {} : { fromMs: range.fromMs }),
+        ...(range.toMs === undefined ? {} : { toMs: range.toMs }),
+      };
+      const page = (await this.run('read', task)) as PageResult;
+      const n = page.seqs.length;
+      if (n === 0) return;
+      const jsons = splitJoined(page.json, page.jsonLengths);
+      const records = new Array<StoredRecord>(n);
+      for (let i = 0; i < n; i++) {
+        records[i] = {
+          seq: page.seqs[i]!,
+          sessionId,
+          id: page.ids[i]!,
+          json: jsons[i]!,
+          createdAt: new Date(page.createdAtMs[i]!).toISOString(),
+        };
+      }
+      left -= n;
+      after = page.seqs[n - 1]!;
+      yield records;
+      if (n < task.limit) return;
+    }
+  }
+
+  async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    await this.run('write', {
+      kind: 'writeCheckpoint',
+      sessionId: checkpoint.sessionId,
+      json: checkpoint.json,
+      createdAt: checkpoint.createdAt,
+      seq: checkpoint.seq ?? null,
+    });
+  }
+
+  async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
+    const row = (await this.run('read', { kind: 'readCheckpoint', sessionId })) as CheckpointRow | null;
+    if (!row) return null;
+    return {
+      sessionId,
+      json: row.json,
+      createdAt: row.createdAt,
+      ...(row.seq === null ? {} : { seq: row.seq }),
+    };
+  }
+
+  close(): Promise<void> {
+    return this.runner.close();
+  }
+
+  isTransient(error: unknown): boolean {
+    return StorageError.isInstance(error) && error.transient;
+  }
+
+  private async run(target: 'write' | 'read', task: Task): Promise<unknown> {
+    let result: unknown;
+    try {
+      result = await this.runner[target](task);
+    } catch (error) {
+      // A thread that died (or a pool that was destroyed) is not retryable.
+      throw new StorageError(`sqlite: ${task.kind} failed: ${(error as Error)?.message ?? error}`, {
+        cause: error,
+      });
+    }
+    if (isTaskFailure(result)) {
+      const transient = isTransientCode(result.code);
+      throw new StorageError(`sqlite: ${task.kind} failed: ${result.message}`, {
+        cause: Object.assign(new Error(result.message), { code: result.code }),
+        transient,
+      });
+    }
+    return result;
+  }
+}

@@ -1,0 +1,37 @@
+import { createBackendStore, type HistoryStore, resolveStoreOptions, StorageError } from '@history/core';
+import { openConnection } from './connection.js';
+import { createInlineRunner } from './inline-runner.js';
+import { migrate } from './migrate.js';
+import { commonOptions, resolveSqliteConfig, type SqliteStoreOptions } from './options.js';
+import { SqliteBackend } from './sqlite-backend.js';
+import { createThreadRunner } from './thread-runner.js';
+
+/**
+ * Opens (creating and migrating if needed) a SQLite history store. SQLite
+ * runs on worker threads by default, so the event loop never waits on disk.
+ */
+export async function createSqliteHistoryStore(options: SqliteStoreOptions): Promise<HistoryStore> {
+  const config = resolveSqliteConfig(options);
+  const storeOptions = resolveStoreOptions(commonOptions(options));
+  prepareDatabase(config);
+  const runner = config.worker ? createThreadRunner(config) : createInlineRunner(config);
+  return createBackendStore(new SqliteBackend(runner, config.pageSize), storeOptions);
+}
+
+/** Sets WAL and applies pending migrations once, on a short-lived connection. */
+function prepareDatabase(config: ReturnType<typeof resolveSqliteConfig>): void {
+  let db: ReturnType<typeof openConnection>;
+  try {
+    db = openConnection(config);
+  } catch (error) {
+    throw new StorageError(
+      `sqlite: cannot open ${config.filename}: ${(error as Error)?.message ?? error}`,
+      { cause: error },
+    );
+  }
+  try {
+    migrate(db);
+  } finally {
+    db.close();
+  }
+}

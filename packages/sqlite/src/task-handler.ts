@@ -1,0 +1,64 @@
+import { openConnection } from './connection.js';
+import { SqliteReader } from './sqlite-reader.js';
+import { SqliteWriter } from './sqlite-writer.js';
+import type { Task, TaskFailure } from './tasks.js';
+
+export interface HandlerConfig {
+  filename: string;
+  durability: 'normal' | 'full';
+  busyTimeoutMs: number;
+  /** `writer` owns a read-write connection; `reader` a read-only one; `inline` one connection for both. */
+  role: 'writer' | 'reader' | 'inline';
+}
+
+export type TaskHandler = (task: Task) => unknown;
+
+/**
+ * Runs tasks synchronously on one connection, opened lazily. Failures are
+ * returned as data (`TaskFailure`) so the SQLite error code survives the
+ * trip back from a worker thread.
+ */
+export function createTaskHandler(config: HandlerConfig): TaskHandler {
+  let writer: SqliteWriter | undefined;
+  let reader: SqliteReader | undefined;
+  const open = () => {
+    const db = openConnection({ ...config, readonly: config.role === 'reader' });
+    if (config.role !== 'reader') writer = new SqliteWriter(db);
+    if (config.role !== 'writer') reader = new SqliteReader(db);
+  };
+  return (task) => {
+    try {
+      if (task.kind === 'close') {
+        writer?.close();
+        reader?.close();
+        writer = undefined;
+        reader = undefined;
+        return null;
+      }
+      if (!writer && !reader) open();
+      switch (task.kind) {
+        case 'writeBatch':
+          return writer!.writeBatch(task);
+        case 'writeCheckpoint':
+          writer!.writeCheckpoint(task);
+          return null;
+        case 'readPage':
+          return reader!.readPage(task);
+        case 'readCheckpoint':
+          return reader!.readCheckpoint(task);
+      }
+    } catch (error) {
+      const e = error as { message?: unknown; code?: unknown };
+      const failure: TaskFailure = {
+        failed: true,
+        message: String(e?.message ?? error),
+        ...(typeof e?.code === 'string' ? { code: e.code } : {}),
+      };
+      return failure;
+    }
+  };
+}
+
+export function isTaskFailure(value: unknown): value is TaskFailure {
+  return typeof value === 'object' && value !== null && (value as TaskFailure).failed === true;
+}

@@ -1,0 +1,46 @@
+import { Piscina } from 'piscina';
+import type { HandlerConfig } from './task-handler.js';
+import type { TaskRunner } from './task-runner.js';
+
+/**
+ * One writer thread (a piscina pool of exactly one) owns the write
+ * connection, so batches never contend inside the process; a pool of reader
+ * threads with read-only connections serves pages and checkpoints. WAL lets
+ * them read while the writer commits.
+ */
+export function createThreadRunner(config: {
+  filename: string;
+  durability: 'normal' | 'full';
+  busyTimeoutMs: number;
+  readers: number;
+}): TaskRunner {
+  const filename = new URL('./sqlite-worker.js', import.meta.url).href;
+  const base = { filename: config.filename, durability: config.durability, busyTimeoutMs: config.busyTimeoutMs };
+  const writer = new Piscina({
+    filename,
+    minThreads: 1,
+    maxThreads: 1,
+    idleTimeout: Number.POSITIVE_INFINITY,
+    workerData: { ...base, role: 'writer' } satisfies HandlerConfig,
+  });
+  const readers = new Piscina({
+    filename,
+    minThreads: 1,
+    maxThreads: config.readers,
+    // Idle reader threads exit (their connections with them); one stays warm.
+    idleTimeout: 30_000,
+    workerData: { ...base, role: 'reader' } satisfies HandlerConfig,
+  });
+  return {
+    write: (task) => writer.run(task),
+    read: (task) => readers.run(task),
+    async close() {
+      // Close the write connection cleanly (checkpoints the WAL), then end the threads.
+      try {
+        await writer.run({ kind: 'close' });
+      } finally {
+        await Promise.all([writer.destroy(), readers.destroy()]);
+      }
+    },
+  };
+}
