@@ -59,6 +59,9 @@ export function prepareEnvelope(envelope: unknown, options: PrepareOptions): Pre
   }
   const value = parsed.data as Envelope;
   if (value.payload === undefined) throw new InvalidEnvelopeError(at('payload'), 'is required');
+  if (typeof value.payload === 'function' || typeof value.payload === 'symbol') {
+    throw new InvalidEnvelopeError(at('payload'), `is not JSON-serialisable (${typeof value.payload})`);
+  }
   const occurredAtMs = parseIsoTimestamp(value.occurredAt);
   if (occurredAtMs === undefined) {
     throw new InvalidEnvelopeError(
@@ -66,7 +69,8 @@ export function prepareEnvelope(envelope: unknown, options: PrepareOptions): Pre
       `expected an ISO-8601 timestamp with offset, received ${JSON.stringify(value.occurredAt)}`,
     );
   }
-  const serialised = toJson(value);
+  // Serialise the caller's object, not zod's copy, so key order is kept as given.
+  const serialised = toJson(envelope);
   if ('problem' in serialised) {
     const field = Object.keys(value).find((key) => 'problem' in toJson(value[key as keyof Envelope]));
     throw new InvalidEnvelopeError(at(field ?? 'envelope'), serialised.problem);

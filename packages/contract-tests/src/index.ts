@@ -1,0 +1,34 @@
+import { describe } from 'vitest';
+import type { ContractSubject } from './contract-subject.js';
+import { useHarness } from './harness.js';
+import { appendSuite } from './suites/append.js';
+import { badInputSuite } from './suites/bad-input.js';
+import { checkpointSuite } from './suites/checkpoints.js';
+import { concurrencySuite } from './suites/concurrency.js';
+import { lifecycleSuite } from './suites/lifecycle.js';
+import { orderingSuite } from './suites/ordering.js';
+import { persistenceSuite } from './suites/persistence.js';
+import { streamingSuite } from './suites/streaming.js';
+import { timeRangeSuite } from './suites/time-range.js';
+
+export type { ContractCapabilities, ContractFixture, ContractSubject } from './contract-subject.js';
+export { collect, envelope, envelopes, type Harness, useHarness } from './harness.js';
+
+/**
+ * Registers the History Store conformance suite (vitest) for one adapter.
+ * Call it at the top level of a test file.
+ */
+export function runHistoryStoreContract(subject: ContractSubject): void {
+  describe(`${subject.name}: HistoryStore contract`, () => {
+    const h = useHarness(subject);
+    appendSuite(subject, h);
+    orderingSuite(subject, h);
+    timeRangeSuite(subject, h);
+    streamingSuite(subject, h);
+    checkpointSuite(subject, h);
+    badInputSuite(subject, h);
+    concurrencySuite(subject, h);
+    lifecycleSuite(subject, h);
+    if (subject.capabilities.persistent) persistenceSuite(subject, h);
+  });
+}
