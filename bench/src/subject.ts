@@ -1,0 +1,53 @@
+import type { Envelope, HistoryStore } from '@history/core';
+
+/** What the scenarios drive: the store API, or the naive baseline imitating it. */
+export type BenchStore = Pick<
+  HistoryStore,
+  'append' | 'appendMany' | 'stream' | 'checkpoint' | 'getCheckpoint' | 'close'
+>;
+
+/** The previous store's approach, behind the same API. */
+export interface BaselineStore extends BenchStore {
+  /**
+   * Loads a whole session in one go, untimed: replay is then measured on the
+   * same session size as the adapter's, without waiting minutes for the naive
+   * per-event path to build it.
+   */
+  bulkLoad(envelopes: readonly Envelope[]): Promise<void>;
+}
+
+/** A row serialised before the clock starts: the ceiling measures the driver alone. */
+export interface CeilingRow {
+  sessionId: string;
+  seq: number;
+  id: string;
+  occurredAtMs: number;
+  json: string;
+}
+
+/** The raw driver with no store around it: ingest only. */
+export interface Ceiling {
+  /** Pre-serialises rows, outside the timed section. */
+  prepare(rows: readonly CeilingRow[]): unknown[];
+  /** Writes one batch of prepared items and commits it. */
+  writeBatch(prepared: readonly unknown[]): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Where a run may put its data: a fresh directory, and for PostgreSQL a server and a schema name. */
+export interface BenchContext {
+  dir: string;
+  pgUrl?: string;
+  /** A unique, plain-identifier schema name (`[a-z0-9_]`), dropped by the runner's close. */
+  schema: string;
+}
+
+/** One adapter with its baseline and ceiling. */
+export interface AdapterRunner {
+  name: string;
+  /** Settings the figures were taken with, for the report. */
+  settings: Record<string, string>;
+  openStore(ctx: BenchContext): Promise<BenchStore>;
+  openBaseline?(ctx: BenchContext): Promise<BaselineStore>;
+  openCeiling?(ctx: BenchContext): Promise<Ceiling>;
+}
