@@ -68,7 +68,14 @@ export class SqliteWriter {
   }
 
   close(): void {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    // What SQLite recommends before closing a long-lived connection.
+    try {
+      this.db.pragma('optimize');
+    } catch {
+      // Statistics are an optimisation: a busy database must not fail close().
+    }
+    this.db.close();
   }
 
   /** Must run inside a write transaction. */

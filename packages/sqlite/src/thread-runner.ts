@@ -31,6 +31,10 @@ export function createThreadRunner(config: {
     idleTimeout: 30_000,
     workerData: { ...base, role: 'reader' } satisfies HandlerConfig,
   });
+  // A thread that fails outside a task (e.g. at start-up) would otherwise be an
+  // uncaught 'error' event; the tasks it cannot run reject on their own.
+  writer.on('error', () => {});
+  readers.on('error', () => {});
   return {
     write: (task) => writer.run(task),
     read: (task) => readers.run(task),

@@ -1,0 +1,102 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import { idHash } from '../src/id-hash.js';
+// Built package: some cases use the default worker threads.
+import { createSqliteHistoryStore } from '../dist/index.js';
+import { tempDb } from './temp-db.js';
+
+const at = '2026-01-01T00:00:00Z';
+const env = (id: string, sessionId = 's') => ({ id, type: 't', occurredAt: at, payload: { id }, sessionId });
+
+describe('sqlite backend behaviour', () => {
+  let db: ReturnType<typeof tempDb>;
+  afterEach(() => db?.cleanup());
+
+  it('hashes ids into safe integers, spreading similar UUIDs apart', () => {
+    const seen = new Set<number>();
+    for (let i = 0; i < 10_000; i++) {
+      const h = idHash(`00000000-0000-4000-8000-${String(i).padStart(12, '0')}`);
+      expect(Number.isSafeInteger(h) && h >= 0).toBe(true);
+      seen.add(h);
+    }
+    expect(seen.size).toBe(10_000);
+  });
+
+  it('tells ids with the same hash apart (a collision is not a duplicate)', async () => {
+    db = tempDb();
+    const store = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    await store.append(env('first'));
+    await store.close();
+    // Forge a stored row whose hash equals that of 'victim' but whose id differs.
+    const conn = new Database(db.filename);
+    conn.prepare('UPDATE events SET id_hash = ? WHERE id = ?').run(idHash('victim'), 'first');
+    conn.close();
+    const reopened = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 2, duplicate: false });
+    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 2, duplicate: true });
+    await reopened.close();
+  });
+
+  it('takes seq from the database, not from memory, when another connection appended', async () => {
+    db = tempDb();
+    const a = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    const b = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    expect((await a.append(env('a1'))).seq).toBe(1);
+    expect((await b.append(env('b1'))).seq).toBe(2);
+    expect((await a.append(env('a2'))).seq).toBe(3);
+    expect(await b.append(env('a2'))).toMatchObject({ seq: 3, duplicate: true });
+    await a.close();
+    await b.close();
+  });
+
+  it('retries a batch that met SQLITE_BUSY, and commits it once the lock is released', async () => {
+    db = tempDb();
+    const store = await createSqliteHistoryStore({
+      filename: db.filename,
+      worker: false,
+      busyTimeoutMs: 0,
+      retries: 10,
+      retryDelayMs: 5,
+    });
+    await store.append(env('before'));
+    const locker = new Database(db.filename);
+    locker.exec('BEGIN IMMEDIATE');
+    const pending = store.append(env('during'));
+    await new Promise((resolve) => setTimeout(resolve, 30));
+    locker.exec('COMMIT');
+    locker.close();
+    expect(await pending).toMatchObject({ seq: 2, duplicate: false });
+    await store.close();
+  });
+
+  it('fails with a transient HISTORY_STORAGE error when the lock outlasts the retries', async () => {
+    db = tempDb();
+    const store = await createSqliteHistoryStore({
+      filename: db.filename,
+      worker: false,
+      busyTimeoutMs: 0,
+      retries: 0,
+    });
+    const locker = new Database(db.filename);
+    locker.exec('BEGIN IMMEDIATE');
+    await expect(store.append(env('x'))).rejects.toMatchObject({ code: 'HISTORY_STORAGE', transient: true });
+    locker.exec('ROLLBACK');
+    locker.close();
+    // The store stays usable.
+    expect(await store.append(env('x'))).toMatchObject({ seq: 1, duplicate: false });
+    await store.close();
+  });
+
+  it('stores text exactly: NUL escapes, lone surrogates, case-distinct sessions', async () => {
+    db = tempDb();
+    const store = await createSqliteHistoryStore({ filename: db.filename, pageSize: 1 });
+    const payload = { text: 'a\u0000b \ud800 \udfff é 🙂' };
+    await store.append({ ...env('x', 'Case'), payload });
+    await store.append({ ...env('x', 'case'), payload: 2 });
+    const read = [];
+    for await (const r of store.stream('Case')) read.push(r);
+    expect(read).toHaveLength(1);
+    expect(read[0]!.envelope.payload).toEqual(payload);
+    await store.close();
+  });
+});

@@ -1,0 +1,54 @@
+import { InvalidArgumentError } from '@history/core';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createSqliteHistoryStore } from '../src/store.js';
+import { tempDb } from './temp-db.js';
+
+describe('createSqliteHistoryStore options', () => {
+  const db = tempDb();
+  afterAll(() => db.cleanup());
+
+  it.each([
+    [undefined, 'options'],
+    [{}, 'options.filename'],
+    [{ filename: '' }, 'options.filename'],
+    [{ filename: 'a\0b' }, 'options.filename'],
+    [{ filename: ':memory:' }, 'options.filename'],
+    [{ filename: db.filename, durability: 'fast' }, 'options.durability'],
+    [{ filename: db.filename, busyTimeoutMs: -1 }, 'options.busyTimeoutMs'],
+    [{ filename: db.filename, busyTimeoutMs: 1.5 }, 'options.busyTimeoutMs'],
+    [{ filename: db.filename, worker: 'yes' }, 'options.worker'],
+    [{ filename: db.filename, readers: 0 }, 'options.readers'],
+    [{ filename: db.filename, pageSize: 0 }, 'options.pageSize'],
+    [{ filename: db.filename, maxBatchSize: 0 }, 'options.maxBatchSize'],
+    [{ filename: db.filename, backpressure: 'drop' }, 'options.backpressure'],
+  ])('rejects %o naming %s', async (options, field) => {
+    const opening = createSqliteHistoryStore(options as never);
+    await expect(opening).rejects.toSatisfy((e) => InvalidArgumentError.isInstance(e));
+    await expect(opening).rejects.toMatchObject({ code: 'HISTORY_INVALID_ARGUMENT', field });
+  });
+
+  it('reports an unopenable file as a storage error', async () => {
+    await expect(
+      createSqliteHistoryStore({ filename: `${db.dir}/missing-dir/x.db`, worker: false }),
+    ).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+  });
+
+  it('accepts every documented option together', async () => {
+    const store = await createSqliteHistoryStore({
+      filename: db.filename,
+      durability: 'full',
+      busyTimeoutMs: 100,
+      worker: false,
+      readers: 1,
+      pageSize: 2,
+      maxBatchSize: 10,
+      retries: 0,
+    });
+    const at = '2026-01-01T00:00:00Z';
+    await store.appendMany([1, 2, 3, 4, 5].map((n) => ({ id: `e${n}`, type: 't', occurredAt: at, payload: n })));
+    const seqs: number[] = [];
+    for await (const r of store.stream('default')) seqs.push(r.seq);
+    expect(seqs).toEqual([1, 2, 3, 4, 5]);
+    await store.close();
+  });
+});

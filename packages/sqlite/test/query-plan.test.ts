@@ -1,0 +1,82 @@
+import Database from 'better-sqlite3';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { migrate } from '../src/migrate.js';
+import { allPageShapes, pageSql, SQL } from '../src/schema.js';
+import { tempDb } from './temp-db.js';
+
+/** The plan's detail lines, e.g. `SEARCH events USING INDEX ...`. */
+function plan(db: Database.Database, sql: string, params: unknown[]): string[] {
+  return (db.prepare(`EXPLAIN QUERY PLAN ${sql}`).all(...params) as { detail: string }[]).map(
+    (row) => row.detail,
+  );
+}
+
+describe('query plans', () => {
+  const tmp = tempDb();
+  let db: Database.Database;
+
+  beforeAll(() => {
+    db = new Database(tmp.filename);
+    migrate(db);
+    // Enough rows, and ANALYZE, so the planner chooses as it would in production.
+    const insertSession = db.prepare('INSERT INTO sessions (name) VALUES (?)');
+    const insert = db.prepare(
+      'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    db.transaction(() => {
+      for (let s = 1; s <= 20; s++) {
+        insertSession.run(`session-${s}`);
+        for (let q = 1; q <= 500; q++) insert.run(s, q, s * 1000 + q, `id-${q}`, q * 1000, 0, '{}');
+      }
+    })();
+    db.exec('ANALYZE');
+  });
+  afterAll(() => {
+    db.close();
+    tmp.cleanup();
+  });
+
+  const noTableScan = (lines: string[]) => {
+    expect(lines.join('\n')).not.toMatch(/SCAN (events|sessions|checkpoints)\b/);
+    expect(lines.join('\n')).not.toMatch(/USE TEMP B-TREE FOR ORDER BY/);
+  };
+
+  it.each(allPageShapes())('stream page %o searches an index, never scans events', (shape) => {
+    const params = [1];
+    if (shape.after) params.push(250);
+    if (shape.from) params.push(10_000);
+    if (shape.to) params.push(400_000);
+    params.push(1000);
+    const lines = plan(db, pageSql(shape), params);
+    noTableScan(lines);
+    expect(lines.some((l) => l.startsWith('SEARCH events'))).toBe(true);
+  });
+
+  it('forward and backward pages walk the (sid, seq) primary key, in order', () => {
+    for (const backward of [false, true]) {
+      const lines = plan(db, pageSql({ backward, after: true, from: false, to: false }), [1, 10, 100]);
+      expect(lines.join('\n')).toMatch(/SEARCH events USING INDEX sqlite_autoindex_events_1 \(sid=\? AND seq[<>]\?\)/);
+    }
+  });
+
+  it('has no COALESCE in any statement', () => {
+    for (const sql of [...Object.values(SQL), ...allPageShapes().map(pageSql)]) {
+      expect(sql.toUpperCase()).not.toContain('COALESCE');
+    }
+  });
+
+  it.each([
+    ['readCheckpoint', SQL.readCheckpoint, ['session-1']],
+    ['findSession', SQL.findSession, ['session-1']],
+    ['maxSeq', SQL.maxSeq, [1]],
+    ['findDuplicate', SQL.findDuplicate, [1, 1001, 'id-1']],
+  ] as const)('%s uses an index', (_name, sql, params) => {
+    const lines = plan(db, sql, [...params]);
+    noTableScan(lines);
+    expect(lines.every((l) => l.startsWith('SEARCH'))).toBe(true);
+  });
+
+  it('the idempotency lookup uses the id-hash index', () => {
+    expect(plan(db, SQL.findDuplicate, [1, 1001, 'id-1']).join('\n')).toContain('events_by_id_hash');
+  });
+});
