@@ -89,7 +89,8 @@ export class BatchWriter {
     if (items.length === 0) return Promise.resolve([]);
     let bytes = 0;
     for (const item of items) bytes += item.bytes;
-    if (this.waiters.length === 0 && this.hasRoom(items.length, bytes)) return this.push(items, bytes);
+    if (this.waiters.length === 0 && this.hasRoom(items.length, bytes))
+      return this.push(items, bytes);
     if (this.options.backpressure === 'reject') {
       return Promise.reject(new BackpressureError(this.pendingEvents, this.pendingBytes));
     }
@@ -185,7 +186,10 @@ export class BatchWriter {
       }
       while (group.taken < group.items.length) {
         const item = group.items[group.taken]!;
-        if (slots.length > 0 && (slots.length >= maxBatchSize || bytes + item.bytes > maxBatchBytes)) {
+        if (
+          slots.length > 0 &&
+          (slots.length >= maxBatchSize || bytes + item.bytes > maxBatchBytes)
+        ) {
           break;
         }
         slots.push({ group, index: group.taken });
@@ -246,12 +250,13 @@ export class BatchWriter {
     for (;;) {
       attempts++;
       try {
-        results = await this.options.writeBatch(unique);
-        if (!Array.isArray(results) || results.length !== unique.length) {
+        const written = await this.options.writeBatch(unique);
+        if (!Array.isArray(written) || written.length !== unique.length) {
           throw new StorageError(
-            `${this.options.name}: backend returned ${results?.length} results for ${unique.length} records`,
+            `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,
           );
         }
+        results = written;
         break;
       } catch (error) {
         const transient =
@@ -295,7 +300,8 @@ export class BatchWriter {
     if (this.flushWaiters.length === 0) return;
     const still: typeof this.flushWaiters = [];
     for (const w of this.flushWaiters) {
-      if (this.settledEvents >= w.target) w.resolve();
+      // After a macrotask, so callers' own continuations on the settled appends run first.
+      if (this.settledEvents >= w.target) setImmediate(w.resolve);
       else still.push(w);
     }
     this.flushWaiters = still;

@@ -47,7 +47,10 @@ export function createBackendStore(
     async appendMany(envelopes) {
       if (closed) throw new ClosedError('appendMany');
       if (!Array.isArray(envelopes)) {
-        throw new InvalidArgumentError('envelopes', `expected an array, received ${describe(envelopes)}`);
+        throw new InvalidArgumentError(
+          'envelopes',
+          `expected an array, received ${describe(envelopes)}`,
+        );
       }
       const prepared = envelopes.map((e, i) =>
         prepareEnvelope(e, { ...prepareOptions, field: `envelopes[${i}]` }),
@@ -135,4 +138,3 @@ export function createBackendStore(
   };
   return store;
 }
-

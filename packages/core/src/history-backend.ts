@@ -1,5 +1,5 @@
-import type { AppendResult } from './history-store.js';
 import type { NormalizedRange } from './history-range.js';
+import type { AppendResult } from './history-store.js';
 import type { PreparedEnvelope } from './prepare-envelope.js';
 
 /** A record as a backend returns it: the envelope still as JSON text. */

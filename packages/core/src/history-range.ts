@@ -1,4 +1,3 @@
-import type { HistoryRange } from './history-store.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { describe } from './identifier.js';
 import { parseIsoTimestamp } from './iso-timestamp.js';
@@ -47,7 +46,10 @@ export function normalizeRange(range: unknown, field = 'range'): NormalizedRange
     if (v === undefined) continue;
     const ms = typeof v === 'string' ? parseIsoTimestamp(v) : undefined;
     if (ms === undefined) {
-      throw new InvalidArgumentError(`${field}.${key}`, 'expected an ISO-8601 timestamp with offset');
+      throw new InvalidArgumentError(
+        `${field}.${key}`,
+        'expected an ISO-8601 timestamp with offset',
+      );
     }
     out[target] = ms;
   }

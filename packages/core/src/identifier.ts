@@ -14,7 +14,8 @@ export function identifierProblem(value: unknown): string | undefined {
   if (value.includes('\0')) return 'must not contain NUL characters';
   if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
   const bytes = Buffer.byteLength(value, 'utf8');
-  if (bytes > MAX_IDENTIFIER_BYTES) return `is ${bytes} UTF-8 bytes; at most ${MAX_IDENTIFIER_BYTES}`;
+  if (bytes > MAX_IDENTIFIER_BYTES)
+    return `is ${bytes} UTF-8 bytes; at most ${MAX_IDENTIFIER_BYTES}`;
   return undefined;
 }
 

@@ -69,7 +69,13 @@ export class MemoryBackend implements HistoryBackend {
         const r = records[i]!;
         i += forward ? 1 : -1;
         if (!inTimeRange(r.occurredAtMs, range)) continue;
-        page.push({ seq: r.seq, sessionId: r.sessionId, id: r.id, json: r.json, createdAt: r.createdAt });
+        page.push({
+          seq: r.seq,
+          sessionId: r.sessionId,
+          id: r.id,
+          json: r.json,
+          createdAt: r.createdAt,
+        });
         left--;
       }
       if (page.length > 0) yield page;

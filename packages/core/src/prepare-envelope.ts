@@ -55,12 +55,18 @@ export function prepareEnvelope(envelope: unknown, options: PrepareOptions): Pre
   const parsed = envelopeSchema.safeParse(envelope);
   if (!parsed.success) {
     const issue = parsed.error.issues[0]!;
-    throw new InvalidEnvelopeError(at(issue.path.map(String).join('.') || 'envelope'), issue.message);
+    throw new InvalidEnvelopeError(
+      at(issue.path.map(String).join('.') || 'envelope'),
+      issue.message,
+    );
   }
   const value = parsed.data as Envelope;
   if (value.payload === undefined) throw new InvalidEnvelopeError(at('payload'), 'is required');
   if (typeof value.payload === 'function' || typeof value.payload === 'symbol') {
-    throw new InvalidEnvelopeError(at('payload'), `is not JSON-serialisable (${typeof value.payload})`);
+    throw new InvalidEnvelopeError(
+      at('payload'),
+      `is not JSON-serialisable (${typeof value.payload})`,
+    );
   }
   const occurredAtMs = parseIsoTimestamp(value.occurredAt);
   if (occurredAtMs === undefined) {
@@ -72,7 +78,9 @@ export function prepareEnvelope(envelope: unknown, options: PrepareOptions): Pre
   // Serialise the caller's object, not zod's copy, so key order is kept as given.
   const serialised = toJson(envelope);
   if ('problem' in serialised) {
-    const field = Object.keys(value).find((key) => 'problem' in toJson(value[key as keyof Envelope]));
+    const field = Object.keys(value).find(
+      (key) => 'problem' in toJson(value[key as keyof Envelope]),
+    );
     throw new InvalidEnvelopeError(at(field ?? 'envelope'), serialised.problem);
   }
   const bytes = Buffer.byteLength(serialised.json, 'utf8');

@@ -22,7 +22,11 @@ export function badInputSuite(_subject: ContractSubject, h: Harness): void {
       ['cyclic payload', envelope(1, { payload: cyclic() }), 'payload'],
       ['function payload', envelope(1, { payload: () => 1 }), 'payload'],
       ['numeric occurredAt', { ...envelope(1), occurredAt: 1735732800000 }, 'occurredAt'],
-      ['occurredAt without offset', envelope(1, { occurredAt: '2025-01-01T12:00:00' }), 'occurredAt'],
+      [
+        'occurredAt without offset',
+        envelope(1, { occurredAt: '2025-01-01T12:00:00' }),
+        'occurredAt',
+      ],
       ['date-only occurredAt', envelope(1, { occurredAt: '2025-01-01' }), 'occurredAt'],
       ['impossible date', envelope(1, { occurredAt: '2025-02-30T00:00:00Z' }), 'occurredAt'],
       ['free-text occurredAt', envelope(1, { occurredAt: 'yesterday' }), 'occurredAt'],
@@ -37,16 +41,19 @@ export function badInputSuite(_subject: ContractSubject, h: Harness): void {
       ['NUL in id', envelope(1, { id: 'x\u0000' }), 'id'],
     ];
 
-    it.each(invalidEnvelopes)('rejects an envelope with %s, naming the field', async (_, bad, field) => {
-      const store = await h.open();
-      const error = await store.append(bad as never).then(
-        () => undefined,
-        (e: unknown) => e,
-      );
-      expect(HistoryError.isInstance(error)).toBe(true);
-      expect(error).toMatchObject({ code: 'HISTORY_INVALID_ENVELOPE', field });
-      expect((error as Error).message).toContain(field);
-    });
+    it.each(invalidEnvelopes)(
+      'rejects an envelope with %s, naming the field',
+      async (_, bad, field) => {
+        const store = await h.open();
+        const error = await store.append(bad as never).then(
+          () => undefined,
+          (e: unknown) => e,
+        );
+        expect(HistoryError.isInstance(error)).toBe(true);
+        expect(error).toMatchObject({ code: 'HISTORY_INVALID_ENVELOPE', field });
+        expect((error as Error).message).toContain(field);
+      },
+    );
 
     it.each([null, 'text', 42, [envelope(1)], undefined])(
       'rejects a non-object envelope (%s)',
@@ -129,7 +136,7 @@ export function badInputSuite(_subject: ContractSubject, h: Harness): void {
         'SESSION',
         ' spaced ',
         '会话-🧠',
-        "quote'\"; DROP TABLE history; --",
+        'quote\'"; DROP TABLE history; --',
         '%2e%2e%2f',
         'é'.normalize('NFC'),
         'é'.normalize('NFD'),

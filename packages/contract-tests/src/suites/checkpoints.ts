@@ -15,7 +15,11 @@ export function checkpointSuite(_subject: ContractSubject, h: Harness): void {
       const before = Date.now();
       await store.checkpoint('s1', { summary: 'so far', tokens: 1234 }, { seq: 42 });
       const cp = await store.getCheckpoint('s1');
-      expect(cp).toMatchObject({ sessionId: 's1', payload: { summary: 'so far', tokens: 1234 }, seq: 42 });
+      expect(cp).toMatchObject({
+        sessionId: 's1',
+        payload: { summary: 'so far', tokens: 1234 },
+        seq: 42,
+      });
       const created = Date.parse(cp!.createdAt);
       expect(created).toBeGreaterThanOrEqual(before - 5_000);
       expect(created).toBeLessThanOrEqual(Date.now() + 5_000);
@@ -78,10 +82,13 @@ export function checkpointSuite(_subject: ContractSubject, h: Harness): void {
 
     it('ends concurrent replacements with exactly one whole payload', async () => {
       const store = await h.open();
-      const payloads = Array.from({ length: 20 }, (_, i) => ({ writer: i, body: 'x'.repeat(500 + i) }));
+      const payloads = Array.from({ length: 20 }, (_, i) => ({
+        writer: i,
+        body: 'x'.repeat(500 + i),
+      }));
       await Promise.all(payloads.map((p, i) => store.checkpoint('s1', p, { seq: i })));
       const cp = await store.getCheckpoint('s1');
-      const match = payloads.find((p) => p.writer === (cp?.payload as { writer: number }).writer);
+      const match = payloads.find((p) => p.writer === (cp!.payload as { writer: number }).writer);
       expect(cp?.payload).toEqual(match);
       expect(cp?.seq).toBe(match?.writer);
     });

@@ -39,7 +39,8 @@ export function concurrencySuite(subject: ContractSubject, h: Harness): void {
         }
         // Each caller's appends were ordered, so their seqs increase too.
         for (const mine of results) {
-          for (let k = 1; k < mine.length; k++) expect(mine[k]!.seq).toBeGreaterThan(mine[k - 1]!.seq);
+          for (let k = 1; k < mine.length; k++)
+            expect(mine[k]!.seq).toBeGreaterThan(mine[k - 1]!.seq);
         }
         const bySeq = new Map(records.map((r) => [r.seq, r.id]));
         for (const r of results.flat()) expect(bySeq.get(r.seq)).toBe(r.id);
@@ -140,14 +141,20 @@ export function concurrencySuite(subject: ContractSubject, h: Harness): void {
     it(
       "rejects with HISTORY_BACKPRESSURE under backpressure: 'reject' and stores the rest",
       async () => {
-        const store = await h.open({ maxQueuedEvents: 10, maxBatchSize: 5, backpressure: 'reject' });
+        const store = await h.open({
+          maxQueuedEvents: 10,
+          maxBatchSize: 5,
+          backpressure: 'reject',
+        });
         const outcomes = await Promise.allSettled(
           Array.from({ length: 300 }, (_, k) => store.append(envelope(k + 1))),
         );
         const rejected = outcomes.filter((o) => o.status === 'rejected');
         expect(rejected.length).toBeGreaterThan(0);
         for (const r of rejected) {
-          expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'HISTORY_BACKPRESSURE' });
+          expect((r as PromiseRejectedResult).reason).toMatchObject({
+            code: 'HISTORY_BACKPRESSURE',
+          });
         }
         const accepted = outcomes.filter((o) => o.status === 'fulfilled').length;
         expect(await collect(() => store.stream('s1'))).toHaveLength(accepted);

@@ -58,9 +58,7 @@ export function orderingSuite(_subject: ContractSubject, h: Harness): void {
       const store = await h.open();
       await store.appendMany(envelopes(5));
       expect(await seqs(() => store.stream('s1', { limit: 0 }))).toEqual([]);
-      expect(await seqs(() => store.stream('s1', { limit: 0, direction: 'backward' }))).toEqual(
-        [],
-      );
+      expect(await seqs(() => store.stream('s1', { limit: 0, direction: 'backward' }))).toEqual([]);
     });
 
     it('yields nothing for a session that was never written', async () => {
@@ -77,8 +75,16 @@ export function orderingSuite(_subject: ContractSubject, h: Harness): void {
       }
       const x = await ids(() => store.stream('x'));
       const y = await ids(() => store.stream('y'));
-      expect(x).toEqual(range(1, 30).filter((i) => i % 3 === 0).map((i) => `evt-${i}`));
-      expect(y).toEqual(range(1, 30).filter((i) => i % 3 !== 0).map((i) => `evt-${i}`));
+      expect(x).toEqual(
+        range(1, 30)
+          .filter((i) => i % 3 === 0)
+          .map((i) => `evt-${i}`),
+      );
+      expect(y).toEqual(
+        range(1, 30)
+          .filter((i) => i % 3 !== 0)
+          .map((i) => `evt-${i}`),
+      );
       expect(await seqs(() => store.stream('x'))).toEqual(range(1, 10));
     });
 

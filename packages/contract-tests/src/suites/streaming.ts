@@ -34,7 +34,9 @@ export function streamingSuite(subject: ContractSubject, h: Harness): void {
         const store = await h.open();
         await store.appendMany(envelopes(3000));
         for (let round = 0; round < 40; round++) {
-          for await (const r of store.stream('s1', { direction: round % 2 ? 'backward' : 'forward' })) {
+          for await (const r of store.stream('s1', {
+            direction: round % 2 ? 'backward' : 'forward',
+          })) {
             expect(r.seq).toBeGreaterThan(0);
             break;
           }

@@ -7,7 +7,10 @@ export class EnvelopeTooLargeError extends HistoryError {
   readonly limit: number;
 
   constructor(field: string, bytes: number, limit: number) {
-    super('HISTORY_ENVELOPE_TOO_LARGE', `${field} is ${bytes} bytes as JSON; the limit is ${limit}`);
+    super(
+      'HISTORY_ENVELOPE_TOO_LARGE',
+      `${field} is ${bytes} bytes as JSON; the limit is ${limit}`,
+    );
     this.name = 'EnvelopeTooLargeError';
     this.field = field;
     this.bytes = bytes;

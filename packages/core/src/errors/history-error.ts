@@ -25,7 +25,11 @@ export class HistoryError extends Error {
   }
 
   static isInstance(error: unknown): error is HistoryError {
-    return typeof error === 'object' && error !== null && (error as Record<symbol, unknown>)[marker] === true;
+    return (
+      typeof error === 'object' &&
+      error !== null &&
+      (error as Record<symbol, unknown>)[marker] === true
+    );
   }
 
   /** True for a HistoryError of the given code, from any copy of the package. */

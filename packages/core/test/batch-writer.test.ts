@@ -1,0 +1,273 @@
+import { subscribe, unsubscribe } from 'node:diagnostics_channel';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { describe, expect, it } from 'vitest';
+import {
+  type AppendResult,
+  BATCH_CHANNEL,
+  BatchWriter,
+  type BatchWriterOptions,
+  DEFAULT_STORE_OPTIONS,
+  MemoryBackend,
+  type PreparedEnvelope,
+  prepareEnvelope,
+  StorageError,
+} from '../src/index.js';
+
+const prepare = (i: number, sessionId = 's'): PreparedEnvelope =>
+  prepareEnvelope(
+    { id: `e${i}`, type: 't', payload: { i }, occurredAt: '2025-01-01T00:00:00Z', sessionId },
+    { maxEnvelopeBytes: 1 << 20, defaultSessionId: 'default' },
+  );
+
+/** A real memory backend whose writes take time and can be made to fail. */
+function slowBackend(delayMs = 2) {
+  const backend = new MemoryBackend();
+  const batches: string[][] = [];
+  let failNext: unknown[] = [];
+  return {
+    backend,
+    batches,
+    failWith(...errors: unknown[]) {
+      failNext = errors;
+    },
+    async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+      batches.push(records.map((r) => r.id));
+      await sleep(delayMs);
+      const error = failNext.shift();
+      if (error) throw error;
+      return backend.writeBatch(records);
+    },
+  };
+}
+
+function writer(
+  writeBatch: BatchWriterOptions['writeBatch'],
+  options: Partial<BatchWriterOptions> = {},
+): BatchWriter {
+  return new BatchWriter({
+    ...DEFAULT_STORE_OPTIONS,
+    retryDelayMs: 1,
+    name: 'test',
+    writeBatch,
+    ...options,
+  });
+}
+
+describe('BatchWriter', () => {
+  it('groups 64 concurrent single appends into batches larger than one', async () => {
+    const b = slowBackend();
+    const w = writer((r) => b.writeBatch(r));
+    const results = await Promise.all(
+      Array.from({ length: 64 }, (_, i) => w.enqueue([prepare(i)])),
+    );
+    expect(results.map(([r]) => r!.seq)).toEqual(Array.from({ length: 64 }, (_, i) => i + 1));
+    expect(b.batches.length).toBeLessThan(64);
+    expect(Math.max(...b.batches.map((x) => x.length))).toBeGreaterThan(1);
+  });
+
+  it('writes one batch at a time and never exceeds maxBatchSize or maxBatchBytes', async () => {
+    const b = slowBackend(1);
+    let inFlight = 0;
+    let maxInFlight = 0;
+    const bytes: number[] = [];
+    const w = writer(
+      async (records) => {
+        inFlight++;
+        maxInFlight = Math.max(maxInFlight, inFlight);
+        bytes.push(records.reduce((n, r) => n + r.bytes, 0));
+        try {
+          return await b.writeBatch(records);
+        } finally {
+          inFlight--;
+        }
+      },
+      { maxBatchSize: 7, maxBatchBytes: 700 },
+    );
+    await Promise.all(Array.from({ length: 100 }, (_, i) => w.enqueue([prepare(i)])));
+    expect(maxInFlight).toBe(1);
+    expect(Math.max(...b.batches.map((x) => x.length))).toBeLessThanOrEqual(7);
+    expect(Math.max(...bytes)).toBeLessThanOrEqual(700);
+  });
+
+  it('keeps a group that fits in one batch together, and splits one that does not', async () => {
+    const b = slowBackend(1);
+    const w = writer((r) => b.writeBatch(r), { maxBatchSize: 10 });
+    const first = w.enqueue([prepare(0)]);
+    const group = w.enqueue(Array.from({ length: 8 }, (_, i) => prepare(100 + i)));
+    const big = w.enqueue(Array.from({ length: 25 }, (_, i) => prepare(200 + i)));
+    await Promise.all([first, group, big]);
+    const holding = b.batches.filter((batch) => batch.includes('e100'));
+    expect(holding).toHaveLength(1);
+    expect(holding[0]).toEqual(
+      expect.arrayContaining(Array.from({ length: 8 }, (_, i) => `e${100 + i}`)),
+    );
+    expect(b.batches.filter((batch) => batch.some((id) => id.startsWith('e2'))).length).toBe(3);
+  });
+
+  it('fails a batch as a whole: exactly its appends reject, with the cause, and later ones succeed', async () => {
+    const b = slowBackend(5);
+    const w = writer((r) => b.writeBatch(r), { retries: 0 });
+    const first = w.enqueue([prepare(0)]);
+    await sleep(1); // first batch in flight: the next ones queue behind it
+    const cause = new Error('disk on fire');
+    b.failWith(undefined, cause);
+    const doomed = Array.from({ length: 5 }, (_, i) => w.enqueue([prepare(10 + i)]));
+    const outcomes = await Promise.allSettled([first, ...doomed]);
+    expect(outcomes[0]!.status).toBe('fulfilled');
+    for (const o of outcomes.slice(1)) {
+      expect(o.status).toBe('rejected');
+      const reason = (o as PromiseRejectedResult).reason;
+      expect(StorageError.isInstance(reason)).toBe(true);
+      expect(reason.cause).toBe(cause);
+    }
+    const later = await w.enqueue([prepare(99)]);
+    expect(later[0]!.seq).toBe(2);
+  });
+
+  it('retries transient failures and resolves without duplicating', async () => {
+    const b = slowBackend(1);
+    const transient = Object.assign(new Error('SQLITE_BUSY'), { code: 'SQLITE_BUSY' });
+    const w = writer((r) => b.writeBatch(r), {
+      retries: 3,
+      isTransient: (e) => (e as { code?: string }).code === 'SQLITE_BUSY',
+    });
+    b.failWith(transient, transient);
+    const [result] = await w.enqueue([prepare(1)]);
+    expect(result).toMatchObject({ seq: 1, duplicate: false });
+    expect(b.batches).toHaveLength(3);
+  });
+
+  it('does not retry errors that are not transient', async () => {
+    const b = slowBackend(1);
+    const w = writer((r) => b.writeBatch(r), { retries: 5, isTransient: () => false });
+    b.failWith(new Error('constraint'));
+    await expect(w.enqueue([prepare(1)])).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+    expect(b.batches).toHaveLength(1);
+  });
+
+  it('gives up after the configured retries', async () => {
+    const b = slowBackend(1);
+    const busy = new StorageError('busy', { transient: true });
+    const w = writer((r) => b.writeBatch(r), { retries: 2 });
+    b.failWith(busy, busy, busy, busy);
+    await expect(w.enqueue([prepare(1)])).rejects.toBe(busy);
+    expect(b.batches).toHaveLength(3);
+  });
+
+  it('drops the rest of a split group once part of it failed', async () => {
+    const b = slowBackend(1);
+    const w = writer((r) => b.writeBatch(r), { maxBatchSize: 5, retries: 0 });
+    b.failWith(new Error('boom'));
+    await expect(w.enqueue(Array.from({ length: 12 }, (_, i) => prepare(i)))).rejects.toMatchObject(
+      {
+        code: 'HISTORY_STORAGE',
+      },
+    );
+    await w.flush();
+    expect(b.batches).toHaveLength(1);
+    expect(w.pending).toBe(0);
+  });
+
+  it('holds pending events within maxQueuedEvents while producers outpace the backend', async () => {
+    const b = slowBackend(2);
+    const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 40, maxBatchSize: 10 });
+    let maxPending = 0;
+    const all = Array.from({ length: 400 }, (_, i) => {
+      const p = w.enqueue([prepare(i)]);
+      maxPending = Math.max(maxPending, w.pending);
+      return p;
+    });
+    const sampler = setInterval(() => {
+      maxPending = Math.max(maxPending, w.pending);
+    }, 1);
+    await Promise.all(all);
+    clearInterval(sampler);
+    // Callers wait outside the queue: what is queued or in flight stays bounded.
+    const queuedOrWriting = b.batches.map((x) => x.length);
+    expect(Math.max(...queuedOrWriting)).toBeLessThanOrEqual(10);
+    expect(b.batches.flat()).toHaveLength(400);
+    expect(maxPending).toBeLessThanOrEqual(400);
+  });
+
+  it('bounds queued bytes: waiting callers are not yet in the queue', async () => {
+    const b = slowBackend(2);
+    const depths: number[] = [];
+    const w = writer((r) => b.writeBatch(r), {
+      maxQueuedBytes: 2000,
+      maxBatchSize: 5,
+      onMetrics: (m) => depths.push(m.queuedBytes),
+    });
+    await Promise.all(Array.from({ length: 200 }, (_, i) => w.enqueue([prepare(i)])));
+    expect(Math.max(...depths)).toBeLessThanOrEqual(2000);
+  });
+
+  it("rejects with HISTORY_BACKPRESSURE instead of waiting under backpressure: 'reject'", async () => {
+    const b = slowBackend(2);
+    const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 5, backpressure: 'reject' });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 20 }, (_, i) => w.enqueue([prepare(i)])),
+    );
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(5);
+    expect(
+      outcomes
+        .filter((o) => o.status === 'rejected')
+        .every((o) => (o as PromiseRejectedResult).reason.code === 'HISTORY_BACKPRESSURE'),
+    ).toBe(true);
+  });
+
+  it('admits an oversized request alone rather than waiting forever', async () => {
+    const b = slowBackend(1);
+    const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 5, maxBatchSize: 100 });
+    const results = await w.enqueue(Array.from({ length: 50 }, (_, i) => prepare(i)));
+    expect(results).toHaveLength(50);
+  });
+
+  it('flush() waits for appends still waiting for room', async () => {
+    const b = slowBackend(2);
+    const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 3 });
+    let settled = 0;
+    const all = Array.from({ length: 30 }, (_, i) =>
+      w.enqueue([prepare(i)]).finally(() => settled++),
+    );
+    await w.flush();
+    expect(settled).toBe(30);
+    await Promise.all(all);
+  });
+
+  it('marks later copies of an id within one batch as duplicates of the first', async () => {
+    const b = slowBackend(1);
+    const w = writer((r) => b.writeBatch(r));
+    const [x, y] = await Promise.all([
+      w.enqueue([prepare(1), prepare(1)]),
+      w.enqueue([prepare(1)]),
+    ]);
+    expect(x.map((r) => r.duplicate)).toEqual([false, true]);
+    expect(y[0]).toMatchObject({ seq: 1, duplicate: true });
+    expect(b.batches[0]).toEqual(['e1']);
+  });
+
+  it('rejects a backend that returns the wrong number of results', async () => {
+    const w = writer(async () => []);
+    await expect(w.enqueue([prepare(1)])).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+  });
+
+  it('publishes metrics on diagnostics_channel and survives a throwing onMetrics hook', async () => {
+    const b = slowBackend(1);
+    const seen: unknown[] = [];
+    const listener = (m: unknown) => seen.push(m);
+    subscribe(BATCH_CHANNEL, listener);
+    try {
+      const w = writer((r) => b.writeBatch(r), {
+        onMetrics: () => {
+          throw new Error('bad hook');
+        },
+      });
+      await Promise.all(Array.from({ length: 10 }, (_, i) => w.enqueue([prepare(i)])));
+    } finally {
+      unsubscribe(BATCH_CHANNEL, listener);
+    }
+    expect(seen.length).toBeGreaterThan(0);
+    expect(seen[0]).toMatchObject({ store: 'test', ok: true, attempts: 1 });
+    expect((seen as Array<{ batchSize: number }>).reduce((n, m) => n + m.batchSize, 0)).toBe(10);
+  });
+});

@@ -1,0 +1,90 @@
+#!/usr/bin/env node
+// The project's two jobs, runnable on a fresh machine with only Node.js 20 and npm:
+//   npm test        -> install, lint, changeset status, build, typecheck, every test, packaging check
+//   npm run bench   -> install, build, benchmark (args after `--` go to the benchmark)
+import { spawnSync } from 'node:child_process';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+
+const PNPM_VERSION = '10.34.9';
+const root = new URL('..', import.meta.url).pathname;
+const [job, ...rest] = process.argv.slice(2);
+
+function run(cmd, args, env = {}) {
+  console.error(`\n$ ${cmd} ${args.join(' ')}`);
+  const r = spawnSync(cmd, args, { cwd: root, stdio: 'inherit', env: { ...process.env, ...env } });
+  if (r.status !== 0) {
+    console.error(`\n✗ ${cmd} ${args.join(' ')} failed (exit ${r.status ?? r.signal})`);
+    process.exit(r.status || 1);
+  }
+}
+
+// Use an installed pnpm 10 when there is one; otherwise fetch the pinned one from npm.
+const local = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
+const pnpmCmd =
+  local.status === 0 && local.stdout.startsWith('10.')
+    ? ['pnpm']
+    : ['npx', '--yes', `pnpm@${PNPM_VERSION}`];
+const pnpm = (...args) => run(pnpmCmd[0], [...pnpmCmd.slice(1), ...args]);
+
+pnpm('install', ...(process.env.CI ? ['--frozen-lockfile'] : []));
+
+if (job === 'bench') {
+  pnpm('exec', 'turbo', 'run', 'build', '--filter=@history/bench...', '--output-logs=errors-only');
+  pnpm('--filter', '@history/bench', 'run', 'bench', ...rest);
+} else if (job === 'test') {
+  pnpm('exec', 'biome', 'ci', '.');
+  pnpm('exec', 'changeset', 'status');
+  pnpm('exec', 'turbo', 'run', 'build', 'typecheck', 'lint', '--output-logs=errors-only');
+  const packages = ['packages', 'bench', 'tooling']
+    .flatMap((dir) =>
+      existsSync(join(root, dir, 'package.json'))
+        ? [join(root, dir)]
+        : readdirSync(join(root, dir)).map((d) => join(root, dir, d)),
+    )
+    .filter((dir) => existsSync(join(dir, 'package.json')));
+  for (const dir of packages) rmSync(join(dir, '.vitest'), { recursive: true, force: true });
+  // One package at a time: their suites each use both cores and real servers.
+  const testRun = spawnSync(
+    pnpmCmd[0],
+    [
+      ...pnpmCmd.slice(1),
+      'exec',
+      'turbo',
+      'run',
+      'test',
+      '--concurrency=1',
+      '--continue',
+      '--',
+      '--reporter=default',
+      '--reporter=json',
+      '--outputFile.json=.vitest/results.json',
+    ],
+    { cwd: root, stdio: 'inherit' },
+  );
+  const totals = { passed: 0, failed: 0, skipped: 0, files: 0 };
+  for (const dir of packages) {
+    const file = join(dir, '.vitest', 'results.json');
+    if (!existsSync(file)) continue;
+    const r = JSON.parse(readFileSync(file, 'utf8'));
+    totals.passed += r.numPassedTests;
+    totals.failed += r.numFailedTests;
+    totals.skipped += r.numPendingTests + r.numTodoTests;
+    totals.files++;
+    console.error(
+      `  ${dir.slice(root.length)}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`,
+    );
+  }
+  if (testRun.status === 0) run(process.execPath, [join(root, 'tooling', 'pack-check.mjs')]);
+  console.log(
+    `\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`,
+  );
+  if (testRun.status !== 0 || totals.failed > 0) process.exit(1);
+  if (totals.skipped > 0) {
+    console.error('✗ skipped tests are not allowed: every suite must run');
+    process.exit(1);
+  }
+} else {
+  console.error('usage: node tooling/run.mjs test | bench [-- bench options]');
+  process.exit(2);
+}
