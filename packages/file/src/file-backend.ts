@@ -1,0 +1,115 @@
+import {
+  type AppendResult,
+  ClosedError,
+  type HistoryBackend,
+  LockedError,
+  type NormalizedRange,
+  type PreparedEnvelope,
+  StorageError,
+  type StoredCheckpoint,
+  type StoredRecord,
+} from '@history/core';
+import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
+import { readSessionPages } from './file-reader.js';
+import { FileWriter } from './file-writer.js';
+import type { ResolvedFileOptions } from './options.js';
+import type { RootLock } from './root-lock.js';
+import { SessionCache } from './session-cache.js';
+import { sessionFiles } from './session-files.js';
+
+// Out of descriptors or interrupted: worth a retry; a full disk or a permission error is not.
+const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']);
+
+/** JSONL files under `root`, written by the one process holding the root's lock. */
+export class FileBackend implements HistoryBackend {
+  readonly name = 'file';
+  private readonly cache: SessionCache;
+  private readonly writer: FileWriter;
+  private readonly durable: boolean;
+  private closed = false;
+
+  constructor(
+    private readonly options: ResolvedFileOptions,
+    private readonly lock: RootLock,
+  ) {
+    this.durable = options.durability === 'fsync';
+    this.cache = new SessionCache(options.root, options.maxOpenFiles, this.durable);
+    this.writer = new FileWriter(this.cache, options.maxOpenFiles, this.durable);
+  }
+
+  /** Sessions currently open for appending (each holds one file handle). */
+  get openSessions(): number {
+    return this.cache.size;
+  }
+
+  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    this.assertWritable('append');
+    try {
+      return await this.writer.writeBatch(records);
+    } catch (error) {
+      throw this.storageError('append failed', error);
+    }
+  }
+
+  readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
+    return readSessionPages(
+      sessionId,
+      sessionFiles(this.options.root, sessionId),
+      range,
+      this.cache.peek(sessionId)?.size,
+    );
+  }
+
+  async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    this.assertWritable('checkpoint');
+    try {
+      await writeCheckpointFile(
+        sessionFiles(this.options.root, checkpoint.sessionId),
+        checkpoint,
+        this.durable,
+      );
+    } catch (error) {
+      throw this.storageError('checkpoint failed', error);
+    }
+  }
+
+  async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
+    try {
+      return await readCheckpointFile(sessionFiles(this.options.root, sessionId));
+    } catch (error) {
+      throw this.storageError('reading the checkpoint failed', error);
+    }
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    await this.cache.closeAll();
+    await this.lock.release();
+  }
+
+  isTransient(error: unknown): boolean {
+    const code = (error as { cause?: NodeJS.ErrnoException })?.cause?.code;
+    return code !== undefined && TRANSIENT_CODES.has(code);
+  }
+
+  private assertWritable(operation: string): void {
+    if (this.closed) throw new ClosedError(operation);
+    const lost = this.lock.compromised;
+    if (lost) {
+      throw new LockedError(
+        `History store at ${this.options.root} lost its write lock (${lost.message}); reopen it`,
+        { cause: lost },
+      );
+    }
+  }
+
+  private storageError(what: string, error: unknown): unknown {
+    if (StorageError.isInstance(error) || LockedError.isInstance(error)) return error;
+    const code = (error as NodeJS.ErrnoException)?.code;
+    return new StorageError(`file: ${what}: ${(error as Error)?.message ?? String(error)}`, {
+      cause: error,
+      transient: code !== undefined && TRANSIENT_CODES.has(code),
+    });
+  }
+}

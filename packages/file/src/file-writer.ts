@@ -1,0 +1,164 @@
+import { constants, open } from 'node:fs/promises';
+import type { AppendResult, PreparedEnvelope } from '@history/core';
+import { recordLineHead } from './record-line.js';
+import type { SessionCache } from './session-cache.js';
+import { INDEX_INTERVAL, startsIndexBlock, writeIndexEntries } from './session-index.js';
+import type { SessionState } from './session-state.js';
+
+/** One session's share of a batch, encoded and ready to write. */
+interface SessionWrite {
+  state: SessionState;
+  oldSize: number;
+  buffer: Buffer;
+  lastSeq: number;
+  newIds: Array<[string, number]>;
+  /** First index block started in this write, and the offsets of the blocks it starts. */
+  firstBlock: number;
+  blockOffsets: number[];
+}
+
+/**
+ * Writes batches: per touched session one positioned `write` of all its new
+ * lines, then (under `fsync` durability) one `fdatasync` per touched file.
+ * A batch is all or nothing for the caller: if any write or sync fails, every
+ * file written so far is truncated back and its cached state dropped, so the
+ * next touch reloads it from disk and a retry stays exactly-once.
+ */
+export class FileWriter {
+  constructor(
+    private readonly cache: SessionCache,
+    private readonly maxOpenFiles: number,
+    private readonly durable: boolean,
+  ) {}
+
+  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    const createdAt = new Date().toISOString();
+    const results = new Array<AppendResult>(records.length);
+    const bySession = new Map<string, number[]>();
+    records.forEach((r, i) => {
+      const list = bySession.get(r.sessionId);
+      if (list) list.push(i);
+      else bySession.set(r.sessionId, [i]);
+    });
+    const sessionIds = [...bySession.keys()];
+    const done: SessionWrite[] = [];
+    const started: Array<{ sessionId: string; path: string; oldSize: number }> = [];
+    try {
+      // More sessions than open handles allowed: write them a window at a time.
+      for (let w = 0; w < sessionIds.length; w += this.maxOpenFiles) {
+        const window = sessionIds.slice(w, w + this.maxOpenFiles);
+        const pinned = new Set(window);
+        const writes: SessionWrite[] = [];
+        for (const sessionId of window) {
+          const state = await this.cache.get(sessionId, pinned);
+          writes.push(encode(state, bySession.get(sessionId)!, records, results, createdAt));
+        }
+        // Settle every write before judging: a rollback must not race a write still in flight.
+        const settled = await Promise.allSettled(
+          writes.map(async (write) => {
+            if (write.buffer.length === 0) return;
+            started.push({
+              sessionId: write.state.sessionId,
+              path: write.state.files.data,
+              oldSize: write.oldSize,
+            });
+            await writeFully(write);
+            if (this.durable) await write.state.fd.datasync();
+            await writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
+          }),
+        );
+        for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+        done.push(...writes);
+      }
+    } catch (error) {
+      await this.rollback(started);
+      throw error;
+    }
+    // Committed: only now do readers and later batches see the new lines.
+    for (const write of done) {
+      write.state.size = write.oldSize + write.buffer.length;
+      write.state.lastSeq = write.lastSeq;
+      for (const [id, seq] of write.newIds) write.state.seqById.set(id, seq);
+    }
+    return results;
+  }
+
+  private async rollback(
+    started: ReadonlyArray<{ sessionId: string; path: string; oldSize: number }>,
+  ): Promise<void> {
+    await Promise.all(
+      started.map(async ({ sessionId, path, oldSize }) => {
+        await this.cache.drop(sessionId);
+        try {
+          const fd = await open(path, constants.O_RDWR);
+          try {
+            await fd.truncate(oldSize);
+            if (this.durable) await fd.datasync();
+          } finally {
+            await fd.close();
+          }
+        } catch {
+          // Could not cut: the lines stay, and the reload on next touch counts them as stored,
+          // so a retry reports them as duplicates instead of writing them twice.
+        }
+      }),
+    );
+  }
+}
+
+function encode(
+  state: SessionState,
+  indexes: readonly number[],
+  records: readonly PreparedEnvelope[],
+  results: AppendResult[],
+  createdAt: string,
+): SessionWrite {
+  let text = '';
+  let seq = state.lastSeq;
+  let offset = state.size;
+  const newIds: Array<[string, number]> = [];
+  const blockOffsets: number[] = [];
+  let firstBlock = -1;
+  for (const i of indexes) {
+    const r = records[i]!;
+    const stored = state.seqById.get(r.id);
+    if (stored !== undefined) {
+      results[i] = { id: r.id, sessionId: r.sessionId, seq: stored, duplicate: true };
+      continue;
+    }
+    seq++;
+    const head = recordLineHead(seq, r.id, r.occurredAtMs, createdAt);
+    if (startsIndexBlock(seq)) {
+      if (firstBlock < 0) firstBlock = (seq - 1) / INDEX_INTERVAL;
+      blockOffsets.push(offset);
+    }
+    text += `${head}${r.json}}\n`;
+    offset += Buffer.byteLength(head, 'utf8') + r.bytes + 2;
+    newIds.push([r.id, seq]);
+    results[i] = { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
+  }
+  return {
+    state,
+    oldSize: state.size,
+    buffer: Buffer.from(text, 'utf8'),
+    lastSeq: seq,
+    newIds,
+    firstBlock,
+    blockOffsets,
+  };
+}
+
+/** One `write` call; loops only in the rare case of a short write. */
+async function writeFully(write: SessionWrite): Promise<void> {
+  const { buffer, state, oldSize } = write;
+  let written = 0;
+  while (written < buffer.length) {
+    const { bytesWritten } = await state.fd.write(
+      buffer,
+      written,
+      buffer.length - written,
+      oldSize + written,
+    );
+    written += bytesWritten;
+  }
+}

@@ -1,0 +1,50 @@
+/** One record as a JSONL line: a small header, then the envelope JSON text verbatim. */
+export interface RecordLine {
+  seq: number;
+  id: string;
+  /** `occurredAt` in epoch milliseconds, for time-range filters. */
+  at: number;
+  createdAt: string;
+  /** The envelope JSON exactly as appended. */
+  json: string;
+}
+
+// The envelope comes last so a reader can slice it out verbatim and parse only the header.
+// The marker cannot occur earlier in the line: inside a JSON string every `"` is escaped.
+const ENVELOPE_MARK = ',"envelope":';
+
+/** The line head before the envelope; `formatRecordLine` is this + json + '}\n'. */
+export function recordLineHead(seq: number, id: string, at: number, createdAt: string): string {
+  return `{"seq":${seq},"id":${JSON.stringify(id)},"at":${at},"createdAt":${JSON.stringify(createdAt)}${ENVELOPE_MARK}`;
+}
+
+/** Parses a line (without its newline), or returns `undefined` when it is not a valid record line. */
+export function parseRecordLine(line: string): RecordLine | undefined {
+  const cut = line.indexOf(ENVELOPE_MARK);
+  if (cut < 0 || line.charCodeAt(line.length - 1) !== 0x7d /* } */) return undefined;
+  let head: Record<string, unknown>;
+  try {
+    head = JSON.parse(`${line.slice(0, cut)}}`);
+  } catch {
+    return undefined;
+  }
+  const { seq, id, at, createdAt } = head;
+  if (
+    typeof seq !== 'number' ||
+    !Number.isSafeInteger(seq) ||
+    seq < 1 ||
+    typeof id !== 'string' ||
+    typeof at !== 'number' ||
+    typeof createdAt !== 'string'
+  ) {
+    return undefined;
+  }
+  const json = line.slice(cut + ENVELOPE_MARK.length, -1);
+  if (json.length === 0) return undefined;
+  return { seq, id, at, createdAt, json };
+}
+
+/** The prefix every line of record `seq` starts with: checks an index entry points at the right line. */
+export function seqPrefix(seq: number): string {
+  return `{"seq":${seq},`;
+}

@@ -1,0 +1,28 @@
+import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
+import { FileBackend } from './file-backend.js';
+import { ensureDir } from './fs-sync.js';
+import { type FileHistoryStoreOptions, resolveFileOptions } from './options.js';
+import { acquireRootLock } from './root-lock.js';
+import { prepareLayout } from './schema.js';
+
+/**
+ * Opens (creating when missing) a history store of JSONL files under
+ * `options.root`. Takes the root's write lock for the store's lifetime: a
+ * second store on the same root, in this process or another, fails with
+ * `LockedError` until this one is closed.
+ */
+export async function createFileHistoryStore(options: FileHistoryStoreOptions): Promise<HistoryStore> {
+  const fileOptions = resolveFileOptions(options);
+  const { root: _root, durability: _durability, maxOpenFiles: _maxOpenFiles, ...common } = options;
+  const storeOptions = resolveStoreOptions(common);
+  const durable = fileOptions.durability === 'fsync';
+  await ensureDir(fileOptions.root, durable);
+  const lock = await acquireRootLock(fileOptions.root);
+  try {
+    await prepareLayout(fileOptions.root, durable);
+  } catch (error) {
+    await lock.release();
+    throw error;
+  }
+  return createBackendStore(new FileBackend(fileOptions, lock), storeOptions);
+}
