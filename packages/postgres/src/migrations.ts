@@ -1,0 +1,44 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+export interface Migration {
+  version: number;
+  name: string;
+  sql: string;
+  /** `-- history:no-transaction` on a line of its own: run outside a transaction (CREATE INDEX CONCURRENTLY). */
+  transactional: boolean;
+}
+
+const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
+
+// Copied here from the repository's migrations/postgres by the build (scripts/copy-migrations.mjs).
+const DIRECTORY = new URL('../migrations/', import.meta.url);
+
+let cached: readonly Migration[] | undefined;
+
+/** The migrations shipped with this package, in version order. */
+export function loadMigrations(): readonly Migration[] {
+  if (cached) return cached;
+  const migrations: Migration[] = [];
+  for (const file of readdirSync(DIRECTORY).sort()) {
+    const match = FILE.exec(file);
+    if (!match) continue;
+    const sql = readFileSync(new URL(file, DIRECTORY), 'utf8');
+    migrations.push({
+      version: Number(match[1]),
+      name: match[2]!,
+      sql,
+      transactional: !/^-- history:no-transaction$/m.test(sql),
+    });
+  }
+  migrations.forEach((m, i) => {
+    if (m.version !== i + 1)
+      throw new Error(`postgres migrations: expected version ${i + 1}, found ${m.version}`);
+  });
+  cached = migrations;
+  return migrations;
+}
+
+/** The schema version this package migrates to. */
+export function latestVersion(): number {
+  return loadMigrations().length;
+}

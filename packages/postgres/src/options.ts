@@ -1,0 +1,117 @@
+import { InvalidArgumentError, type StoreOptions } from '@history/core';
+import type pg from 'pg';
+import { assertConnection, assertPartitions } from './migrate.js';
+import type { PostgresConnection } from './pg-connection.js';
+import { assertSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
+
+/** Adapter options of `createPostgresHistoryStore`, besides the connection. */
+export interface PostgresAdapterOptions {
+  /** Schema holding the store's tables (quoted as an identifier). Default `'history'`. */
+  schema?: string;
+  /** Run pending migrations on open (under an advisory lock). Default `true`. */
+  migrate?: boolean;
+  /** Batches with at least this many new rows are written with COPY; smaller ones with one `unnest` INSERT. Default 1000. */
+  copyThreshold?: number;
+  /** Rows fetched per keyset page when streaming. Default 1000. */
+  pageSize?: number;
+  /** Size of the pool the store creates from `connectionString` (ignored with `pool`). Default 4. */
+  poolSize?: number;
+  /** Hash-partition `events` by session id into this many partitions when the schema is created. Default 0 (none). */
+  partitions?: number;
+}
+
+export type PostgresHistoryStoreOptions = (
+  | { connectionString: string; pool?: undefined }
+  | { pool: pg.Pool; connectionString?: undefined }
+) &
+  PostgresAdapterOptions &
+  StoreOptions;
+
+export interface ResolvedPostgresOptions {
+  connection: PostgresConnection;
+  schema: string;
+  migrate: boolean;
+  copyThreshold: number;
+  pageSize: number;
+  poolSize: number;
+  partitions: number;
+  /** The common store options, left for `resolveStoreOptions`. */
+  storeOptions: StoreOptions;
+}
+
+// Measured with scripts/measure-copy-crossover.mjs (see README).
+export const DEFAULT_COPY_THRESHOLD = 1000;
+export const DEFAULT_PAGE_SIZE = 1000;
+export const DEFAULT_POOL_SIZE = 4;
+
+const ADAPTER_KEYS = new Set([
+  'connectionString',
+  'pool',
+  'schema',
+  'migrate',
+  'copyThreshold',
+  'pageSize',
+  'poolSize',
+  'partitions',
+]);
+const STORE_KEYS = new Set([
+  'maxEnvelopeBytes',
+  'defaultSessionId',
+  'maxBatchSize',
+  'maxBatchBytes',
+  'maxQueuedEvents',
+  'maxQueuedBytes',
+  'backpressure',
+  'retries',
+  'retryDelayMs',
+  'onMetrics',
+]);
+
+/** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
+export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError('options', 'expected an object with connectionString or pool');
+  }
+  const o = options as Record<string, unknown>;
+  const storeOptions: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(o)) {
+    if (STORE_KEYS.has(key)) storeOptions[key] = value;
+    else if (!ADAPTER_KEYS.has(key))
+      throw new InvalidArgumentError(`options.${key}`, 'unknown option');
+  }
+  assertConnection(
+    o.pool === undefined
+      ? { connectionString: o.connectionString }
+      : { pool: o.pool, connectionString: o.connectionString },
+    'options',
+  );
+  const connection: PostgresConnection =
+    o.pool === undefined
+      ? { connectionString: o.connectionString as string }
+      : { pool: o.pool as pg.Pool };
+  const schema = o.schema ?? DEFAULT_SCHEMA;
+  assertSchemaName(schema, 'options.schema');
+  if (o.migrate !== undefined && typeof o.migrate !== 'boolean') {
+    throw new InvalidArgumentError('options.migrate', 'expected a boolean');
+  }
+  const partitions = o.partitions ?? 0;
+  assertPartitions(partitions, 'options.partitions');
+  return {
+    connection,
+    schema,
+    migrate: o.migrate ?? true,
+    copyThreshold: positiveInt(o.copyThreshold, 'options.copyThreshold', DEFAULT_COPY_THRESHOLD),
+    pageSize: positiveInt(o.pageSize, 'options.pageSize', DEFAULT_PAGE_SIZE),
+    poolSize: positiveInt(o.poolSize, 'options.poolSize', DEFAULT_POOL_SIZE),
+    partitions,
+    storeOptions: storeOptions as StoreOptions,
+  };
+}
+
+function positiveInt(value: unknown, field: string, fallback: number): number {
+  if (value === undefined) return fallback;
+  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+    throw new InvalidArgumentError(field, 'expected a positive integer');
+  }
+  return value;
+}

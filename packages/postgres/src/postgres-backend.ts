@@ -1,0 +1,108 @@
+import {
+  type AppendResult,
+  type HistoryBackend,
+  HistoryError,
+  type NormalizedRange,
+  type PreparedEnvelope,
+  StorageError,
+  type StoredCheckpoint,
+  type StoredRecord,
+} from '@history/core';
+import type pg from 'pg';
+import { isTransientPgError } from './is-transient.js';
+import { readPages } from './postgres-reader.js';
+import { PostgresWriter } from './postgres-writer.js';
+import { Statements } from './statements.js';
+
+export interface PostgresBackendOptions {
+  pool: pg.Pool;
+  /** End the pool on close: true only for a pool the store created. */
+  ownsPool: boolean;
+  schema: string;
+  copyThreshold: number;
+  pageSize: number;
+}
+
+export class PostgresBackend implements HistoryBackend {
+  readonly name = 'postgres';
+  private readonly pool: pg.Pool;
+  private readonly ownsPool: boolean;
+  private readonly sql: Statements;
+  private readonly writer: PostgresWriter;
+  private readonly pageSize: number;
+
+  constructor(options: PostgresBackendOptions) {
+    this.pool = options.pool;
+    this.ownsPool = options.ownsPool;
+    this.sql = new Statements(options.schema);
+    this.writer = new PostgresWriter(options.pool, this.sql, options.copyThreshold);
+    this.pageSize = options.pageSize;
+  }
+
+  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    try {
+      return await this.writer.writeBatch(records);
+    } catch (error) {
+      throw storageError(`batch of ${records.length} failed`, error);
+    }
+  }
+
+  async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
+    try {
+      yield* readPages(this.pool, this.sql, this.pageSize, sessionId, range);
+    } catch (error) {
+      throw storageError('read failed', error);
+    }
+  }
+
+  async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
+    try {
+      await this.pool.query({
+        ...this.sql.writeCheckpoint,
+        values: [
+          checkpoint.sessionId,
+          checkpoint.json,
+          checkpoint.seq ?? null,
+          checkpoint.createdAt,
+        ],
+      });
+    } catch (error) {
+      throw storageError('checkpoint failed', error);
+    }
+  }
+
+  async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
+    let rows: Array<{ session_id: string; json: string; seq: string | null; created_at: Date }>;
+    try {
+      ({ rows } = await this.pool.query({ ...this.sql.readCheckpoint, values: [sessionId] }));
+    } catch (error) {
+      throw storageError('getCheckpoint failed', error);
+    }
+    const row = rows[0];
+    if (!row) return null;
+    return {
+      sessionId: row.session_id,
+      json: row.json,
+      createdAt: row.created_at.toISOString(),
+      ...(row.seq === null ? {} : { seq: Number(row.seq) }),
+    };
+  }
+
+  isTransient(error: unknown): boolean {
+    if (StorageError.isInstance(error)) return error.transient;
+    return isTransientPgError(error);
+  }
+
+  async close(): Promise<void> {
+    // A caller's pool is theirs to end.
+    if (this.ownsPool) await this.pool.end();
+  }
+}
+
+function storageError(what: string, error: unknown): HistoryError {
+  if (HistoryError.isInstance(error)) return error;
+  return new StorageError(`postgres: ${what}: ${(error as Error)?.message ?? String(error)}`, {
+    cause: error,
+    transient: isTransientPgError(error),
+  });
+}

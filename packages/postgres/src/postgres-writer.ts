@@ -1,0 +1,150 @@
+import { type AppendResult, type PreparedEnvelope, StorageError } from '@history/core';
+import type pg from 'pg';
+import { copyChunks, copyInto, copyLine, type EventRow } from './copy-rows.js';
+import { isTransientPgError } from './is-transient.js';
+import { COPY_STAGING, CREATE_STAGING, type Statements } from './statements.js';
+
+/**
+ * Writes one batch in one transaction:
+ * 1. lock (creating if needed) each session's counter row, in sorted order;
+ * 2. look up ids already stored in those sessions: they become duplicates and get no seq;
+ * 3. hand out seqs in batch order after each session's last_seq;
+ * 4. insert the new rows: one `unnest` statement below `copyThreshold` rows, else
+ *    COPY into a per-connection staging table and `INSERT ... SELECT`;
+ * 5. store the new last_seq per session, commit.
+ * The row locks make seq allocation correct across any number of processes.
+ */
+export class PostgresWriter {
+  constructor(
+    private readonly pool: pg.Pool,
+    private readonly sql: Statements,
+    private readonly copyThreshold: number,
+  ) {}
+
+  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    const client = await this.pool.connect();
+    let broken: Error | undefined;
+    try {
+      await client.query('BEGIN');
+      const results = await this.write(client, records);
+      await client.query('COMMIT');
+      return results;
+    } catch (error) {
+      broken = await rollback(client, error);
+      throw error;
+    } finally {
+      // A client whose connection failed is destroyed instead of going back to the pool.
+      client.release(broken);
+    }
+  }
+
+  private async write(client: pg.PoolClient, records: readonly PreparedEnvelope[]) {
+    const sessions = [...new Set(records.map((r) => r.sessionId))].sort();
+    const locked = await client.query<{ session_id: string; last_seq: string }>({
+      ...this.sql.lockSessions,
+      values: [sessions],
+    });
+    const lastSeq = new Map<string, number>();
+    for (const row of locked.rows) lastSeq.set(row.session_id, Number(row.last_seq));
+
+    const existing = await this.findExisting(client, records, lastSeq);
+    const results: AppendResult[] = new Array(records.length);
+    const rows: EventRow[] = [];
+    for (let i = 0; i < records.length; i++) {
+      const r = records[i]!;
+      const stored = existing.get(`${r.sessionId}\0${r.id}`);
+      if (stored !== undefined) {
+        results[i] = { id: r.id, sessionId: r.sessionId, seq: stored, duplicate: true };
+        continue;
+      }
+      const seq = lastSeq.get(r.sessionId)! + 1;
+      lastSeq.set(r.sessionId, seq);
+      rows.push({
+        sessionId: r.sessionId,
+        seq,
+        id: r.id,
+        occurredAt: new Date(r.occurredAtMs).toISOString(),
+        json: r.json,
+      });
+      results[i] = { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
+    }
+    if (rows.length === 0) return results;
+
+    const inserted =
+      rows.length >= this.copyThreshold
+        ? await this.insertByCopy(client, rows)
+        : await this.insertByUnnest(client, rows);
+    if (inserted !== rows.length) {
+      // Only a writer bypassing the session lock can cause this; retrying turns it into duplicates.
+      throw new StorageError(`postgres: inserted ${inserted} of ${rows.length} rows`, {
+        transient: true,
+      });
+    }
+    const touched = [...new Set(rows.map((r) => r.sessionId))];
+    await client.query({
+      ...this.sql.updateSessions,
+      values: [touched, touched.map((s) => lastSeq.get(s)!)],
+    });
+    return results;
+  }
+
+  /** Seq of each (session, id) of the batch already stored; sessions still at 0 are skipped. */
+  private async findExisting(
+    client: pg.PoolClient,
+    records: readonly PreparedEnvelope[],
+    lastSeq: Map<string, number>,
+  ): Promise<Map<string, number>> {
+    const sessionIds: string[] = [];
+    const ids: string[] = [];
+    for (const r of records) {
+      if (lastSeq.get(r.sessionId)! > 0) {
+        sessionIds.push(r.sessionId);
+        ids.push(r.id);
+      }
+    }
+    const found = new Map<string, number>();
+    if (ids.length === 0) return found;
+    const { rows } = await client.query<{ session_id: string; id: string; seq: string }>({
+      ...this.sql.findExisting,
+      values: [sessionIds, ids],
+    });
+    for (const row of rows) found.set(`${row.session_id}\0${row.id}`, Number(row.seq));
+    return found;
+  }
+
+  private async insertByUnnest(client: pg.PoolClient, rows: EventRow[]): Promise<number> {
+    const result = await client.query({
+      ...this.sql.insertRows,
+      values: [
+        rows.map((r) => r.sessionId),
+        rows.map((r) => r.seq),
+        rows.map((r) => r.id),
+        rows.map((r) => r.occurredAt),
+        rows.map((r) => r.json),
+      ],
+    });
+    return result.rowCount ?? 0;
+  }
+
+  private async insertByCopy(client: pg.PoolClient, rows: EventRow[]): Promise<number> {
+    await client.query(CREATE_STAGING);
+    await copyInto(client, COPY_STAGING, copyChunks(this.copyLines(rows)));
+    const result = await client.query(this.sql.insertStaged);
+    return result.rowCount ?? 0;
+  }
+
+  /** COPY text lines for `rows`; a seam tests use to fail a COPY mid-stream. */
+  protected *copyLines(rows: readonly EventRow[]): Generator<string> {
+    for (const row of rows) yield copyLine(row);
+  }
+}
+
+/** Rolls back; returns the error to destroy the client with when the connection is unusable. */
+async function rollback(client: pg.PoolClient, cause: unknown): Promise<Error | undefined> {
+  try {
+    await client.query('ROLLBACK');
+    return undefined;
+  } catch (error) {
+    return (isTransientPgError(cause) ? cause : error) as Error;
+  }
+}

@@ -1,0 +1,34 @@
+import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
+import { assertSchemaCurrent, migratePool } from './migrate.js';
+import { type PostgresHistoryStoreOptions, resolvePostgresOptions } from './options.js';
+import { openPool } from './pg-connection.js';
+import { PostgresBackend } from './postgres-backend.js';
+
+/**
+ * Opens a history store on PostgreSQL. With `connectionString` the store
+ * creates (and on close ends) its own pool; a caller's `pool` is never ended.
+ * Migrates the schema first unless `migrate: false`.
+ */
+export async function createPostgresHistoryStore(
+  options: PostgresHistoryStoreOptions,
+): Promise<HistoryStore> {
+  const resolved = resolvePostgresOptions(options);
+  // Validate the common options too before touching the database.
+  const storeOptions = resolveStoreOptions(resolved.storeOptions);
+  const { pool, owned } = openPool(resolved.connection, resolved.poolSize);
+  try {
+    if (resolved.migrate) await migratePool(pool, resolved.schema, resolved.partitions);
+    else await assertSchemaCurrent(pool, resolved.schema);
+  } catch (error) {
+    if (owned) await pool.end();
+    throw error;
+  }
+  const backend = new PostgresBackend({
+    pool,
+    ownsPool: owned,
+    schema: resolved.schema,
+    copyThreshold: resolved.copyThreshold,
+    pageSize: resolved.pageSize,
+  });
+  return createBackendStore(backend, storeOptions);
+}

@@ -1,0 +1,36 @@
+import { runHistoryStoreContract } from '@history/contract-tests';
+import { describe } from 'vitest';
+import { createPostgresHistoryStore } from '../src/index.js';
+import { dropSchema, freshSchemaName, pgTargets } from './pg-fixtures.js';
+
+const variants = [
+  { label: 'plain table', options: {} },
+  // Hash-partitioned events, and every batch through COPY: same queries, same contract.
+  { label: 'partitioned, COPY for every batch', options: { partitions: 4, copyThreshold: 1 } },
+];
+
+for (const target of pgTargets()) {
+  for (const variant of variants) {
+    // The suite checks metrics carry the backend name, so the target goes in a describe title.
+    describe(`${target.name}, ${variant.label}`, () => {
+      runHistoryStoreContract({
+        name: 'postgres',
+        capabilities: { persistent: true },
+        async setup() {
+          const schema = freshSchemaName('contract');
+          return {
+            open: (overrides) =>
+              createPostgresHistoryStore({
+                connectionString: target.url,
+                schema,
+                poolSize: 2,
+                ...variant.options,
+                ...overrides,
+              }),
+            cleanup: () => dropSchema(target.url, schema),
+          };
+        },
+      });
+    });
+  }
+}
