@@ -1,0 +1,85 @@
+import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import type { HistoryStore } from '@history/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileHistoryStore } from '../src/index.js';
+import { sessionFiles } from '../src/session-files.js';
+import { tempRoot } from './temp-root.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+const at = '2025-01-01T00:00:00.000Z';
+const ev = (id: string) => ({ id, type: 't', payload: { id }, occurredAt: at, sessionId: 's' });
+
+async function ids(store: HistoryStore, range?: Parameters<HistoryStore['stream']>[1]) {
+  const out: string[] = [];
+  for await (const r of store.stream('s', range)) out.push(`${r.seq}:${r.id}`);
+  return out;
+}
+
+async function seeded(): Promise<{ root: string; data: string }> {
+  const root = await tempRoot();
+  cleanups.push(root.remove);
+  const store = await createFileHistoryStore({ root: root.path });
+  await store.appendMany([ev('a'), ev('b'), ev('c')]);
+  await store.close();
+  return { root: root.path, data: sessionFiles(root.path, 's').data };
+}
+
+describe('torn last line', () => {
+  it('is never returned, is cut on the first append, and later appends continue cleanly', async () => {
+    const { root, data } = await seeded();
+    const intact = await readFile(data, 'utf8');
+    // What a crash in the middle of writing record 4 leaves behind.
+    await appendFile(data, '{"seq":4,"id":"d","at":1735689600000,"createdAt":"2025-01-01T00:00:00.000Z","envelope":{"id":"d","ty');
+
+    const store = await createFileHistoryStore({ root });
+    expect(await ids(store)).toEqual(['1:a', '2:b', '3:c']);
+    expect(await ids(store, { direction: 'backward' })).toEqual(['3:c', '2:b', '1:a']);
+    const result = await store.append(ev('d'));
+    expect(result).toMatchObject({ seq: 4, duplicate: false });
+    await store.append(ev('e'));
+    expect(await ids(store)).toEqual(['1:a', '2:b', '3:c', '4:d', '5:e']);
+    await store.close();
+
+    const text = await readFile(data, 'utf8');
+    expect(text.startsWith(intact)).toBe(true);
+    const lines = text.split('\n');
+    expect(lines.pop()).toBe('');
+    for (const line of lines) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('cuts a complete but unreadable last line (garbage after a power loss)', async () => {
+    const { root, data } = await seeded();
+    await appendFile(data, '\0\0\0\0garbage\n');
+    const store = await createFileHistoryStore({ root });
+    expect(await store.append(ev('d'))).toMatchObject({ seq: 4 });
+    expect(await ids(store)).toEqual(['1:a', '2:b', '3:c', '4:d']);
+    await store.close();
+  });
+
+  it('reports corruption in the middle of a file instead of cutting good records', async () => {
+    const { root, data } = await seeded();
+    const lines = (await readFile(data, 'utf8')).split('\n');
+    lines[1] = 'not a record';
+    await writeFile(data, lines.join('\n'));
+    const store = await createFileHistoryStore({ root });
+    await expect(store.append(ev('d'))).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+    await expect(ids(store)).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+    await store.close();
+    // The good records after the bad line are still on disk.
+    expect(await readFile(data, 'utf8')).toContain('"id":"c"');
+  });
+
+  it('keeps ids idempotent across a reopen (the id map is rebuilt from the file)', async () => {
+    const { root } = await seeded();
+    const store = await createFileHistoryStore({ root });
+    expect(await store.appendMany([ev('b'), ev('z')])).toMatchObject([
+      { id: 'b', seq: 2, duplicate: true },
+      { id: 'z', seq: 4, duplicate: false },
+    ]);
+    await store.close();
+  });
+});
