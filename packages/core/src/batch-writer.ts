@@ -68,7 +68,8 @@ export class BatchWriter {
   private pendingEvents = 0;
   private pendingBytes = 0;
   private writing = false;
-  private readonly waiters: Waiter[] = [];
+  private waiters: Waiter[] = [];
+  private waitersHead = 0;
   private waitingEvents = 0;
   private enqueuedEvents = 0;
   private settledEvents = 0;
@@ -143,12 +144,17 @@ export class BatchWriter {
   }
 
   private admitWaiters(): void {
-    while (this.waiters.length > 0) {
-      const next = this.waiters[0]!;
-      if (!this.hasRoom(next.items.length, next.bytes)) return;
-      this.waiters.shift();
+    while (this.waitersHead < this.waiters.length) {
+      const next = this.waiters[this.waitersHead]!;
+      if (!this.hasRoom(next.items.length, next.bytes)) break;
+      this.waiters[this.waitersHead++] = undefined as unknown as Waiter;
       this.waitingEvents -= next.items.length;
       next.resolve(this.push(next.items, next.bytes));
+    }
+    // Compact the FIFO now and then instead of shifting it on every admission.
+    if (this.waitersHead > 1024 && this.waitersHead * 2 > this.waiters.length) {
+      this.waiters = this.waiters.slice(this.waitersHead);
+      this.waitersHead = 0;
     }
   }
 

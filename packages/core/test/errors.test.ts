@@ -46,11 +46,10 @@ describe('errors', () => {
 
   it('recognises an error from another copy of the package by its marker', () => {
     // What a duplicate @history/core in node_modules would construct: same marker, other class.
-    class ForeignError extends Error {
-      readonly [Symbol.for('@history/core/error')] = true;
-      readonly code = 'HISTORY_CLOSED';
-    }
-    const foreign = new ForeignError('closed elsewhere');
+    const foreign = Object.assign(new Error('closed elsewhere'), {
+      [Symbol.for('@history/core/error')]: true,
+      code: 'HISTORY_CLOSED',
+    });
     expect(foreign instanceof HistoryError).toBe(false);
     expect(HistoryError.isInstance(foreign)).toBe(true);
     expect(ClosedError.isInstance(foreign)).toBe(true);
