@@ -1,0 +1,59 @@
+import { stat } from 'node:fs/promises';
+import { afterAll, describe, expect, it } from 'vitest';
+import { createFileHistoryStore } from '../src/index.js';
+import { sessionFiles } from '../src/session-files.js';
+import { tempRoot } from './temp-root.js';
+
+const COUNT = 1_000_000;
+const CHUNK = 20_000;
+let root: Awaited<ReturnType<typeof tempRoot>> | undefined;
+afterAll(() => root?.remove());
+
+describe('a 1,000,000-event session', () => {
+  it('is written through appendMany and streamed back with bounded memory', async () => {
+    root = await tempRoot();
+    const base = Date.UTC(2025, 0, 1);
+    const writer = await createFileHistoryStore({ root: root.path });
+    for (let i = 0; i < COUNT; i += CHUNK) {
+      const batch = [];
+      for (let k = i + 1; k <= i + CHUNK; k++) {
+        batch.push({
+          id: `e${k}`,
+          type: 'assistant',
+          payload: { k, text: 'some transcript text for this event' },
+          occurredAt: new Date(base + k).toISOString(),
+          sessionId: 'huge',
+        });
+      }
+      await writer.appendMany(batch);
+    }
+    await writer.close(); // drops the writer's id map: what remains is the reader's own memory
+
+    const { size } = await stat(sessionFiles(root.path, 'huge').data);
+    expect(size).toBeGreaterThan(150 * 1024 * 1024);
+
+    const store = await createFileHistoryStore({ root: root.path });
+    const start = process.memoryUsage();
+    let peak = 0;
+    let count = 0;
+    let expected = 1;
+    for await (const r of store.stream('huge')) {
+      if (r.seq !== expected++) throw new Error(`seq ${r.seq} out of order`);
+      if (++count % 50_000 === 0) {
+        const now = process.memoryUsage();
+        peak = Math.max(peak, now.heapUsed + now.arrayBuffers - start.heapUsed - start.arrayBuffers);
+      }
+    }
+    expect(count).toBe(COUNT);
+    // Generous bound, far below the file size: the file is never held in memory.
+    expect(peak).toBeLessThan(96 * 1024 * 1024);
+
+    const deep = [];
+    for await (const r of store.stream('huge', { after: COUNT - 3 })) deep.push(r.seq);
+    expect(deep).toEqual([COUNT - 2, COUNT - 1, COUNT]);
+    const tail = [];
+    for await (const r of store.stream('huge', { direction: 'backward', limit: 2 })) tail.push(r.id);
+    expect(tail).toEqual([`e${COUNT}`, `e${COUNT - 1}`]);
+    await store.close();
+  }, 120_000);
+});

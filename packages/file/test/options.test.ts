@@ -1,0 +1,60 @@
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileHistoryStore } from '../src/index.js';
+import { tempRoot } from './temp-root.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+describe('createFileHistoryStore options', () => {
+  const bad: Array<[string, unknown, string]> = [
+    ['no options', undefined, 'options'],
+    ['a string', '/tmp/x', 'options'],
+    ['missing root', {}, 'options.root'],
+    ['empty root', { root: '' }, 'options.root'],
+    ['NUL in root', { root: '/tmp/a\0b' }, 'options.root'],
+    ['bad durability', { root: '/tmp/x', durability: 'always' }, 'options.durability'],
+    ['zero maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 0 }, 'options.maxOpenFiles'],
+    ['fractional maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 1.5 }, 'options.maxOpenFiles'],
+    ['bad common option', { root: '/tmp/x', maxBatchSize: -1 }, 'options.maxBatchSize'],
+    ['bad defaultSessionId', { root: '/tmp/x', defaultSessionId: 'a\0' }, 'options.defaultSessionId'],
+  ];
+  for (const [name, options, field] of bad) {
+    it(`rejects ${name} naming ${field}`, async () => {
+      await expect(createFileHistoryStore(options as never)).rejects.toMatchObject({
+        code: 'HISTORY_INVALID_ARGUMENT',
+        field,
+      });
+    });
+  }
+
+  it('creates a missing root (and parents) and accepts every option', async () => {
+    const parent = await tempRoot();
+    cleanups.push(parent.remove);
+    const store = await createFileHistoryStore({
+      root: `${parent.path}/a/b/c`,
+      durability: 'fsync',
+      maxOpenFiles: 2,
+      maxBatchSize: 10,
+      defaultSessionId: 'main',
+    });
+    const r = await store.append({ id: '1', type: 't', payload: null, occurredAt: '2025-01-01T00:00:00Z' });
+    expect(r).toMatchObject({ sessionId: 'main', seq: 1 });
+    await store.close();
+  });
+
+  it('refuses a root written by a newer layout version', async () => {
+    const root = await tempRoot();
+    cleanups.push(root.remove);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${root.path}/history-file.json`, JSON.stringify({ format: '@history/file', version: 99 }));
+    await expect(createFileHistoryStore({ root: root.path })).rejects.toMatchObject({
+      code: 'HISTORY_SCHEMA_VERSION',
+      found: 99,
+    });
+    // The failed open released the lock.
+    await writeFile(`${root.path}/history-file.json`, JSON.stringify({ format: '@history/file', version: 1 }));
+    await (await createFileHistoryStore({ root: root.path })).close();
+  });
+});

@@ -1,0 +1,49 @@
+import { mkdir, readFile, rm } from 'node:fs/promises';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileHistoryStore } from '../src/index.js';
+import { sessionFiles } from '../src/session-files.js';
+import { tempRoot } from './temp-root.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+const ev = (sessionId: string, id: string) => ({
+  id,
+  type: 't',
+  payload: { id },
+  occurredAt: '2025-01-01T00:00:00Z',
+  sessionId,
+});
+
+describe('a batch failing in one session file', () => {
+  it('rolls back the files already written, rejects as a whole, and a retry is exactly-once', async () => {
+    const root = await tempRoot();
+    cleanups.push(root.remove);
+    // maxOpenFiles 1: session a is written and synced before session b is even opened.
+    const store = await createFileHistoryStore({ root: root.path, maxOpenFiles: 1, retries: 0 });
+    await store.append(ev('a', 'a0'));
+    const aFile = sessionFiles(root.path, 'a').data;
+    const before = await readFile(aFile, 'utf8');
+    // A directory where b's data file belongs: opening it fails (EISDIR), for any user.
+    const bFile = sessionFiles(root.path, 'b').data;
+    await mkdir(bFile, { recursive: true });
+
+    const batch = [ev('a', 'a1'), ev('a', 'a2'), ev('b', 'b1')];
+    await expect(store.appendMany(batch)).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+    expect(await readFile(aFile, 'utf8')).toBe(before);
+    const aAfterFailure = [];
+    for await (const r of store.stream('a')) aAfterFailure.push(r.id);
+    expect(aAfterFailure).toEqual(['a0']);
+
+    await rm(bFile, { recursive: true });
+    expect(await store.appendMany(batch)).toEqual([
+      { id: 'a1', sessionId: 'a', seq: 2, duplicate: false },
+      { id: 'a2', sessionId: 'a', seq: 3, duplicate: false },
+      { id: 'b1', sessionId: 'b', seq: 1, duplicate: false },
+    ]);
+    expect((await store.appendMany(batch)).every((r) => r.duplicate)).toBe(true);
+    await store.close();
+  });
+});
