@@ -16,6 +16,14 @@ import { prepareEnvelope } from './prepare-envelope.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import { toJson } from './to-json.js';
 
+const BACKEND_METHODS = [
+  'writeBatch',
+  'readPages',
+  'writeCheckpoint',
+  'readCheckpoint',
+  'close',
+] as const;
+
 /**
  * Builds a `HistoryStore` on a backend: validation, the batching writer,
  * closed-state handling and JSON parsing live here, once, for every adapter.
@@ -24,6 +32,14 @@ export function createBackendStore(
   backend: HistoryBackend,
   options: ResolvedStoreOptions,
 ): HistoryStore {
+  if (typeof backend !== 'object' || backend === null) {
+    throw new InvalidArgumentError('backend', `expected an object, received ${describe(backend)}`);
+  }
+  for (const method of BACKEND_METHODS) {
+    if (typeof backend[method] !== 'function') {
+      throw new InvalidArgumentError(`backend.${method}`, 'expected a function');
+    }
+  }
   const writer = new BatchWriter({
     ...options,
     name: backend.name,
