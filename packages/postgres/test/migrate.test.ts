@@ -1,0 +1,137 @@
+import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createPostgresHistoryStore, migrate } from '../src/index.js';
+import { latestVersion } from '../src/migrations.js';
+import { quoteIdentifier } from '../src/schema-name.js';
+import { dropSchema, freshSchemaName, pgTargets, testPool } from './pg-fixtures.js';
+
+for (const target of pgTargets()) {
+  describe(`migrations (${target.name})`, () => {
+    const schemas: string[] = [];
+    const schemaFor = (name = freshSchemaName('mig')) => {
+      schemas.push(name);
+      return name;
+    };
+    afterEach(async () => {
+      for (const s of schemas.splice(0)) await dropSchema(target.url, s);
+    });
+
+    it('ten concurrent migrate() calls on separate connections apply each migration exactly once', async () => {
+      const schema = schemaFor();
+      const results = await Promise.all(
+        Array.from({ length: 10 }, () => migrate({ connectionString: target.url }, { schema })),
+      );
+      const applied = results.flatMap((r) => r.applied);
+      expect(applied).toEqual(Array.from({ length: latestVersion() }, (_, i) => i + 1));
+      expect(results.every((r) => r.version === latestVersion())).toBe(true);
+      const pool = testPool(target.url);
+      try {
+        const { rows } = await pool.query(
+          `SELECT version FROM ${quoteIdentifier(schema)}.schema_migrations ORDER BY version`,
+        );
+        expect(rows.map((r) => r.version)).toEqual(applied);
+      } finally {
+        await pool.end();
+      }
+      // Already current: nothing more to apply.
+      expect((await migrate({ connectionString: target.url }, { schema })).applied).toEqual([]);
+    });
+
+    it('a hostile schema name is only ever a quoted identifier', async () => {
+      const pool = testPool(target.url);
+      const victim = schemaFor(freshSchemaName('victim'));
+      const hostile = schemaFor(`a"; DROP TABLE ${victim}.x; --`);
+      try {
+        await pool.query(`CREATE SCHEMA ${victim}; CREATE TABLE ${victim}.x (n int)`);
+        const store = await createPostgresHistoryStore({ pool, schema: hostile });
+        const [r] = await store.appendMany([
+          { id: 'e1', type: 't', payload: 1, occurredAt: '2025-01-01T00:00:00Z', sessionId: 's' },
+        ]);
+        expect(r).toMatchObject({ seq: 1, duplicate: false });
+        await store.checkpoint('s', { ok: true }, { seq: 1 });
+        expect((await store.getCheckpoint('s'))?.payload).toEqual({ ok: true });
+        const seen = [];
+        for await (const rec of store.stream('s', { after: 0, from: '2024-01-01T00:00:00Z' }))
+          seen.push(rec.id);
+        expect(seen).toEqual(['e1']);
+        await store.close();
+        const { rows } = await pool.query(
+          'SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname = $2 ORDER BY nspname',
+          [hostile, victim],
+        );
+        expect(rows.map((r) => r.nspname).sort()).toEqual([hostile, victim].sort());
+        await expect(pool.query(`SELECT count(*) FROM ${victim}.x`)).resolves.toBeDefined();
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('refuses a schema written by a newer version of the package', async () => {
+      const schema = schemaFor();
+      await migrate({ connectionString: target.url }, { schema });
+      const pool = testPool(target.url);
+      try {
+        await pool.query(
+          `INSERT INTO ${quoteIdentifier(schema)}.schema_migrations (version, name) VALUES ($1, 'future')`,
+          [latestVersion() + 1],
+        );
+        const error = await migrate({ pool }, { schema }).catch((e) => e);
+        expect(SchemaVersionError.isInstance(error)).toBe(true);
+        const opened = await createPostgresHistoryStore({ pool, schema, migrate: false }).catch(
+          (e) => e,
+        );
+        expect(SchemaVersionError.isInstance(opened)).toBe(true);
+      } finally {
+        await pool.end();
+      }
+    });
+
+    it('with migrate: false, opening an unmigrated schema fails and creates nothing', async () => {
+      const schema = schemaFor();
+      const error = await createPostgresHistoryStore({
+        connectionString: target.url,
+        schema,
+        migrate: false,
+      }).catch((e) => e);
+      expect(StorageError.isInstance(error)).toBe(true);
+      expect(String(error.message)).toMatch(/migrate/);
+      const pool = testPool(target.url);
+      try {
+        const { rowCount } = await pool.query('SELECT 1 FROM pg_namespace WHERE nspname = $1', [
+          schema,
+        ]);
+        expect(rowCount).toBe(0);
+      } finally {
+        await pool.end();
+      }
+    });
+  });
+}
+
+describe('option validation', () => {
+  const url = 'postgres://nobody@127.0.0.1:1/none';
+  it.each([
+    [{}, 'options.connectionString'],
+    [{ connectionString: '' }, 'options.connectionString'],
+    [{ pool: {} }, 'options.pool'],
+    [{ connectionString: url, schema: '' }, 'options.schema'],
+    [{ connectionString: url, schema: 'x'.repeat(64) }, 'options.schema'],
+    [{ connectionString: url, schema: 'a\0b' }, 'options.schema'],
+    [{ connectionString: url, migrate: 'yes' }, 'options.migrate'],
+    [{ connectionString: url, copyThreshold: 0 }, 'options.copyThreshold'],
+    [{ connectionString: url, pageSize: 1.5 }, 'options.pageSize'],
+    [{ connectionString: url, poolSize: -1 }, 'options.poolSize'],
+    [{ connectionString: url, partitions: -2 }, 'options.partitions'],
+    [{ connectionString: url, maxBatchSize: 0 }, 'options.maxBatchSize'],
+    [{ connectionString: url, colour: 'blue' }, 'options.colour'],
+  ])('rejects %j naming %s, before connecting', async (options, field) => {
+    const error = await createPostgresHistoryStore(options as never).catch((e) => e);
+    expect(InvalidArgumentError.isInstance(error)).toBe(true);
+    expect(error.field).toBe(field);
+  });
+
+  it('migrate() validates its arguments', async () => {
+    const error = await migrate({ connectionString: url }, { schema: '' }).catch((e) => e);
+    expect(error).toMatchObject({ code: 'HISTORY_INVALID_ARGUMENT', field: 'options.schema' });
+  });
+});
