@@ -1,4 +1,5 @@
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Latency {
   samples: number;
@@ -46,10 +47,16 @@ export async function withEventLoopDelay<T>(
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
   histogram.enable();
   try {
+    // The first timer tick only sets the histogram's reference point: let it pass before the work.
+    await sleep(RESOLUTION_MS * 1.5);
     const value = await fn();
+    // A run that never yields to the timer phase (synchronous work chained by
+    // microtasks) only shows up in the sample taken after it: wait for that one.
+    await sleep(RESOLUTION_MS * 2);
     histogram.disable();
     // Nanoseconds; each sample is the whole timer interval, so the resolution itself is taken off.
-    const p99 = histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - RESOLUTION_MS) : 0;
+    const p99 =
+      histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - RESOLUTION_MS) : 0;
     return { value, eventLoopDelayP99Ms: Math.round(p99 * 100) / 100 };
   } finally {
     histogram.disable();
@@ -60,16 +67,27 @@ export async function withEventLoopDelay<T>(
  * Samples resident set size while `fn` runs and reports the peak, in MiB.
  * The process-wide `maxRSS` cannot be reset between runs, so sampling gives a
  * per-run figure (worker threads included; a database server process is not).
+ * The peak includes the workload held in memory; the growth above the RSS at
+ * the start isolates what the run itself added.
  */
-export async function withPeakRss<T>(fn: () => Promise<T>): Promise<{ value: T; peakRssMb: number }> {
-  let peak = process.memoryUsage.rss();
+export async function withPeakRss<T>(
+  fn: () => Promise<T>,
+): Promise<{ value: T; peakRssMb: number; rssGrowthMb: number }> {
+  // With --expose-gc (the bench script sets it), start each run from a collected heap.
+  (globalThis as { gc?: () => void }).gc?.();
+  const start = process.memoryUsage.rss();
+  let peak = start;
   const timer = setInterval(() => {
     peak = Math.max(peak, process.memoryUsage.rss());
   }, 25);
   try {
     const value = await fn();
     peak = Math.max(peak, process.memoryUsage.rss());
-    return { value, peakRssMb: Math.round(peak / 1048576) };
+    return {
+      value,
+      peakRssMb: Math.round(peak / 1048576),
+      rssGrowthMb: Math.round((peak - start) / 1048576),
+    };
   } finally {
     clearInterval(timer);
   }

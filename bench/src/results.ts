@@ -43,6 +43,8 @@ export interface CheckpointResult {
 export interface RunResult {
   error?: string;
   peakRssMb?: number;
+  /** Peak RSS minus RSS when the run started: what the run added on top of the shared workload. */
+  rssGrowthMb?: number;
   seconds?: number;
   ingest?: IngestResult;
   concurrent?: ConcurrentResult;
@@ -84,7 +86,13 @@ export interface BenchResult {
     loadAverage: number[];
   };
   postgres: string | null;
-  workload: { events: number; bytes: number; meanBytes: number; p99Bytes: number; maxBytes: number };
+  workload: {
+    events: number;
+    bytes: number;
+    meanBytes: number;
+    p99Bytes: number;
+    maxBytes: number;
+  };
   sizes: Sizes;
   scenarios: Scenario[];
   adapters: AdapterResult[];

@@ -1,13 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, tmpdir, totalmem, loadavg } from 'node:os';
+import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { ADAPTERS, DEFAULT_ADAPTERS } from './adapters/index.js';
 import { processPeakRssMb } from './measure.js';
 import type { AdapterResult, BenchResult, Kind, RunResult, Scenario } from './results.js';
 import { SCENARIOS } from './results.js';
+import { runTarget } from './run-target.js';
 import { QUICK, type Sizes } from './sizes.js';
 import { checkTargets } from './targets.js';
-import { runTarget } from './run-target.js';
 import { buildWorkloadSet } from './workload-set.js';
 
 export interface Progress {
@@ -37,11 +37,13 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const startedAt = new Date().toISOString();
   const adapters = [...(options.adapters ?? DEFAULT_ADAPTERS)];
   for (const name of adapters) {
-    if (!ADAPTERS[name]) throw new Error(`unknown adapter ${name}; known: ${Object.keys(ADAPTERS).join(', ')}`);
+    if (!ADAPTERS[name])
+      throw new Error(`unknown adapter ${name}; known: ${Object.keys(ADAPTERS).join(', ')}`);
   }
   const scenarios = [...(options.scenarios ?? SCENARIOS)];
   for (const s of scenarios) {
-    if (!SCENARIOS.includes(s)) throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
+    if (!SCENARIOS.includes(s))
+      throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
   }
   const sizes = options.sizes ?? QUICK;
   const seed = options.seed ?? 42;
@@ -53,7 +55,13 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   let stopPostgres: (() => Promise<void>) | undefined;
   let postgres: string | null = pgUrl ? 'HISTORY_PG_URL' : null;
   if (!pgUrl && adapters.includes('postgres')) {
-    progress({ adapter: 'postgres', kind: 'adapter', step: 'starting embedded PostgreSQL', done: 0, total: 1 });
+    progress({
+      adapter: 'postgres',
+      kind: 'adapter',
+      step: 'starting embedded PostgreSQL',
+      done: 0,
+      total: 1,
+    });
     try {
       const { startEmbeddedPostgres } = await import('@history/test-services');
       const server = await startEmbeddedPostgres();
@@ -110,7 +118,13 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
         row.runs[kind] = run;
       }
       done++;
-      progress({ adapter: runner.name, kind, step: run.error ? 'failed' : 'done', done, total: plans.length });
+      progress({
+        adapter: runner.name,
+        kind,
+        step: run.error ? 'failed' : 'done',
+        done,
+        total: plans.length,
+      });
     }
   } finally {
     await stopPostgres?.();

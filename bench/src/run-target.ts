@@ -47,7 +47,10 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
   }
   if (scenarios.includes('concurrent')) {
     plan.step('concurrent appends');
-    result.concurrent = await runConcurrent(store, baseline ? work.baselineProducers : work.producers);
+    result.concurrent = await runConcurrent(
+      store,
+      baseline ? work.baselineProducers : work.producers,
+    );
   }
   if (scenarios.includes('replay')) {
     plan.step('loading replay sessions');
@@ -60,14 +63,21 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
       fullStreamEvents: sizes.fullStreamEvents,
       pageSize: sizes.pageSize,
       pageIterations: baseline ? sizes.baselinePageIterations : sizes.pageIterations,
-      fullStreamIterations: baseline ? sizes.baselineFullStreamIterations : sizes.fullStreamIterations,
+      fullStreamIterations: baseline
+        ? sizes.baselineFullStreamIterations
+        : sizes.fullStreamIterations,
       seed: plan.seed,
       loadSeconds,
     });
   }
   if (scenarios.includes('checkpoint')) {
     plan.step('checkpoints');
-    result.checkpoint = await runCheckpoint(store, sizes.checkpointSessions, sizes.checkpointReads, plan.seed);
+    result.checkpoint = await runCheckpoint(
+      store,
+      sizes.checkpointSessions,
+      sizes.checkpointReads,
+      plan.seed,
+    );
   }
 }
 
@@ -77,7 +87,7 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
   const result: RunResult = {};
   const started = performance.now();
   try {
-    const { peakRssMb } = await withPeakRss(async () => {
+    const { peakRssMb, rssGrowthMb } = await withPeakRss(async () => {
       if (kind === 'ceiling') {
         plan.step('ingest');
         const ceiling = await runner.openCeiling!(ctx);
@@ -94,7 +104,8 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
         return;
       }
       plan.step('opening');
-      const store = kind === 'adapter' ? await runner.openStore(ctx) : await runner.openBaseline!(ctx);
+      const store =
+        kind === 'adapter' ? await runner.openStore(ctx) : await runner.openBaseline!(ctx);
       try {
         await runStore(store, plan, result);
       } finally {
@@ -102,6 +113,7 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
       }
     });
     result.peakRssMb = peakRssMb;
+    result.rssGrowthMb = rssGrowthMb;
   } catch (error) {
     result.error = error instanceof Error ? error.message : String(error);
   }

@@ -25,19 +25,19 @@ export interface Sizes {
 
 export const QUICK: Sizes = {
   ingestEvents: 20_000,
-  baselineIngestEvents: 2_000,
+  baselineIngestEvents: 300,
   ingestSessions: 50,
   batchSize: 1_000,
   producers: 16,
   appendsPerProducer: 250,
-  baselineAppendsPerProducer: 40,
+  baselineAppendsPerProducer: 20,
   deepEvents: 100_000,
   fullStreamEvents: 10_000,
   pageSize: 1_000,
   pageIterations: 40,
-  baselinePageIterations: 5,
+  baselinePageIterations: 2,
   fullStreamIterations: 5,
-  baselineFullStreamIterations: 3,
+  baselineFullStreamIterations: 2,
   checkpointSessions: 50,
   checkpointReads: 500,
 };

@@ -34,22 +34,47 @@ export function checkTargets(
     const { adapter, baseline, ceiling } = runs;
     if (scenarios.includes('ingest')) {
       const v = ratio(adapter.ingest?.eventsPerSec, ceiling?.ingest?.eventsPerSec);
-      out.push(check(name, `bulk ingest >= ${share * 100}% of raw ceiling`, v, share, 'ratio', true));
+      out.push(
+        check(name, `bulk ingest >= ${share * 100}% of raw ceiling`, v, share, 'ratio', true),
+      );
     }
     if (scenarios.includes('concurrent')) {
       const v = ratio(adapter.concurrent?.eventsPerSec, baseline?.concurrent?.eventsPerSec);
-      out.push(check(name, `16 concurrent appends >= ${CONCURRENT_X}x baseline`, v, CONCURRENT_X, 'x', true));
+      out.push(
+        check(
+          name,
+          `16 concurrent appends >= ${CONCURRENT_X}x baseline`,
+          v,
+          CONCURRENT_X,
+          'x',
+          true,
+        ),
+      );
     }
     if (scenarios.includes('replay')) {
       const ms = PAGE_P95_MS[name]!;
       out.push(
-        check(name, `replay p95 of a 1,000-event page < ${ms} ms`, adapter.replay?.page.p95Ms, ms, 'ms', false),
+        check(
+          name,
+          `replay p95 of a 1,000-event page < ${ms} ms`,
+          adapter.replay?.page.p95Ms,
+          ms,
+          'ms',
+          false,
+        ),
       );
     }
     if (name === 'sqlite' && scenarios.includes('ingest')) {
       const v = adapter.ingest?.eventLoopDelayP99Ms;
       out.push(
-        check(name, `event-loop delay p99 during ingest < ${SQLITE_INGEST_ELD_MS} ms`, v, SQLITE_INGEST_ELD_MS, 'ms', false),
+        check(
+          name,
+          `event-loop delay p99 during ingest < ${SQLITE_INGEST_ELD_MS} ms`,
+          v,
+          SQLITE_INGEST_ELD_MS,
+          'ms',
+          false,
+        ),
       );
     }
   }

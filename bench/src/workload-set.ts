@@ -20,7 +20,11 @@ export interface WorkloadSet {
 const jsonBytes = (envelopes: readonly Envelope[]) =>
   envelopes.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e), 'utf8'), 0);
 
-export function buildWorkloadSet(seed: number, sizes: Sizes, needs: { replay: boolean }): WorkloadSet {
+export function buildWorkloadSet(
+  seed: number,
+  sizes: Sizes,
+  needs: { replay: boolean },
+): WorkloadSet {
   const ingest = interleavedEvents(seed, 'ingest', sizes.ingestSessions, sizes.ingestEvents);
   const baselineIngest = ingest.slice(0, sizes.baselineIngestEvents);
   const seqs = new Map<string, number>();
@@ -28,12 +32,20 @@ export function buildWorkloadSet(seed: number, sizes: Sizes, needs: { replay: bo
     const sessionId = e.sessionId!;
     const seq = (seqs.get(sessionId) ?? 0) + 1;
     seqs.set(sessionId, seq);
-    return { sessionId, seq, id: e.id, occurredAtMs: Date.parse(e.occurredAt), json: JSON.stringify(e) };
+    return {
+      sessionId,
+      seq,
+      id: e.id,
+      occurredAtMs: Date.parse(e.occurredAt),
+      json: JSON.stringify(e),
+    };
   });
   const producers = Array.from({ length: sizes.producers }, (_, p) =>
     sessionEvents(seed, `producer-${p}`, sizes.appendsPerProducer),
   );
-  const baselineProducers = producers.map((events) => events.slice(0, sizes.baselineAppendsPerProducer));
+  const baselineProducers = producers.map((events) =>
+    events.slice(0, sizes.baselineAppendsPerProducer),
+  );
   const deep = needs.replay ? sessionEvents(seed, 'deep', sizes.deepEvents) : [];
   const full = needs.replay ? sessionEvents(seed, 'full', sizes.fullStreamEvents) : [];
   return {

@@ -57,7 +57,10 @@ function event(random: Random, sessionId: string, index: number): Envelope {
     return {
       ...base,
       type: 'tool.call',
-      payload: { tool: random.pick(TOOLS), args: { path: `src/${words(random, 1, 3).replaceAll(' ', '/')}.ts` } },
+      payload: {
+        tool: random.pick(TOOLS),
+        args: { path: `src/${words(random, 1, 3).replaceAll(' ', '/')}.ts` },
+      },
     };
   }
   const large = random.next() < 0.03;
@@ -121,7 +124,9 @@ export function describeWorkload(envelopes: readonly Envelope[]): {
   p99Bytes: number;
   maxBytes: number;
 } {
-  const sizes = envelopes.map((e) => Buffer.byteLength(JSON.stringify(e), 'utf8')).sort((a, b) => a - b);
+  const sizes = envelopes
+    .map((e) => Buffer.byteLength(JSON.stringify(e), 'utf8'))
+    .sort((a, b) => a - b);
   const bytes = sizes.reduce((a, b) => a + b, 0);
   return {
     events: sizes.length,

@@ -16,6 +16,7 @@ export async function loadFactory(specifier: string, exportName: string): Promis
     );
   }
   const factory = mod[exportName];
-  if (typeof factory !== 'function') throw new Error(`${specifier} does not export ${exportName}()`);
+  if (typeof factory !== 'function')
+    throw new Error(`${specifier} does not export ${exportName}()`);
   return factory as Factory;
 }

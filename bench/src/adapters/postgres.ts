@@ -4,7 +4,8 @@ import type { AdapterRunner, BenchContext, BenchStore } from '../subject.js';
 import { loadFactory } from './load-factory.js';
 
 function urlOf(ctx: BenchContext): string {
-  if (!ctx.pgUrl) throw new Error('no PostgreSQL: set HISTORY_PG_URL or let the bench start an embedded one');
+  if (!ctx.pgUrl)
+    throw new Error('no PostgreSQL: set HISTORY_PG_URL or let the bench start an embedded one');
   return ctx.pgUrl;
 }
 

@@ -1,6 +1,12 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AppendResult, Checkpoint, Envelope, HistoryRange, HistoryRecord } from '@history/core';
+import type {
+  AppendResult,
+  Checkpoint,
+  Envelope,
+  HistoryRange,
+  HistoryRecord,
+} from '@history/core';
 import type { BaselineStore } from '../subject.js';
 
 interface Line {
@@ -23,13 +29,22 @@ export async function openFileBaseline(root: string): Promise<BaselineStore> {
     const sessionId = envelope.sessionId ?? 'default';
     const seq = (nextSeq.get(sessionId) ?? 0) + 1;
     nextSeq.set(sessionId, seq);
-    const line: Line = { seq, id: envelope.id, sessionId, createdAt: new Date().toISOString(), envelope };
+    const line: Line = {
+      seq,
+      id: envelope.id,
+      sessionId,
+      createdAt: new Date().toISOString(),
+      envelope,
+    };
     await mkdir(dirOf(sessionId), { recursive: true });
     await appendFile(join(dirOf(sessionId), 'events.jsonl'), `${JSON.stringify(line)}\n`);
     return { id: envelope.id, sessionId, seq, duplicate: false };
   };
 
-  async function* stream(sessionId: string, range: HistoryRange = {}): AsyncIterable<HistoryRecord> {
+  async function* stream(
+    sessionId: string,
+    range: HistoryRange = {},
+  ): AsyncIterable<HistoryRecord> {
     let text: string;
     try {
       text = await readFile(join(dirOf(sessionId), 'events.jsonl'), 'utf8');
@@ -47,7 +62,13 @@ export async function openFileBaseline(root: string): Promise<BaselineStore> {
       .filter((l) => to === undefined || Date.parse(l.envelope.occurredAt) <= to);
     if (range.direction === 'backward') lines.reverse();
     for (const l of lines.slice(0, range.limit ?? lines.length)) {
-      yield { id: l.id, sessionId: l.sessionId, seq: l.seq, envelope: l.envelope, createdAt: l.createdAt };
+      yield {
+        id: l.id,
+        sessionId: l.sessionId,
+        seq: l.seq,
+        envelope: l.envelope,
+        createdAt: l.createdAt,
+      };
     }
   }
 
@@ -76,7 +97,10 @@ export async function openFileBaseline(root: string): Promise<BaselineStore> {
       const sessionId = envelopes[0]?.sessionId ?? 'default';
       const createdAt = new Date().toISOString();
       const text = envelopes
-        .map((envelope, i) => `${JSON.stringify({ seq: i + 1, id: envelope.id, sessionId, createdAt, envelope })}\n`)
+        .map(
+          (envelope, i) =>
+            `${JSON.stringify({ seq: i + 1, id: envelope.id, sessionId, createdAt, envelope })}\n`,
+        )
         .join('');
       await mkdir(dirOf(sessionId), { recursive: true });
       await writeFile(join(dirOf(sessionId), 'events.jsonl'), text);

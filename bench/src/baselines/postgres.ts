@@ -85,7 +85,14 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
       try {
         const createdAt = new Date().toISOString();
         const lines = envelopes.map((e, i) =>
-          copyLine([e.sessionId ?? 'default', String(i + 1), e.id, e.occurredAt, JSON.stringify(e), createdAt]),
+          copyLine([
+            e.sessionId ?? 'default',
+            String(i + 1),
+            e.id,
+            e.occurredAt,
+            JSON.stringify(e),
+            createdAt,
+          ]),
         );
         await copyRows(
           client,

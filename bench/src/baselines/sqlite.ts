@@ -80,7 +80,12 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
     },
     async checkpoint(sessionId, payload, opts) {
       deleteCheckpoint.run(sessionId);
-      insertCheckpoint.run(sessionId, JSON.stringify(payload), opts?.seq ?? null, new Date().toISOString());
+      insertCheckpoint.run(
+        sessionId,
+        JSON.stringify(payload),
+        opts?.seq ?? null,
+        new Date().toISOString(),
+      );
     },
     async getCheckpoint(sessionId) {
       const row = selectCheckpoint.get(sessionId) as
@@ -104,7 +109,14 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
       const createdAt = new Date().toISOString();
       db.transaction(() => {
         envelopes.forEach((e, i) => {
-          load.run(e.sessionId ?? 'default', i + 1, e.id, e.occurredAt, JSON.stringify(e), createdAt);
+          load.run(
+            e.sessionId ?? 'default',
+            i + 1,
+            e.id,
+            e.occurredAt,
+            JSON.stringify(e),
+            createdAt,
+          );
         });
       })();
     },

@@ -22,7 +22,10 @@ export async function openFileCeiling(root: string, fsync: boolean): Promise<Cei
       const bySession = new Map<string, string[]>();
       for (const p of prepared as Prepared[]) {
         let lines = bySession.get(p.sessionId);
-        if (!lines) bySession.set(p.sessionId, (lines = []));
+        if (!lines) {
+          lines = [];
+          bySession.set(p.sessionId, lines);
+        }
         lines.push(p.line);
       }
       await Promise.all(

@@ -21,7 +21,13 @@ export async function openPostgresCeiling(url: string, schema: string): Promise<
   return {
     prepare: (rows) =>
       rows.map((r) =>
-        copyLine([r.sessionId, String(r.seq), r.id, new Date(r.occurredAtMs).toISOString(), r.json]),
+        copyLine([
+          r.sessionId,
+          String(r.seq),
+          r.id,
+          new Date(r.occurredAtMs).toISOString(),
+          r.json,
+        ]),
       ),
     async writeBatch(prepared) {
       await copyRows(client, sql, prepared as string[]);

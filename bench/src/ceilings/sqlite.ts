@@ -7,7 +7,10 @@ import type { Ceiling, CeilingRow } from '../subject.js';
  * transaction per batch of pre-serialised rows into an integer-keyed table
  * with one (session, seq) index, on the main thread.
  */
-export async function openSqliteCeiling(dir: string, synchronous: 'NORMAL' | 'FULL'): Promise<Ceiling> {
+export async function openSqliteCeiling(
+  dir: string,
+  synchronous: 'NORMAL' | 'FULL',
+): Promise<Ceiling> {
   const db = new Database(join(dir, 'ceiling.sqlite'));
   db.pragma('journal_mode = WAL');
   db.pragma(`synchronous = ${synchronous === 'FULL' ? 'FULL' : 'NORMAL'}`);

@@ -14,7 +14,10 @@ export async function runCheckpoint(
   for (let i = 0; i < sessions; i++) {
     await store.checkpoint(
       `cp-${i}`,
-      { summary: 'x'.repeat(200 + random.int(0, 200)), cursor: { turn: i, tools: ['bash', 'grep'] } },
+      {
+        summary: 'x'.repeat(200 + random.int(0, 200)),
+        cursor: { turn: i, tools: ['bash', 'grep'] },
+      },
       { seq: i + 1 },
     );
   }

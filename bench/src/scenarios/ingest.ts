@@ -3,7 +3,12 @@ import { withEventLoopDelay } from '../measure.js';
 import type { IngestResult } from '../results.js';
 import type { BenchStore, Ceiling, CeilingRow } from '../subject.js';
 
-function rate(events: number, bytes: number, ms: number, eventLoopDelayP99Ms: number): IngestResult {
+function rate(
+  events: number,
+  bytes: number,
+  ms: number,
+  eventLoopDelayP99Ms: number,
+): IngestResult {
   const seconds = ms / 1000;
   return {
     events,

@@ -21,7 +21,8 @@ export interface ReplayPlan {
 async function drain(store: BenchStore, sessionId: string, range: HistoryRange, expected: number) {
   let count = 0;
   for await (const _ of store.stream(sessionId, range)) count++;
-  if (count !== expected) throw new Error(`stream(${sessionId}) yielded ${count} records, expected ${expected}`);
+  if (count !== expected)
+    throw new Error(`stream(${sessionId}) yielded ${count} records, expected ${expected}`);
 }
 
 /**
@@ -45,7 +46,9 @@ export async function runReplay(store: BenchStore, plan: ReplayPlan): Promise<Re
     for (let i = 0; i < plan.pageIterations; i++) {
       pages.push(await timed(() => drain(store, deepSession, page, pageSize)));
       const cursor = deepAfter();
-      after.push(await timed(() => drain(store, deepSession, { after: cursor, limit: pageSize }, pageSize)));
+      after.push(
+        await timed(() => drain(store, deepSession, { after: cursor, limit: pageSize }, pageSize)),
+      );
     }
     for (let i = 0; i < plan.fullStreamIterations; i++) {
       full.push(await timed(() => drain(store, plan.fullSession, {}, plan.fullStreamEvents)));

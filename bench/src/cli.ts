@@ -1,0 +1,113 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parseArgs } from 'node:util';
+import { createProgress } from './progress.js';
+import { renderSvg } from './report/svg.js';
+import { renderTable } from './report/table.js';
+import { SCENARIOS, type Scenario } from './results.js';
+import { runBenchmark } from './run-benchmark.js';
+import { FULL, QUICK, type Sizes, TINY } from './sizes.js';
+
+const HELP = `pnpm bench [-- options]
+
+  --full                 larger sizes (default: quick mode, under 2 minutes)
+  --tiny                 a few hundred events: checks every code path in seconds (smoke test)
+  --adapters=LIST        comma-separated: file,sqlite,postgres,memory (default file,sqlite,postgres)
+  --scenarios=LIST       comma-separated: ${SCENARIOS.join(',')} (default all)
+  --seed=N               workload seed (default 42)
+  --events=N             bulk-ingest events per adapter (overrides the mode's size)
+  --deep-events=N        size of the session replay jumps deep into (default 100000)
+  --out=DIR              where to write <timestamp>.json, latest.json, latest.svg (default bench/results)
+  --no-write             print the table only
+  --json                 print the JSON result on stdout instead of the table
+
+PostgreSQL: HISTORY_PG_URL when set, otherwise an embedded server is started.`;
+
+function positiveInt(name: string, value: string | undefined): number | undefined {
+  if (value === undefined) return undefined;
+  const n = Number(value);
+  if (!Number.isSafeInteger(n) || n <= 0)
+    throw new Error(`--${name} expects a positive integer, got ${value}`);
+  return n;
+}
+
+const list = (value: string | undefined) =>
+  value
+    ?.split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+
+async function main(): Promise<number> {
+  // `pnpm bench -- --full` may forward the separator itself.
+  const args = process.argv.slice(2).filter((a) => a !== '--');
+  const { values } = parseArgs({
+    args,
+    options: {
+      full: { type: 'boolean', default: false },
+      tiny: { type: 'boolean', default: false },
+      adapters: { type: 'string' },
+      scenarios: { type: 'string' },
+      seed: { type: 'string' },
+      events: { type: 'string' },
+      'deep-events': { type: 'string' },
+      out: { type: 'string' },
+      'no-write': { type: 'boolean', default: false },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    process.stdout.write(`${HELP}\n`);
+    return 0;
+  }
+  const sizes: Sizes = { ...(values.tiny ? TINY : values.full ? FULL : QUICK) };
+  const events = positiveInt('events', values.events);
+  if (events !== undefined) sizes.ingestEvents = events;
+  const deep = positiveInt('deep-events', values['deep-events']);
+  if (deep !== undefined) sizes.deepEvents = Math.max(deep, 2 * sizes.pageSize);
+  const seed = positiveInt('seed', values.seed) ?? 42;
+  const customised = events !== undefined || deep !== undefined || values.tiny;
+
+  const progress = createProgress();
+  const result = await runBenchmark({
+    ...(values.adapters ? { adapters: list(values.adapters)! } : {}),
+    ...(values.scenarios ? { scenarios: list(values.scenarios)! as Scenario[] } : {}),
+    sizes,
+    seed,
+    mode: customised ? 'custom' : values.full ? 'full' : 'quick',
+    command: `pnpm bench${args.length ? ` ${args.join(' ')}` : ''}`,
+    onProgress: (p) => progress.update(p),
+  }).finally(() => progress.stop());
+
+  process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : renderTable(result)}\n`);
+
+  if (!values['no-write']) {
+    const dir = values.out
+      ? resolve(values.out)
+      : fileURLToPath(new URL('../results/', import.meta.url));
+    await mkdir(dir, { recursive: true });
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    const stamp = result.startedAt.replace(/[:.]/g, '-');
+    await writeFile(resolve(dir, `${stamp}.json`), json);
+    await writeFile(resolve(dir, 'latest.json'), json);
+    await writeFile(resolve(dir, 'latest.svg'), renderSvg(result));
+    process.stderr.write(
+      `wrote ${resolve(dir, 'latest.json')}, ${resolve(dir, 'latest.svg')} and ${stamp}.json\n`,
+    );
+  }
+  const failed = result.adapters.some(
+    (a) => a.error || a.runs.baseline?.error || a.runs.ceiling?.error,
+  );
+  return failed ? 1 : 0;
+}
+
+main().then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (error: unknown) => {
+    process.stderr.write(`bench: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exitCode = 2;
+  },
+);

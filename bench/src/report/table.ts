@@ -1,0 +1,88 @@
+import type { BenchResult } from '../results.js';
+import { FIGURES, improvement } from './figures.js';
+
+export function formatNumber(value: number | undefined): string {
+  if (value === undefined) return '-';
+  if (value >= 1000) return Math.round(value).toLocaleString('en-US');
+  if (value >= 100) return value.toFixed(0);
+  if (value >= 10) return value.toFixed(1);
+  return value.toFixed(2);
+}
+
+const formatRatio = (x: number | undefined) =>
+  x === undefined ? '' : `${x >= 10 ? x.toFixed(0) : x.toFixed(1)}x`;
+const formatShare = (x: number | undefined) => (x === undefined ? '' : `${Math.round(x * 100)}%`);
+
+/** Lays out rows of cells in columns: the first left-aligned, the rest right-aligned. */
+function columns(rows: readonly (readonly string[])[]): string[] {
+  const widths: number[] = [];
+  for (const row of rows)
+    row.forEach((cell, i) => {
+      widths[i] = Math.max(widths[i] ?? 0, cell.length);
+    });
+  return rows.map((row) =>
+    row
+      .map((cell, i) => (i === 0 ? cell.padEnd(widths[i]!) : cell.padStart(widths[i]!)))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+/**
+ * The terminal report: per adapter, every figure with the baseline's and the
+ * ceiling's, and how the adapter compares ("x better" than the baseline,
+ * "% of" the ceiling); then the targets, pass or miss.
+ */
+export function renderTable(result: BenchResult): string {
+  const { machine, workload } = result;
+  const out: string[] = [
+    `History Store benchmark (${result.mode}, seed ${result.seed}) on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}: ${result.seconds.toFixed(1)} s`,
+    `workload: ${workload.events.toLocaleString('en-US')} events, mean ${workload.meanBytes} B, p99 ${workload.p99Bytes} B, max ${workload.maxBytes} B of JSON; postgres: ${result.postgres ?? 'not used'}`,
+  ];
+  for (const a of result.adapters) {
+    const { adapter, baseline, ceiling } = a.runs;
+    const settings = Object.entries(a.settings)
+      .map(([k, v]) => `${k}: ${v}`)
+      .join('; ');
+    out.push('', `${a.adapter}${settings ? ` (${settings})` : ''}`);
+    if (a.error) out.push(`  ERROR: ${a.error}`);
+    if (baseline?.error) out.push(`  baseline ERROR: ${baseline.error}`);
+    if (ceiling?.error) out.push(`  ceiling ERROR: ${ceiling.error}`);
+    const rows: string[][] = [
+      ['  figure', 'adapter', 'baseline', 'vs baseline', 'ceiling', 'of ceiling'],
+    ];
+    for (const f of FIGURES) {
+      const v = f.get(adapter);
+      const b = f.get(baseline);
+      const c = f.hasCeiling ? f.get(ceiling) : undefined;
+      if (v === undefined && b === undefined && c === undefined) continue;
+      const ofCeiling =
+        f.hasCeiling && f.unit !== 'ms' && f.unit !== 'MB' ? improvement(f, v, c) : undefined;
+      rows.push([
+        `  ${f.label} (${f.unit})`,
+        formatNumber(v),
+        formatNumber(b),
+        formatRatio(improvement(f, v, b)),
+        formatNumber(c),
+        formatShare(ofCeiling),
+      ]);
+    }
+    if (rows.length > 1) out.push(...columns(rows));
+  }
+  if (result.targets.length > 0) {
+    out.push('', 'targets');
+    const rows = result.targets.map((t) => {
+      const value =
+        t.value === null
+          ? 'not measured'
+          : t.unit === 'ratio'
+            ? formatShare(t.value)
+            : t.unit === 'x'
+              ? formatRatio(t.value)
+              : `${formatNumber(t.value)} ms`;
+      return [`  ${t.pass ? 'PASS' : 'MISS'}  ${t.adapter.padEnd(8)} ${t.target}`, value];
+    });
+    out.push(...columns(rows));
+  }
+  return out.join('\n');
+}

@@ -1,0 +1,110 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { promisify } from 'node:util';
+import { afterAll, describe, expect, it } from 'vitest';
+import { renderSvg } from '../src/report/svg.js';
+import { renderTable } from '../src/report/table.js';
+import type { BenchResult, RunResult } from '../src/results.js';
+import { runBenchmark } from '../src/run-benchmark.js';
+import { TINY } from '../src/sizes.js';
+import { sessionEvents } from '../src/workload.js';
+
+const ADAPTERS = ['memory', 'file', 'sqlite', 'postgres'];
+const positive = (v: number | undefined) => expect(v).toBeGreaterThan(0);
+
+function expectStoreRun(run: RunResult | null) {
+  expect(run?.error).toBeUndefined();
+  positive(run?.ingest?.eventsPerSec);
+  positive(run?.concurrent?.eventsPerSec);
+  expect(run?.concurrent?.appendLatency.samples).toBeGreaterThan(0);
+  for (const l of [run?.replay?.page, run?.replay?.afterDeep, run?.replay?.fullStream]) {
+    expect(l?.samples).toBeGreaterThan(0);
+    positive(l?.p95Ms);
+  }
+  expect(run?.checkpoint?.getCheckpoint.samples).toBe(TINY.checkpointReads);
+  positive(run?.peakRssMb);
+  expect(run?.ingest?.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(0);
+}
+
+describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
+  let result: BenchResult;
+  const dirs: string[] = [];
+  afterAll(() => Promise.all(dirs.map((d) => rm(d, { recursive: true, force: true }))));
+
+  it('runs every adapter with its baseline and ceiling', async () => {
+    result = await runBenchmark({ adapters: ADAPTERS, sizes: TINY, seed: 7 });
+    expect(result.adapters.map((a) => a.adapter)).toEqual(ADAPTERS);
+    expect(result.workload.events).toBe(TINY.ingestEvents + TINY.deepEvents);
+    for (const a of result.adapters) {
+      expect(a.error).toBeUndefined();
+      expectStoreRun(a.runs.adapter);
+      if (a.adapter === 'memory') {
+        expect(a.runs.baseline).toBeNull();
+        expect(a.runs.ceiling).toBeNull();
+        continue;
+      }
+      expectStoreRun(a.runs.baseline);
+      expect(a.runs.ceiling?.error).toBeUndefined();
+      positive(a.runs.ceiling?.ingest?.eventsPerSec);
+      expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents);
+    }
+    // Four targets for sqlite, three each for file and postgres, each with a measured value.
+    expect(result.targets).toHaveLength(10);
+    for (const t of result.targets) expect(t.value).not.toBeNull();
+  }, 60_000);
+
+  it('renders the table and a self-contained SVG', () => {
+    const table = renderTable(result);
+    for (const name of ADAPTERS) expect(table).toContain(`\n${name}`);
+    expect(table).toContain('targets');
+    expect(table).toMatch(/(PASS|MISS) {2}sqlite/);
+    const svg = renderSvg(result);
+    expect(svg.startsWith('<svg xmlns="http://www.w3.org/2000/svg"')).toBe(true);
+    expect(svg.trim().endsWith('</svg>')).toBe(true);
+    expect(svg).not.toMatch(/href=|<script/);
+    expect(svg.match(/<rect /g)!.length).toBeGreaterThan(20);
+  });
+
+  it('the CLI writes the JSON and SVG files', async () => {
+    const out = await mkdtemp(join(tmpdir(), 'bench-smoke-'));
+    dirs.push(out);
+    const cli = fileURLToPath(new URL('../src/cli.ts', import.meta.url));
+    const tsx = fileURLToPath(new URL('../node_modules/.bin/tsx', import.meta.url));
+    const { stdout } = await promisify(execFile)(
+      tsx,
+      [
+        cli,
+        '--',
+        '--tiny',
+        '--adapters=memory,file',
+        '--scenarios=ingest,checkpoint',
+        `--out=${out}`,
+      ],
+      { timeout: 50_000 },
+    );
+    expect(stdout).toContain('bulk ingest (appendMany)');
+    const latest = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResult;
+    expect(latest.scenarios).toEqual(['ingest', 'checkpoint']);
+    expect(latest.adapters.map((a) => a.adapter)).toEqual(['memory', 'file']);
+    expect(latest.adapters[1]!.runs.adapter.replay).toBeUndefined();
+    positive(latest.adapters[1]!.runs.ceiling?.ingest?.eventsPerSec);
+    expect(await readFile(join(out, 'latest.svg'), 'utf8')).toContain('</svg>');
+  }, 60_000);
+
+  it('the workload is deterministic and has a long tail', () => {
+    const a = sessionEvents(1, 's', 2000);
+    expect(JSON.stringify(sessionEvents(1, 's', 2000))).toBe(JSON.stringify(a));
+    expect(JSON.stringify(sessionEvents(2, 's', 2000))).not.toBe(JSON.stringify(a));
+    const sizes = a.map((e) => JSON.stringify(e).length);
+    const mean = sizes.reduce((x, y) => x + y, 0) / sizes.length;
+    expect(mean).toBeGreaterThan(400);
+    expect(mean).toBeLessThan(900);
+    expect(sizes.some((s) => s >= 20_000 && s <= 51_000)).toBe(true);
+    expect(new Set(a.map((e) => e.type))).toEqual(
+      new Set(['user.message', 'assistant.message', 'tool.call', 'tool.result']),
+    );
+  });
+});
