@@ -2,7 +2,7 @@ import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
 import { latestVersion, loadMigrations } from './migrations.js';
-import { openPool, type PostgresConnection } from './pg-connection.js';
+import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdentifier } from './schema-name.js';
 
 export interface MigrateOptions {
@@ -78,64 +78,66 @@ export async function migratePool(
 ): Promise<MigrateResult> {
   const migrations = loadMigrations();
   const s = quoteIdentifier(schema);
-  const client = await connect(pool);
-  let broken: unknown;
   try {
-    // Parameters, not text: the key is derived from the schema name server-side.
-    await client.query("SELECT pg_advisory_lock(hashtextextended('history.migrate:' || $1, 0))", [
-      schema,
-    ]);
-    try {
-      await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-      await client.query(
-        `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+    return await withClient(
+      pool,
+      async (client) => {
+        // Parameters, not text: the key is derived from the schema name server-side.
+        await client.query(
+          "SELECT pg_advisory_lock(hashtextextended('history.migrate:' || $1, 0))",
+          [schema],
+        );
+        try {
+          await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
+          await client.query(
+            `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
           version integer PRIMARY KEY,
           name text NOT NULL,
           applied_at timestamptz NOT NULL DEFAULT now()
         )`,
-      );
-      const current = await currentVersion(client, s);
-      if (current > migrations.length) throw new SchemaVersionError(current, migrations.length);
-      const applied: number[] = [];
-      for (const m of migrations.slice(current)) {
-        if (m.transactional) {
-          await client.query('BEGIN');
-          try {
-            await client.query("SELECT set_config('search_path', $1, true)", [s]);
-            await client.query("SELECT set_config('history.partitions', $1, true)", [
-              String(partitions),
-            ]);
-            await client.query(m.sql);
-            await recordVersion(client, s, m.version, m.name);
-            await client.query('COMMIT');
-          } catch (error) {
-            await client.query('ROLLBACK').catch(() => {});
-            throw error;
+          );
+          const current = await currentVersion(client, s);
+          if (current > migrations.length) throw new SchemaVersionError(current, migrations.length);
+          const applied: number[] = [];
+          for (const m of migrations.slice(current)) {
+            if (m.transactional) {
+              await client.query('BEGIN');
+              try {
+                await client.query("SELECT set_config('search_path', $1, true)", [s]);
+                await client.query("SELECT set_config('history.partitions', $1, true)", [
+                  String(partitions),
+                ]);
+                await client.query(m.sql);
+                await recordVersion(client, s, m.version, m.name);
+                await client.query('COMMIT');
+              } catch (error) {
+                await client.query('ROLLBACK').catch(() => {});
+                throw error;
+              }
+            } else {
+              // CREATE INDEX CONCURRENTLY cannot run in a transaction: one statement per such file.
+              await client.query("SELECT set_config('search_path', $1, false)", [s]);
+              try {
+                await client.query(m.sql);
+              } finally {
+                await client.query('RESET search_path');
+              }
+              await recordVersion(client, s, m.version, m.name);
+            }
+            applied.push(m.version);
           }
-        } else {
-          // CREATE INDEX CONCURRENTLY cannot run in a transaction: one statement per such file.
-          await client.query("SELECT set_config('search_path', $1, false)", [s]);
-          try {
-            await client.query(m.sql);
-          } finally {
-            await client.query('RESET search_path');
-          }
-          await recordVersion(client, s, m.version, m.name);
+          return { applied, version: migrations.length };
+        } finally {
+          await client.query(
+            "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))",
+            [schema],
+          );
         }
-        applied.push(m.version);
-      }
-      return { applied, version: migrations.length };
-    } finally {
-      await client.query(
-        "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))",
-        [schema],
-      );
-    }
+      },
+      isTransientPgError,
+    );
   } catch (error) {
-    broken = isTransientPgError(error) ? error : undefined;
     throw toMigrateError(error, schema);
-  } finally {
-    client.release(broken as Error | undefined);
   }
 }
 

@@ -22,3 +22,33 @@ export function openPool(connection: PostgresConnection, poolSize: number): Open
   pool.on('error', () => {});
   return { pool, owned: true };
 }
+
+/**
+ * Checks out a client for `use`. While checked out, pg-pool no longer listens for
+ * the client's 'error' event, and a connection dropped between two queries would
+ * otherwise crash the process; the listener here records it instead. A client that
+ * failed (or that `use` discards) is destroyed rather than returned to the pool.
+ */
+export async function withClient<T>(
+  pool: pg.Pool,
+  use: (client: pg.PoolClient, discard: (error: Error) => void) => Promise<T>,
+  isBroken: (error: unknown) => boolean,
+): Promise<T> {
+  const client = await pool.connect();
+  let broken: Error | undefined;
+  const onError = (error: Error) => {
+    broken = error;
+  };
+  client.on('error', onError);
+  try {
+    return await use(client, (error) => {
+      broken ??= error;
+    });
+  } catch (error) {
+    if (!broken && isBroken(error)) broken = error as Error;
+    throw error;
+  } finally {
+    client.removeListener('error', onError);
+    client.release(broken);
+  }
+}

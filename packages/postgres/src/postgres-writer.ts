@@ -2,6 +2,7 @@ import { type AppendResult, type PreparedEnvelope, StorageError } from '@history
 import type pg from 'pg';
 import { copyChunks, copyInto, copyLine, type EventRow } from './copy-rows.js';
 import { isTransientPgError } from './is-transient.js';
+import { withClient } from './pg-connection.js';
 import { COPY_STAGING, CREATE_STAGING, type Statements } from './statements.js';
 
 /**
@@ -22,20 +23,22 @@ export class PostgresWriter {
   ) {}
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
-    const client = await this.pool.connect();
-    let broken: Error | undefined;
-    try {
-      await client.query('BEGIN');
-      const results = await this.write(client, records);
-      await client.query('COMMIT');
-      return results;
-    } catch (error) {
-      broken = await rollback(client, error);
-      throw error;
-    } finally {
-      // A client whose connection failed is destroyed instead of going back to the pool.
-      client.release(broken);
-    }
+    return withClient(
+      this.pool,
+      async (client, discard) => {
+        await client.query('BEGIN');
+        try {
+          const results = await this.write(client, records);
+          await client.query('COMMIT');
+          return results;
+        } catch (error) {
+          // If even ROLLBACK fails the connection is unusable: destroy it, never pool it.
+          await client.query('ROLLBACK').catch(discard);
+          throw error;
+        }
+      },
+      isTransientPgError,
+    );
   }
 
   private async write(client: pg.PoolClient, records: readonly PreparedEnvelope[]) {
@@ -136,15 +139,5 @@ export class PostgresWriter {
   /** COPY text lines for `rows`; a seam tests use to fail a COPY mid-stream. */
   protected *copyLines(rows: readonly EventRow[]): Generator<string> {
     for (const row of rows) yield copyLine(row);
-  }
-}
-
-/** Rolls back; returns the error to destroy the client with when the connection is unusable. */
-async function rollback(client: pg.PoolClient, cause: unknown): Promise<Error | undefined> {
-  try {
-    await client.query('ROLLBACK');
-    return undefined;
-  } catch (error) {
-    return (isTransientPgError(cause) ? cause : error) as Error;
   }
 }
