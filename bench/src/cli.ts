@@ -13,11 +13,12 @@ const HELP = `pnpm bench [-- options]
 
   --full                 larger sizes (default: quick mode, under 2 minutes)
   --tiny                 a few hundred events: checks every code path in seconds (smoke test)
-  --adapters=LIST        comma-separated: file,sqlite,postgres,memory (default file,sqlite,postgres)
+  --adapters=LIST        comma-separated: memory,file,sqlite,postgres (default all four)
   --scenarios=LIST       comma-separated: ${SCENARIOS.join(',')} (default all)
   --seed=N               workload seed (default 42)
   --events=N             bulk-ingest events per adapter (overrides the mode's size)
   --deep-events=N        size of the session replay jumps deep into (default 100000)
+  --batch-size=N         envelopes per appendMany call and rows per ceiling batch (default 1000)
   --out=DIR              where to write <timestamp>.json, latest.json, latest.svg (default bench/results)
   --no-write             print the table only
   --json                 print the JSON result on stdout instead of the table
@@ -51,6 +52,7 @@ async function main(): Promise<number> {
       seed: { type: 'string' },
       events: { type: 'string' },
       'deep-events': { type: 'string' },
+      'batch-size': { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -66,8 +68,11 @@ async function main(): Promise<number> {
   if (events !== undefined) sizes.ingestEvents = events;
   const deep = positiveInt('deep-events', values['deep-events']);
   if (deep !== undefined) sizes.deepEvents = Math.max(deep, 2 * sizes.pageSize);
+  const batch = positiveInt('batch-size', values['batch-size']);
+  if (batch !== undefined) sizes.batchSize = batch;
   const seed = positiveInt('seed', values.seed) ?? 42;
-  const customised = events !== undefined || deep !== undefined || values.tiny;
+  const customised =
+    events !== undefined || deep !== undefined || batch !== undefined || values.tiny;
 
   const progress = createProgress();
   const result = await runBenchmark({

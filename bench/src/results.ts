@@ -83,7 +83,9 @@ export interface BenchResult {
     memoryGb: number;
     platform: string;
     node: string;
-    loadAverage: number[];
+    /** 1/5/15-minute load averages: other work on the machine skews every figure. */
+    loadAverageAtStart: number[];
+    loadAverageAtEnd: number[];
   };
   postgres: string | null;
   workload: {

@@ -35,6 +35,7 @@ export interface BenchOptions {
 export async function runBenchmark(options: BenchOptions = {}): Promise<BenchResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
+  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const adapters = [...(options.adapters ?? DEFAULT_ADAPTERS)];
   for (const name of adapters) {
     if (!ADAPTERS[name])
@@ -145,7 +146,8 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       memoryGb: Math.round(totalmem() / 1073741824),
       platform: `${process.platform} ${process.arch}`,
       node: process.version,
-      loadAverage: loadavg().map((l) => Math.round(l * 100) / 100),
+      loadAverageAtStart: loadAtStart,
+      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     },
     postgres,
     workload: work.summary,

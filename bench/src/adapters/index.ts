@@ -11,4 +11,5 @@ export const ADAPTERS: Record<string, AdapterRunner> = {
   postgres: postgresRunner,
 };
 
-export const DEFAULT_ADAPTERS = ['file', 'sqlite', 'postgres'];
+/** `memory` first: the store with no storage at all, i.e. what core's validation and writer cost. */
+export const DEFAULT_ADAPTERS = ['memory', 'file', 'sqlite', 'postgres'];

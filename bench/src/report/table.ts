@@ -37,8 +37,16 @@ export function renderTable(result: BenchResult): string {
   const { machine, workload } = result;
   const out: string[] = [
     `History Store benchmark (${result.mode}, seed ${result.seed}) on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}: ${result.seconds.toFixed(1)} s`,
+    `load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' ')}, at end ${machine.loadAverageAtEnd.join(' ')}`,
     `workload: ${workload.events.toLocaleString('en-US')} events, mean ${workload.meanBytes} B, p99 ${workload.p99Bytes} B, max ${workload.maxBytes} B of JSON; postgres: ${result.postgres ?? 'not used'}`,
   ];
+  const n = (v: number) => v.toLocaleString('en-US');
+  const sz = result.sizes;
+  out.push(
+    `sizes: ingest ${n(sz.ingestEvents)} events in appendMany calls of ${n(sz.batchSize)} (baseline ${n(sz.baselineIngestEvents)}); ${sz.producers} producers x ${n(sz.appendsPerProducer)} appends (baseline x ${n(sz.baselineAppendsPerProducer)}); replay page = first ${n(sz.pageSize)} events of a ${n(sz.deepEvents)}-event session, after deep = ${n(sz.pageSize)} events after a cursor in its last ${n(2 * sz.pageSize)}, full session = ${n(sz.fullStreamEvents)} events`,
+    'vs baseline: how many times better the adapter is (rates: adapter/baseline; latencies: baseline/adapter).',
+    'of ceiling: adapter rate as a share of the raw driver writing pre-serialised rows.',
+  );
   for (const a of result.adapters) {
     const { adapter, baseline, ceiling } = a.runs;
     const settings = Object.entries(a.settings)
