@@ -34,7 +34,12 @@ export async function readCheckpointFile(files: SessionFiles): Promise<StoredChe
   } catch {
     head = undefined;
   }
-  if (!head || typeof head.sessionId !== 'string' || typeof head.createdAt !== 'string' || !body.endsWith('}')) {
+  if (
+    !head ||
+    typeof head.sessionId !== 'string' ||
+    typeof head.createdAt !== 'string' ||
+    !body.endsWith('}')
+  ) {
     throw new StorageError(`file: ${files.checkpoint} is not a valid checkpoint`);
   }
   return {

@@ -38,11 +38,20 @@ export async function* readSessionPages(
     for await (const chunk of lines) {
       for (const line of chunk) {
         const record = parse(line, files);
-        if (range.after !== undefined && (forward ? record.seq <= range.after : record.seq >= range.after)) {
+        if (
+          range.after !== undefined &&
+          (forward ? record.seq <= range.after : record.seq >= range.after)
+        ) {
           continue;
         }
         if (!inTimeRange(record.at, range)) continue;
-        page.push({ seq: record.seq, sessionId, id: record.id, json: record.json, createdAt: record.createdAt });
+        page.push({
+          seq: record.seq,
+          sessionId,
+          id: record.id,
+          json: record.json,
+          createdAt: record.createdAt,
+        });
         if (--left <= 0) break;
         if (page.length >= PAGE_SIZE) {
           yield page;
@@ -64,8 +73,9 @@ async function forwardLines(
   end: number,
   after: number,
 ): Promise<AsyncIterable<Line[]>> {
-  const { offset } = await seekLineAtMost(files.index, fd, end, after + 1);
-  return readLinesForward(fd, offset, end);
+  const seek = await seekLineAtMost(files.index, fd, end, after + 1);
+  // Seqs are contiguous, so the lines up to `after` are counted, not parsed.
+  return readLinesForward(fd, seek.offset, end, Math.max(0, after + 1 - seek.seq));
 }
 
 /** Lines before the one of seq `after` (all lines without `after`), last first. */
@@ -80,7 +90,7 @@ async function backwardLines(
   // Find where the line of seq `after` starts: everything before it is what we want.
   const seek = await seekLineAtMost(files.index, fd, end, after);
   let stop = end;
-  search: for await (const chunk of readLinesForward(fd, seek.offset, end)) {
+  search: for await (const chunk of readLinesForward(fd, seek.offset, end, after - seek.seq)) {
     for (const line of chunk) {
       if (parse(line, files).seq >= after) {
         stop = line.offset;
@@ -96,7 +106,9 @@ async function* emptyLines(): AsyncGenerator<Line[]> {}
 function parse(line: Line, files: SessionFiles): RecordLine {
   const record = parseRecordLine(line.text);
   if (!record) {
-    throw new StorageError(`file: ${files.data} is corrupt: unreadable line at byte ${line.offset}`);
+    throw new StorageError(
+      `file: ${files.data} is corrupt: unreadable line at byte ${line.offset}`,
+    );
   }
   return record;
 }

@@ -1,3 +1,4 @@
+import { writeSync } from 'node:fs';
 import { constants, open } from 'node:fs/promises';
 import type { AppendResult, PreparedEnvelope } from '@history/core';
 import { recordLineHead } from './record-line.js';
@@ -148,17 +149,23 @@ function encode(
   };
 }
 
+/**
+ * Below this size a write to the page cache takes microseconds, less than a
+ * round trip through libuv's thread pool: small batches (many concurrent
+ * single appends) are written synchronously, large ones off the event loop.
+ */
+const SYNC_WRITE_BYTES = 64 * 1024;
+
 /** One `write` call; loops only in the rare case of a short write. */
 async function writeFully(write: SessionWrite): Promise<void> {
   const { buffer, state, oldSize } = write;
   let written = 0;
   while (written < buffer.length) {
-    const { bytesWritten } = await state.fd.write(
-      buffer,
-      written,
-      buffer.length - written,
-      oldSize + written,
-    );
+    const length = buffer.length - written;
+    const bytesWritten =
+      length <= SYNC_WRITE_BYTES
+        ? writeSync(state.fd.fd, buffer, written, length, oldSize + written)
+        : (await state.fd.write(buffer, written, length, oldSize + written)).bytesWritten;
     written += bytesWritten;
   }
 }

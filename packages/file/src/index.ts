@@ -1,10 +1,10 @@
 export { FileBackend } from './file-backend.js';
+export { listFileSessions } from './list-sessions.js';
 export {
   DEFAULT_MAX_OPEN_FILES,
   type FileAdapterOptions,
   type FileHistoryStoreOptions,
 } from './options.js';
-export { listFileSessions } from './list-sessions.js';
 export { LAYOUT_VERSION } from './schema.js';
 export { sessionIdFromSegments, sessionSegments } from './session-path.js';
 export { createFileHistoryStore } from './store.js';

@@ -7,41 +7,47 @@ export interface Line {
 }
 
 export const CHUNK_BYTES = 256 * 1024;
+/** Forward reads start at CHUNK_BYTES and double up to this: few reads for long streams. */
+const MAX_CHUNK_BYTES = 1024 * 1024;
 const NEWLINE = 0x0a;
 
 /**
  * Complete lines of `[start, end)` in file order, a chunk at a time. Bytes
- * after the last newline (a torn line) are never yielded. A newline byte never
- * occurs inside a multi-byte UTF-8 sequence, so splitting bytes is safe.
+ * after the last newline (a torn line) are never yielded. The first `skip`
+ * lines are stepped over without being decoded. A newline byte never occurs
+ * inside a multi-byte UTF-8 sequence, so splitting bytes is safe.
  */
 export async function* readLinesForward(
   fd: FileHandle,
   start: number,
   end: number,
-  chunkBytes = CHUNK_BYTES,
+  skip = 0,
 ): AsyncGenerator<Line[]> {
   let pos = start;
   let carry: Buffer | undefined;
-  let carryOffset = start;
+  let chunkBytes = CHUNK_BYTES;
   while (pos < end) {
     const want = Math.min(chunkBytes, end - pos);
-    const chunk = Buffer.allocUnsafe(want);
-    const { bytesRead } = await fd.read(chunk, 0, want, pos);
+    chunkBytes = Math.min(chunkBytes * 2, MAX_CHUNK_BYTES);
+    // The partial line carried over goes first in the new buffer: no concat of the whole chunk.
+    const carried = carry?.length ?? 0;
+    const data = Buffer.allocUnsafe(carried + want);
+    carry?.copy(data, 0);
+    const { bytesRead } = await fd.read(data, carried, want, pos);
     if (bytesRead === 0) return; // The file shrank under us: nothing more to read.
-    const read = chunk.subarray(0, bytesRead);
-    const data = carry ? Buffer.concat([carry, read]) : read;
-    const base = carry ? carryOffset : pos;
+    const base = pos - carried;
     pos += bytesRead;
+    const length = carried + bytesRead;
     const lines: Line[] = [];
     let i = 0;
     for (;;) {
       const nl = data.indexOf(NEWLINE, i);
-      if (nl < 0) break;
-      lines.push({ offset: base + i, text: data.toString('utf8', i, nl) });
+      if (nl < 0 || nl >= length) break;
+      if (skip > 0) skip--;
+      else lines.push({ offset: base + i, text: data.toString('utf8', i, nl) });
       i = nl + 1;
     }
-    carry = i < data.length ? data.subarray(i) : undefined;
-    carryOffset = base + i;
+    carry = i < length ? data.subarray(i, length) : undefined;
     if (lines.length > 0) yield lines;
   }
 }

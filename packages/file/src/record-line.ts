@@ -20,8 +20,51 @@ export function recordLineHead(seq: number, id: string, at: number, createdAt: s
 
 /** Parses a line (without its newline), or returns `undefined` when it is not a valid record line. */
 export function parseRecordLine(line: string): RecordLine | undefined {
+  if (line.charCodeAt(line.length - 1) !== 0x7d /* } */) return undefined;
+  return parseLineFast(line) ?? parseLineSlow(line);
+}
+
+/**
+ * Reads the header as this package writes it, without JSON.parse: replay is
+ * dominated by per-line work. Ids with escapes go to the slow path.
+ */
+function parseLineFast(line: string): RecordLine | undefined {
+  if (!line.startsWith('{"seq":')) return undefined;
+  let i = 7;
+  let seq = 0;
+  for (; i < line.length; i++) {
+    const c = line.charCodeAt(i);
+    if (c < 48 || c > 57) break;
+    seq = seq * 10 + (c - 48);
+  }
+  if (i === 7 || !line.startsWith(',"id":"', i)) return undefined;
+  i += 7;
+  const idEnd = line.indexOf('"', i);
+  if (idEnd < 0) return undefined;
+  const id = line.slice(i, idEnd);
+  if (id.includes('\\')) return undefined;
+  i = idEnd + 1;
+  if (!line.startsWith(',"at":', i)) return undefined;
+  i += 6;
+  const atEnd = line.indexOf(',', i);
+  if (atEnd <= i) return undefined;
+  const at = Number(line.slice(i, atEnd));
+  if (!line.startsWith(',"createdAt":"', atEnd)) return undefined;
+  i = atEnd + 14;
+  const createdAtEnd = line.indexOf('"', i);
+  if (createdAtEnd < 0) return undefined;
+  const createdAt = line.slice(i, createdAtEnd);
+  if (!line.startsWith(ENVELOPE_MARK, createdAtEnd + 1)) return undefined;
+  const json = line.slice(createdAtEnd + 1 + ENVELOPE_MARK.length, -1);
+  if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isFinite(at) || json.length === 0) {
+    return undefined;
+  }
+  return { seq, id, at, createdAt, json };
+}
+
+function parseLineSlow(line: string): RecordLine | undefined {
   const cut = line.indexOf(ENVELOPE_MARK);
-  if (cut < 0 || line.charCodeAt(line.length - 1) !== 0x7d /* } */) return undefined;
+  if (cut < 0) return undefined;
   let head: Record<string, unknown>;
   try {
     head = JSON.parse(`${line.slice(0, cut)}}`);

@@ -46,10 +46,17 @@ export async function acquireRootLock(root: string): Promise<RootLock> {
     release = await lockOnce();
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ELOCKED') {
-      throw new StorageError(`file: cannot lock ${root}: ${(error as Error).message}`, { cause: error });
+      throw new StorageError(`file: cannot lock ${root}: ${(error as Error).message}`, {
+        cause: error,
+      });
     }
     const owner = await readOwner(ownerPath);
-    if (!owner || owner.hostname !== hostname() || owner.pid === process.pid || isAlive(owner.pid)) {
+    if (
+      !owner ||
+      owner.hostname !== hostname() ||
+      owner.pid === process.pid ||
+      isAlive(owner.pid)
+    ) {
       throw lockedError(root, owner, error);
     }
     // The holder died without releasing: forget its owner file first, so a third process does not

@@ -8,7 +8,7 @@ import { seqPrefix } from './record-line.js';
  * is a hint: every entry is checked against the line it points at before use,
  * and rebuilt whenever the session is loaded for writing.
  */
-export const INDEX_INTERVAL = 1024;
+export const INDEX_INTERVAL = 256;
 const ENTRY_BYTES = 8;
 
 /** True when the record of this seq starts an index block. */
@@ -16,10 +16,12 @@ export function startsIndexBlock(seq: number): boolean {
   return (seq - 1) % INDEX_INTERVAL === 0;
 }
 
-/** Encodes entries for consecutive blocks starting at `firstBlock`. */
+/** Encodes entries for consecutive blocks. */
 export function encodeEntries(offsets: readonly number[]): Buffer {
   const buffer = Buffer.allocUnsafe(offsets.length * ENTRY_BYTES);
-  offsets.forEach((offset, i) => buffer.writeBigUInt64LE(BigInt(offset), i * ENTRY_BYTES));
+  for (const [i, offset] of offsets.entries()) {
+    buffer.writeBigUInt64LE(BigInt(offset), i * ENTRY_BYTES);
+  }
   return buffer;
 }
 
@@ -58,9 +60,9 @@ export async function syncIndexFile(path: string, offsets: readonly number[]): P
 }
 
 /**
- * Byte offset of a line whose seq is at most `seq` and within one block of
- * it, checked against the data file; 0 (the file start) when the index has no
- * usable entry.
+ * The start of the line of the nearest indexed seq at or before `seq` (a
+ * block start, checked against the data file), or the file start when the
+ * index has no usable entry.
  */
 export async function seekLineAtMost(
   indexPath: string,
@@ -77,38 +79,35 @@ export async function seekLineAtMost(
     return none;
   }
   try {
-    const entries = Math.floor((await fd.stat()).size / ENTRY_BYTES);
-    // Walk back from the wanted block past entries that do not check out (a stale tail).
-    for (let block = Math.min(Math.floor((seq - 1) / INDEX_INTERVAL), entries - 1); block > 0; block--) {
-      const raw = Buffer.alloc(ENTRY_BYTES);
-      await fd.read(raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
-      const offset = Number(raw.readBigUInt64LE(0));
-      const blockSeq = block * INDEX_INTERVAL + 1;
-      if (await lineStartsWith(data, dataEnd, offset, seqPrefix(blockSeq))) {
-        return { offset, seq: blockSeq };
-      }
-      if (entries - block > 4) break; // More than a stale tail is wrong: scan from the start instead.
+    let block = Math.floor((seq - 1) / INDEX_INTERVAL);
+    const raw = Buffer.alloc(ENTRY_BYTES);
+    let { bytesRead } = await fd.read(raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
+    if (bytesRead < ENTRY_BYTES) {
+      // Past the indexed part (the newest records): start from the last entry.
+      block = Math.floor((await fd.stat()).size / ENTRY_BYTES) - 1;
+      if (block <= 0) return none;
+      ({ bytesRead } = await fd.read(raw, 0, ENTRY_BYTES, block * ENTRY_BYTES));
+      if (bytesRead < ENTRY_BYTES) return none;
     }
-    return none;
+    const offset = Number(raw.readBigUInt64LE(0));
+    const blockSeq = block * INDEX_INTERVAL + 1;
+    return (await isLineStart(data, dataEnd, offset, seqPrefix(blockSeq)))
+      ? { offset, seq: blockSeq }
+      : none;
   } finally {
     await fd.close();
   }
 }
 
-async function lineStartsWith(
+/** True when `offset` starts a line (follows a newline) that begins with `prefix`. */
+async function isLineStart(
   fd: FileHandle,
   dataEnd: number,
   offset: number,
   prefix: string,
 ): Promise<boolean> {
-  if (!Number.isSafeInteger(offset) || offset + prefix.length > dataEnd) return false;
-  if (offset > 0) {
-    // The entry must point just after a newline, at a line start.
-    const before = Buffer.alloc(1);
-    await fd.read(before, 0, 1, offset - 1);
-    if (before[0] !== 0x0a) return false;
-  }
-  const head = Buffer.alloc(prefix.length);
-  const { bytesRead } = await fd.read(head, 0, prefix.length, offset);
-  return bytesRead === prefix.length && head.toString('latin1') === prefix;
+  if (!Number.isSafeInteger(offset) || offset < 1 || offset + prefix.length > dataEnd) return false;
+  const head = Buffer.alloc(prefix.length + 1);
+  const { bytesRead } = await fd.read(head, 0, head.length, offset - 1);
+  return bytesRead === head.length && head[0] === 0x0a && head.toString('latin1', 1) === prefix;
 }

@@ -1,4 +1,4 @@
-import { encodeBase32, decodeBase32 } from './base32.js';
+import { decodeBase32, encodeBase32 } from './base32.js';
 
 /**
  * Base32 characters per path segment. Session ids are at most 512 UTF-8 bytes

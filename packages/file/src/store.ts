@@ -11,7 +11,9 @@ import { prepareLayout } from './schema.js';
  * second store on the same root, in this process or another, fails with
  * `LockedError` until this one is closed.
  */
-export async function createFileHistoryStore(options: FileHistoryStoreOptions): Promise<HistoryStore> {
+export async function createFileHistoryStore(
+  options: FileHistoryStoreOptions,
+): Promise<HistoryStore> {
   const fileOptions = resolveFileOptions(options);
   const { root: _root, durability: _durability, maxOpenFiles: _maxOpenFiles, ...common } = options;
   const storeOptions = resolveStoreOptions(common);

@@ -44,7 +44,11 @@ export function runFixture(script: string, args: string[]): Child {
       return new Promise((resolve, reject) => {
         watchers.push({ match, resolve });
         void exited.then(({ code, signal }) =>
-          reject(new Error(`${script} exited (${code ?? signal}) before the expected line; stderr: ${stderr}`)),
+          reject(
+            new Error(
+              `${script} exited (${code ?? signal}) before the expected line; stderr: ${stderr}`,
+            ),
+          ),
         );
       });
     },

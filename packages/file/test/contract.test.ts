@@ -12,7 +12,8 @@ for (const durability of ['os', 'fsync'] as const) {
       async setup() {
         const root = await tempRoot();
         return {
-          open: (overrides) => createFileHistoryStore({ root: root.path, durability, ...overrides }),
+          open: (overrides) =>
+            createFileHistoryStore({ root: root.path, durability, ...overrides }),
           cleanup: root.remove,
         };
       },

@@ -50,7 +50,13 @@ describe('hostile session ids', () => {
     const root = join(parent.path, 'store');
     const store = await createFileHistoryStore({ root });
     for (const [i, sessionId] of hostile.entries()) {
-      await store.append({ id: `e${i}`, type: 't', payload: { sessionId }, occurredAt: new Date().toISOString(), sessionId });
+      await store.append({
+        id: `e${i}`,
+        type: 't',
+        payload: { sessionId },
+        occurredAt: new Date().toISOString(),
+        sessionId,
+      });
       await store.checkpoint(sessionId, { i }, { seq: 1 });
     }
     for (const [i, sessionId] of hostile.entries()) {
@@ -74,7 +80,8 @@ describe('hostile session ids', () => {
           /^(s[a-z2-7]+(\.jsonl|\.idx|\.checkpoint\.json)?|sessions|history-file\.json)$/,
         );
       }
-      if ((await stat(path)).isFile()) expect(rel.startsWith('sessions/') || rel === 'history-file.json').toBe(true);
+      if ((await stat(path)).isFile())
+        expect(rel.startsWith('sessions/') || rel === 'history-file.json').toBe(true);
     }
     // No two sessions collide, even on a case-insensitive file system.
     const dataFiles = paths.filter((p) => p.endsWith('.jsonl')).map((p) => p.toLowerCase());
@@ -97,7 +104,9 @@ describe('hostile session ids', () => {
     await expect(store.append({ ...base, sessionId: 'x'.repeat(4096) })).rejects.toMatchObject({
       code: 'HISTORY_INVALID_ENVELOPE',
     });
-    expect(() => store.stream('\0')).toThrow(expect.objectContaining({ code: 'HISTORY_INVALID_ARGUMENT' }));
+    expect(() => store.stream('\0')).toThrow(
+      expect.objectContaining({ code: 'HISTORY_INVALID_ARGUMENT' }),
+    );
     await store.close();
     expect(await readdir(join(root.path, 'sessions'))).toEqual([]);
   });

@@ -74,7 +74,17 @@ describe('one writer per root', () => {
     holder.proc.kill('SIGKILL');
     await holder.exited;
     const store = await createFileHistoryStore({ root });
-    expect((await store.append({ id: 'n', type: 't', payload: 1, occurredAt: new Date().toISOString(), sessionId: 's' })).seq).toBe(11);
+    expect(
+      (
+        await store.append({
+          id: 'n',
+          type: 't',
+          payload: 1,
+          occurredAt: new Date().toISOString(),
+          sessionId: 's',
+        })
+      ).seq,
+    ).toBe(11);
     await store.close();
   }, 30_000);
 

@@ -41,7 +41,10 @@ describe('a 1,000,000-event session', () => {
       if (r.seq !== expected++) throw new Error(`seq ${r.seq} out of order`);
       if (++count % 50_000 === 0) {
         const now = process.memoryUsage();
-        peak = Math.max(peak, now.heapUsed + now.arrayBuffers - start.heapUsed - start.arrayBuffers);
+        peak = Math.max(
+          peak,
+          now.heapUsed + now.arrayBuffers - start.heapUsed - start.arrayBuffers,
+        );
       }
     }
     expect(count).toBe(COUNT);
@@ -52,7 +55,8 @@ describe('a 1,000,000-event session', () => {
     for await (const r of store.stream('huge', { after: COUNT - 3 })) deep.push(r.seq);
     expect(deep).toEqual([COUNT - 2, COUNT - 1, COUNT]);
     const tail = [];
-    for await (const r of store.stream('huge', { direction: 'backward', limit: 2 })) tail.push(r.id);
+    for await (const r of store.stream('huge', { direction: 'backward', limit: 2 }))
+      tail.push(r.id);
     expect(tail).toEqual([`e${COUNT}`, `e${COUNT - 1}`]);
     await store.close();
   }, 120_000);

@@ -18,7 +18,11 @@ describe('createFileHistoryStore options', () => {
     ['zero maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 0 }, 'options.maxOpenFiles'],
     ['fractional maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 1.5 }, 'options.maxOpenFiles'],
     ['bad common option', { root: '/tmp/x', maxBatchSize: -1 }, 'options.maxBatchSize'],
-    ['bad defaultSessionId', { root: '/tmp/x', defaultSessionId: 'a\0' }, 'options.defaultSessionId'],
+    [
+      'bad defaultSessionId',
+      { root: '/tmp/x', defaultSessionId: 'a\0' },
+      'options.defaultSessionId',
+    ],
   ];
   for (const [name, options, field] of bad) {
     it(`rejects ${name} naming ${field}`, async () => {
@@ -39,7 +43,12 @@ describe('createFileHistoryStore options', () => {
       maxBatchSize: 10,
       defaultSessionId: 'main',
     });
-    const r = await store.append({ id: '1', type: 't', payload: null, occurredAt: '2025-01-01T00:00:00Z' });
+    const r = await store.append({
+      id: '1',
+      type: 't',
+      payload: null,
+      occurredAt: '2025-01-01T00:00:00Z',
+    });
     expect(r).toMatchObject({ sessionId: 'main', seq: 1 });
     await store.close();
   });
@@ -48,13 +57,19 @@ describe('createFileHistoryStore options', () => {
     const root = await tempRoot();
     cleanups.push(root.remove);
     const { writeFile } = await import('node:fs/promises');
-    await writeFile(`${root.path}/history-file.json`, JSON.stringify({ format: '@history/file', version: 99 }));
+    await writeFile(
+      `${root.path}/history-file.json`,
+      JSON.stringify({ format: '@history/file', version: 99 }),
+    );
     await expect(createFileHistoryStore({ root: root.path })).rejects.toMatchObject({
       code: 'HISTORY_SCHEMA_VERSION',
       found: 99,
     });
     // The failed open released the lock.
-    await writeFile(`${root.path}/history-file.json`, JSON.stringify({ format: '@history/file', version: 1 }));
+    await writeFile(
+      `${root.path}/history-file.json`,
+      JSON.stringify({ format: '@history/file', version: 1 }),
+    );
     await (await createFileHistoryStore({ root: root.path })).close();
   });
 });

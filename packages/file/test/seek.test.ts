@@ -39,12 +39,29 @@ beforeAll(async () => {
 afterAll(() => root.remove());
 
 const cases: Array<[string, HistoryRange, number[]]> = [
-  ['after on a block boundary', { after: INDEX_INTERVAL, limit: 3 }, span(1025, 1027)],
-  ['after just before a boundary', { after: INDEX_INTERVAL * 3 - 1, limit: 3 }, span(3072, 3074)],
+  [
+    'after on a block boundary',
+    { after: INDEX_INTERVAL, limit: 3 },
+    span(INDEX_INTERVAL + 1, INDEX_INTERVAL + 3),
+  ],
+  [
+    'after just before a boundary',
+    { after: INDEX_INTERVAL * 3 - 1, limit: 3 },
+    span(INDEX_INTERVAL * 3, INDEX_INTERVAL * 3 + 2),
+  ],
   ['after deep in the session', { after: 4990 }, span(4991, 5000)],
   ['after the last seq', { after: COUNT }, []],
-  ['backward from after', { after: 2049, direction: 'backward', limit: 3 }, [2048, 2047, 2046]],
-  ['backward from after past the end', { after: 9999, direction: 'backward', limit: 2 }, [5000, 4999]],
+  [
+    'backward from a block start',
+    { after: 2049, direction: 'backward', limit: 3 },
+    [2048, 2047, 2046],
+  ],
+  ['backward from mid-block', { after: 3000, direction: 'backward', limit: 2 }, [2999, 2998]],
+  [
+    'backward from after past the end',
+    { after: 9999, direction: 'backward', limit: 2 },
+    [5000, 4999],
+  ],
   ['backward with after 1', { after: 1, direction: 'backward' }, []],
   [
     'after with a time window',
@@ -81,7 +98,13 @@ describe('after seeks through the sidecar index', () => {
     const store = await createFileHistoryStore({ root: root.path });
     try {
       for (const [, range, expected] of cases) expect(await seqs(store, range)).toEqual(expected);
-      await store.append({ id: 'e5001', type: 't', payload: {}, occurredAt: new Date(BASE).toISOString(), sessionId: 'long' });
+      await store.append({
+        id: 'e5001',
+        type: 't',
+        payload: {},
+        occurredAt: new Date(BASE).toISOString(),
+        sessionId: 'long',
+      });
       expect(await readFile(files.index)).toEqual(good);
     } finally {
       await store.close();

@@ -39,7 +39,9 @@ describe('session id ↔ path segments', () => {
       const segments = sessionSegments(id);
       for (const segment of segments) {
         expect(segment).toMatch(/^s[a-z2-7]+$/);
-        expect(Buffer.byteLength(segment) + '.checkpoint.json.99999-99999.tmp'.length).toBeLessThan(255);
+        expect(Buffer.byteLength(segment) + '.checkpoint.json.99999-99999.tmp'.length).toBeLessThan(
+          255,
+        );
       }
       expect(segments.slice(0, -1).every((s) => s.length === SEGMENT_CHARS + 1)).toBe(true);
       expect(sessionIdFromSegments(segments)).toBe(id);

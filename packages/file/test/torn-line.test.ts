@@ -33,7 +33,10 @@ describe('torn last line', () => {
     const { root, data } = await seeded();
     const intact = await readFile(data, 'utf8');
     // What a crash in the middle of writing record 4 leaves behind.
-    await appendFile(data, '{"seq":4,"id":"d","at":1735689600000,"createdAt":"2025-01-01T00:00:00.000Z","envelope":{"id":"d","ty');
+    await appendFile(
+      data,
+      '{"seq":4,"id":"d","at":1735689600000,"createdAt":"2025-01-01T00:00:00.000Z","envelope":{"id":"d","ty',
+    );
 
     const store = await createFileHistoryStore({ root });
     expect(await ids(store)).toEqual(['1:a', '2:b', '3:c']);
