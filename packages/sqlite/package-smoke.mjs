@@ -22,7 +22,10 @@ try {
   }));
   const results = await store.appendMany(envelopes);
   check(results.map((r) => r.seq).join() === '1,2,3', `seqs ${JSON.stringify(results)}`);
-  check(results.every((r) => r.duplicate === false), 'fresh appends are not duplicates');
+  check(
+    results.every((r) => r.duplicate === false),
+    'fresh appends are not duplicates',
+  );
   const again = await store.append(envelopes[1]);
   check(again.duplicate === true && again.seq === 2, `duplicate ${JSON.stringify(again)}`);
 
@@ -31,7 +34,10 @@ try {
   check(read.length === 3, `read ${read.length} records`);
   read.forEach((r, i) => {
     check(r.id === `e${i + 1}` && r.seq === i + 1, `record ${i}: ${r.id} ${r.seq}`);
-    check(r.envelope.payload.n === i + 1 && r.envelope.payload.text === `hello ${i + 1}`, 'payload');
+    check(
+      r.envelope.payload.n === i + 1 && r.envelope.payload.text === `hello ${i + 1}`,
+      'payload',
+    );
   });
 
   await store.checkpoint('s1', { cursor: 'abc' }, { seq: 3 });

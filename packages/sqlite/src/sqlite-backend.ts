@@ -7,6 +7,7 @@ import {
   type StoredCheckpoint,
   type StoredRecord,
 } from '@history/core';
+import { isTaskFailure } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
 import {
   type CheckpointRow,
@@ -16,7 +17,6 @@ import {
   type Task,
   type WriteBatchResult,
 } from './tasks.js';
-import { isTaskFailure } from './task-handler.js';
 
 /** SQLite result codes worth retrying (another connection holds a lock), extended codes included. */
 function isTransientCode(code: string | undefined): boolean {
@@ -115,7 +115,10 @@ export class SqliteBackend implements HistoryBackend {
   }
 
   async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
-    const row = (await this.run('read', { kind: 'readCheckpoint', sessionId })) as CheckpointRow | null;
+    const row = (await this.run('read', {
+      kind: 'readCheckpoint',
+      sessionId,
+    })) as CheckpointRow | null;
     if (!row) return null;
     return {
       sessionId,

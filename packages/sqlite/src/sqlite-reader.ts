@@ -61,7 +61,8 @@ export class SqliteReader {
       from: task.fromMs !== undefined,
       to: task.toMs !== undefined,
     };
-    const key = (+shape.backward << 0) | (+shape.after << 1) | (+shape.from << 2) | (+shape.to << 3);
+    const key =
+      (+shape.backward << 0) | (+shape.after << 1) | (+shape.from << 2) | (+shape.to << 3);
     let stmt = this.pages.get(key);
     if (!stmt) {
       stmt = this.db.prepare(pageSql(shape));

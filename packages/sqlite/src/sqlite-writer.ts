@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3';
 import { idHash } from './id-hash.js';
 import { SQL } from './schema.js';
-import { splitJoined, type WriteBatchResult, type WriteBatchTask, type WriteCheckpointTask } from './tasks.js';
+import {
+  splitJoined,
+  type WriteBatchResult,
+  type WriteBatchTask,
+  type WriteCheckpointTask,
+} from './tasks.js';
 
 /**
  * Owns the write connection: one `BEGIN IMMEDIATE` transaction per batch.
@@ -63,7 +68,12 @@ export class SqliteWriter {
 
   writeCheckpoint(task: WriteCheckpointTask): void {
     this.transaction(() => {
-      this.upsertCheckpoint.run(this.sessionId(task.sessionId), task.json, task.createdAt, task.seq);
+      this.upsertCheckpoint.run(
+        this.sessionId(task.sessionId),
+        task.json,
+        task.createdAt,
+        task.seq,
+      );
     });
   }
 

@@ -1,4 +1,9 @@
-import { createBackendStore, type HistoryStore, resolveStoreOptions, StorageError } from '@history/core';
+import {
+  createBackendStore,
+  type HistoryStore,
+  resolveStoreOptions,
+  StorageError,
+} from '@history/core';
 import { openConnection } from './connection.js';
 import { createInlineRunner } from './inline-runner.js';
 import { migrate } from './migrate.js';

@@ -15,7 +15,11 @@ export function createThreadRunner(config: {
   readers: number;
 }): TaskRunner {
   const filename = new URL('./sqlite-worker.js', import.meta.url).href;
-  const base = { filename: config.filename, durability: config.durability, busyTimeoutMs: config.busyTimeoutMs };
+  const base = {
+    filename: config.filename,
+    durability: config.durability,
+    busyTimeoutMs: config.busyTimeoutMs,
+  };
   const writer = new Piscina({
     filename,
     minThreads: 1,

@@ -1,12 +1,18 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
-import { idHash } from '../src/id-hash.js';
 // Built package: some cases use the default worker threads.
 import { createSqliteHistoryStore } from '../dist/index.js';
+import { idHash } from '../src/id-hash.js';
 import { tempDb } from './temp-db.js';
 
 const at = '2026-01-01T00:00:00Z';
-const env = (id: string, sessionId = 's') => ({ id, type: 't', occurredAt: at, payload: { id }, sessionId });
+const env = (id: string, sessionId = 's') => ({
+  id,
+  type: 't',
+  occurredAt: at,
+  payload: { id },
+  sessionId,
+});
 
 describe('sqlite backend behaviour', () => {
   let db: ReturnType<typeof tempDb>;
@@ -79,7 +85,10 @@ describe('sqlite backend behaviour', () => {
     });
     const locker = new Database(db.filename);
     locker.exec('BEGIN IMMEDIATE');
-    await expect(store.append(env('x'))).rejects.toMatchObject({ code: 'HISTORY_STORAGE', transient: true });
+    await expect(store.append(env('x'))).rejects.toMatchObject({
+      code: 'HISTORY_STORAGE',
+      transient: true,
+    });
     locker.exec('ROLLBACK');
     locker.close();
     // The store stays usable.

@@ -13,7 +13,8 @@ for (const worker of [true, false]) {
       async setup() {
         const db = tempDb();
         return {
-          open: (overrides) => createSqliteHistoryStore({ filename: db.filename, worker, ...overrides }),
+          open: (overrides) =>
+            createSqliteHistoryStore({ filename: db.filename, worker, ...overrides }),
           cleanup: async () => db.cleanup(),
         };
       },

@@ -17,7 +17,11 @@ describe('a 1,000,000-event session', () => {
     db.pragma('journal_mode = WAL');
     db.pragma('synchronous = OFF');
     migrate(db);
-    const sid = (db.prepare('INSERT INTO sessions (name) VALUES (?) RETURNING sid').get('big') as { sid: number }).sid;
+    const sid = (
+      db.prepare('INSERT INTO sessions (name) VALUES (?) RETURNING sid').get('big') as {
+        sid: number;
+      }
+    ).sid;
     const insert = db.prepare(
       'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
     );
@@ -43,7 +47,8 @@ describe('a 1,000,000-event session', () => {
     for await (const r of store.stream('big')) {
       if (r.seq !== expected || (r.envelope.payload as { n: number }).n !== expected) bad++;
       expected++;
-      if ((expected & 0x3fff) === 0) peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
+      if ((expected & 0x3fff) === 0)
+        peak = Math.max(peak, process.memoryUsage().heapUsed - baseline);
     }
     await store.close();
     console.log(`1M-event stream: peak heap growth ${(peak / 2 ** 20).toFixed(1)} MiB`);
@@ -62,7 +67,13 @@ describe('a 1,000,000-event session', () => {
     }
     // Put frames in the WAL: a TRUNCATE checkpoint cannot complete them while any
     // reader still holds a snapshot from before this write.
-    await store.append({ id: 'later', type: 'tick', sessionId: 'other', occurredAt: '2026-01-01T00:00:00Z', payload: 1 });
+    await store.append({
+      id: 'later',
+      type: 'tick',
+      sessionId: 'other',
+      occurredAt: '2026-01-01T00:00:00Z',
+      payload: 1,
+    });
     const probe = new Database(tmp.filename);
     probe.pragma('busy_timeout = 0');
     const [result] = probe.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];

@@ -9,9 +9,15 @@ import { createSqliteHistoryStore } from '../src/store.js';
 import { tempDb } from './temp-db.js';
 
 const tables = (db: Database.Database) =>
-  (db.prepare("SELECT name FROM sqlite_master WHERE type = 'table' ORDER BY name").all() as { name: string }[]).map(
-    (t) => t.name,
-  );
+  (
+    db
+      .prepare(
+        "SELECT name FROM sqlite_master WHERE type = 'table' AND name NOT LIKE 'sqlite%' ORDER BY name",
+      )
+      .all() as {
+      name: string;
+    }[]
+  ).map((t) => t.name);
 
 describe('migrations', () => {
   let db: ReturnType<typeof tempDb>;
@@ -37,13 +43,25 @@ describe('migrations', () => {
   it('is idempotent on reopen and keeps the data', async () => {
     db = tempDb();
     const first = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    await first.append({ id: 'a', type: 't', occurredAt: '2026-01-01T00:00:00Z', payload: 1, sessionId: 's' });
+    await first.append({
+      id: 'a',
+      type: 't',
+      occurredAt: '2026-01-01T00:00:00Z',
+      payload: 1,
+      sessionId: 's',
+    });
     await first.close();
     const conn = new Database(db.filename);
     expect(migrate(conn)).toBe(loadMigrations().at(-1)!.version);
     conn.close();
     const second = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    const result = await second.append({ id: 'b', type: 't', occurredAt: '2026-01-01T00:00:00Z', payload: 2, sessionId: 's' });
+    const result = await second.append({
+      id: 'b',
+      type: 't',
+      occurredAt: '2026-01-01T00:00:00Z',
+      payload: 2,
+      sessionId: 's',
+    });
     expect(result.seq).toBe(2);
     await second.close();
   });

@@ -45,7 +45,9 @@ describe('createSqliteHistoryStore options', () => {
       retries: 0,
     });
     const at = '2026-01-01T00:00:00Z';
-    await store.appendMany([1, 2, 3, 4, 5].map((n) => ({ id: `e${n}`, type: 't', occurredAt: at, payload: n })));
+    await store.appendMany(
+      [1, 2, 3, 4, 5].map((n) => ({ id: `e${n}`, type: 't', occurredAt: at, payload: n })),
+    );
     const seqs: number[] = [];
     for await (const r of store.stream('default')) seqs.push(r.seq);
     expect(seqs).toEqual([1, 2, 3, 4, 5]);

@@ -15,7 +15,9 @@ interface Child {
 }
 
 function run(script: string, args: string[]): Child {
-  const proc = spawn(process.execPath, [fixture(script), ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const proc = spawn(process.execPath, [fixture(script), ...args], {
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const acks = new Map<string, number>();
   let rest = '';
   let err = '';
@@ -66,7 +68,9 @@ describe('processes', () => {
   it('two processes appending to one session interleave without loss, error or duplicate seq', async () => {
     db = tempDb();
     const perChild = 1500;
-    const children = ['a', 'b'].map((p) => run('append-loop.mjs', [db.filename, 'shared', p, String(perChild), '8']));
+    const children = ['a', 'b'].map((p) =>
+      run('append-loop.mjs', [db.filename, 'shared', p, String(perChild), '8']),
+    );
     const exits = await Promise.all(children.map((c) => c.exited));
     for (const [i, [code]] of exits.entries()) {
       expect(children[i]!.stderr()).toBe('');

@@ -54,8 +54,14 @@ describe('query plans', () => {
 
   it('forward and backward pages walk the (sid, seq) primary key, in order', () => {
     for (const backward of [false, true]) {
-      const lines = plan(db, pageSql({ backward, after: true, from: false, to: false }), [1, 10, 100]);
-      expect(lines.join('\n')).toMatch(/SEARCH events USING INDEX sqlite_autoindex_events_1 \(sid=\? AND seq[<>]\?\)/);
+      const lines = plan(
+        db,
+        pageSql({ backward, after: true, from: false, to: false }),
+        [1, 10, 100],
+      );
+      expect(lines.join('\n')).toMatch(
+        /SEARCH events USING INDEX sqlite_autoindex_events_1 \(sid=\? AND seq[<>]\?\)/,
+      );
     }
   });
 
@@ -77,6 +83,8 @@ describe('query plans', () => {
   });
 
   it('the idempotency lookup uses the id-hash index', () => {
-    expect(plan(db, SQL.findDuplicate, [1, 1001, 'id-1']).join('\n')).toContain('events_by_id_hash');
+    expect(plan(db, SQL.findDuplicate, [1, 1001, 'id-1']).join('\n')).toContain(
+      'events_by_id_hash',
+    );
   });
 });

@@ -1,9 +1,11 @@
-import { afterAll, describe, expect, it } from 'vitest';
+import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { tempDb } from './temp-db.js';
 
 /** Runs `work` while a 1 ms interval timer records the longest gap between its ticks. */
-async function maxTimerGap(work: () => Promise<void>): Promise<{ maxGapMs: number; ticks: number }> {
+async function maxTimerGap(
+  work: () => Promise<void>,
+): Promise<{ maxGapMs: number; ticks: number }> {
   let last = performance.now();
   let maxGapMs = 0;
   let ticks = 0;
@@ -22,17 +24,29 @@ async function maxTimerGap(work: () => Promise<void>): Promise<{ maxGapMs: numbe
 }
 
 describe('main-thread responsiveness (worker threads)', () => {
-  const db = tempDb();
-  afterAll(() => db.cleanup());
+  let db: ReturnType<typeof tempDb>;
+  afterEach(() => db.cleanup());
   const total = 100_000;
   // Producers hand over modest chunks: validation (core, on this thread) of one chunk stays short.
   const chunk = 100;
 
-  it('keeps a 1 ms timer firing while 100,000 events are ingested and replayed', async () => {
+  // Retried: on a shared, overloaded machine the OS may deschedule this thread
+  // now and then; a real regression (SQLite on this thread: 260 ms gaps, and
+  // not one tick during replay) fails every attempt.
+  it('keeps a 1 ms timer firing while 100,000 events are ingested and replayed', {
+    retry: 2,
+  }, async () => {
+    db = tempDb();
     const store = await createSqliteHistoryStore({ filename: db.filename });
     const at = '2026-01-01T00:00:00.000Z';
     // Warm-up outside the measurement: first-call JIT of validation is not what this test is about.
-    await store.append({ id: 'warm-up', type: 'message', sessionId: 'warm-up', occurredAt: at, payload: 0 });
+    await store.append({
+      id: 'warm-up',
+      type: 'message',
+      sessionId: 'warm-up',
+      occurredAt: at,
+      payload: 0,
+    });
     const ingest = await maxTimerGap(async () => {
       const inFlight: Promise<unknown>[] = [];
       for (let start = 0; start < total; start += chunk) {
@@ -57,7 +71,9 @@ describe('main-thread responsiveness (worker threads)', () => {
       }
     });
     await store.close();
-    console.log(`max 1 ms-timer gap: ingest ${ingest.maxGapMs.toFixed(1)} ms (${ingest.ticks} ticks), replay ${replay.maxGapMs.toFixed(1)} ms (${replay.ticks} ticks)`);
+    console.log(
+      `max 1 ms-timer gap: ingest ${ingest.maxGapMs.toFixed(1)} ms (${ingest.ticks} ticks), replay ${replay.maxGapMs.toFixed(1)} ms (${replay.ticks} ticks)`,
+    );
     expect(replayed).toBe(total);
     expect(ingest.ticks).toBeGreaterThan(10);
     expect(ingest.maxGapMs).toBeLessThan(100);
