@@ -54,6 +54,9 @@ export class FileWriter {
           const state = await this.cache.get(sessionId, pinned);
           writes.push(encode(state, bySession.get(sessionId)!, records, results, createdAt));
         }
+        let bytes = 0;
+        for (const write of writes) bytes += write.buffer.length;
+        const sync = bytes <= SYNC_WRITE_BYTES;
         // Settle every write before judging: a rollback must not race a write still in flight.
         const settled = await Promise.allSettled(
           writes.map(async (write) => {
@@ -63,7 +66,7 @@ export class FileWriter {
               path: write.state.files.data,
               oldSize: write.oldSize,
             });
-            await writeFully(write);
+            await writeFully(write, sync);
             if (this.durable) await write.state.fd.datasync();
             await writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
           }),
@@ -150,22 +153,22 @@ function encode(
 }
 
 /**
- * Below this size a write to the page cache takes microseconds, less than a
- * round trip through libuv's thread pool: small batches (many concurrent
- * single appends) are written synchronously, large ones off the event loop.
+ * Below this many bytes per batch, writing to the page cache takes
+ * microseconds, less than a round trip through libuv's thread pool: small
+ * batches (many concurrent single appends) are written synchronously, large
+ * ones off the event loop.
  */
 const SYNC_WRITE_BYTES = 64 * 1024;
 
 /** One `write` call; loops only in the rare case of a short write. */
-async function writeFully(write: SessionWrite): Promise<void> {
+async function writeFully(write: SessionWrite, sync: boolean): Promise<void> {
   const { buffer, state, oldSize } = write;
   let written = 0;
   while (written < buffer.length) {
     const length = buffer.length - written;
-    const bytesWritten =
-      length <= SYNC_WRITE_BYTES
-        ? writeSync(state.fd.fd, buffer, written, length, oldSize + written)
-        : (await state.fd.write(buffer, written, length, oldSize + written)).bytesWritten;
-    written += bytesWritten;
+    const position = oldSize + written;
+    written += sync
+      ? writeSync(state.fd.fd, buffer, written, length, position)
+      : (await state.fd.write(buffer, written, length, position)).bytesWritten;
   }
 }
