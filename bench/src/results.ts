@@ -68,6 +68,8 @@ export interface TargetCheck {
   threshold: number;
   unit: 'ratio' | 'x' | 'ms';
   pass: boolean;
+  /** Context for reading a miss, e.g. what the memory store (core alone) reaches on the same target. */
+  note?: string;
 }
 
 export interface BenchResult {

@@ -23,11 +23,11 @@ export interface TargetPlan {
 async function loadReplaySessions(store: BenchStore, plan: TargetPlan): Promise<number> {
   const started = performance.now();
   const { deep, full } = plan.work;
+  const sessions = full === deep ? [deep] : [deep, full];
   if (plan.kind === 'baseline') {
-    await (store as BaselineStore).bulkLoad(deep);
-    await (store as BaselineStore).bulkLoad(full);
+    for (const session of sessions) await (store as BaselineStore).bulkLoad(session);
   } else {
-    for (const session of [deep, full]) {
+    for (const session of sessions) {
       for (let i = 0; i < session.length; i += plan.sizes.batchSize) {
         await store.appendMany(session.slice(i, i + plan.sizes.batchSize));
       }
@@ -59,7 +59,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
     result.replay = await runReplay(store, {
       deepSession: 'deep',
       deepEvents: sizes.deepEvents,
-      fullSession: 'full',
+      fullSession: work.full === work.deep ? 'deep' : 'full',
       fullStreamEvents: sizes.fullStreamEvents,
       pageSize: sizes.pageSize,
       pageIterations: baseline ? sizes.baselinePageIterations : sizes.pageIterations,

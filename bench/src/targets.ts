@@ -19,6 +19,10 @@ function check(
   return { adapter, target, value: v, threshold, unit, pass };
 }
 
+const fmt = (v: number) => (v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v.toFixed(2));
+const note = (text: string | undefined, suffix: string) =>
+  text ? { note: `${text}${suffix}` } : {};
+
 const ratio = (a: number | undefined, b: number | undefined) =>
   a === undefined || b === undefined || b === 0 ? undefined : a / b;
 
@@ -28,53 +32,44 @@ export function checkTargets(
   scenarios: readonly Scenario[],
 ): TargetCheck[] {
   const out: TargetCheck[] = [];
+  // The memory store does everything but storage: where it misses too, core is the limit.
+  const memory = adapters.find((a) => a.adapter === 'memory')?.runs.adapter;
+  const floor = (label: string, v: number | undefined) =>
+    v === undefined || !Number.isFinite(v) ? undefined : `${label} ${fmt(v)}`;
   for (const { adapter: name, runs } of adapters) {
     const share = INGEST_SHARE[name];
     if (share === undefined) continue;
     const { adapter, baseline, ceiling } = runs;
     if (scenarios.includes('ingest')) {
+      const label = `bulk ingest >= ${share * 100}% of raw ceiling`;
       const v = ratio(adapter.ingest?.eventsPerSec, ceiling?.ingest?.eventsPerSec);
-      out.push(
-        check(name, `bulk ingest >= ${share * 100}% of raw ceiling`, v, share, 'ratio', true),
-      );
+      const m = ratio(memory?.ingest?.eventsPerSec, ceiling?.ingest?.eventsPerSec);
+      out.push({
+        ...check(name, label, v, share, 'ratio', true),
+        ...note(floor('memory store reaches', m === undefined ? m : m * 100), '% of it'),
+      });
     }
     if (scenarios.includes('concurrent')) {
+      const label = `16 concurrent appends >= ${CONCURRENT_X}x baseline`;
       const v = ratio(adapter.concurrent?.eventsPerSec, baseline?.concurrent?.eventsPerSec);
-      out.push(
-        check(
-          name,
-          `16 concurrent appends >= ${CONCURRENT_X}x baseline`,
-          v,
-          CONCURRENT_X,
-          'x',
-          true,
-        ),
-      );
+      const m = ratio(memory?.concurrent?.eventsPerSec, baseline?.concurrent?.eventsPerSec);
+      out.push({
+        ...check(name, label, v, CONCURRENT_X, 'x', true),
+        ...note(floor('memory store reaches', m), 'x'),
+      });
     }
     if (scenarios.includes('replay')) {
       const ms = PAGE_P95_MS[name]!;
-      out.push(
-        check(
-          name,
-          `replay p95 of a 1,000-event page < ${ms} ms`,
-          adapter.replay?.page.p95Ms,
-          ms,
-          'ms',
-          false,
-        ),
-      );
+      const label = `replay p95 of a 1,000-event page < ${ms} ms`;
+      out.push({
+        ...check(name, label, adapter.replay?.page.p95Ms, ms, 'ms', false),
+        ...note(floor('memory store:', memory?.replay?.page.p95Ms), ' ms'),
+      });
     }
     if (name === 'sqlite' && scenarios.includes('ingest')) {
-      const v = adapter.ingest?.eventLoopDelayP99Ms;
+      const label = `event-loop delay p99 during ingest < ${SQLITE_INGEST_ELD_MS} ms`;
       out.push(
-        check(
-          name,
-          `event-loop delay p99 during ingest < ${SQLITE_INGEST_ELD_MS} ms`,
-          v,
-          SQLITE_INGEST_ELD_MS,
-          'ms',
-          false,
-        ),
+        check(name, label, adapter.ingest?.eventLoopDelayP99Ms, SQLITE_INGEST_ELD_MS, 'ms', false),
       );
     }
   }

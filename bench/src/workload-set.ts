@@ -47,7 +47,11 @@ export function buildWorkloadSet(
     events.slice(0, sizes.baselineAppendsPerProducer),
   );
   const deep = needs.replay ? sessionEvents(seed, 'deep', sizes.deepEvents) : [];
-  const full = needs.replay ? sessionEvents(seed, 'full', sizes.fullStreamEvents) : [];
+  // When the full-session stream is as long as the deep session, stream that one: no second load.
+  const full =
+    !needs.replay || sizes.fullStreamEvents === sizes.deepEvents
+      ? deep
+      : sessionEvents(seed, 'full', sizes.fullStreamEvents);
   return {
     ingest,
     ingestBytes: jsonBytes(ingest),
@@ -58,6 +62,6 @@ export function buildWorkloadSet(
     baselineProducers,
     deep,
     full,
-    summary: describeWorkload([...ingest, ...deep]),
+    summary: describeWorkload(full === deep ? [...ingest, ...deep] : [...ingest, ...deep, ...full]),
   };
 }

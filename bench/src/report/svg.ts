@@ -2,6 +2,15 @@ import type { BenchResult, Kind } from '../results.js';
 import { FIGURES } from './figures.js';
 import { formatNumber } from './table.js';
 
+/** Short bar labels: 313k, 44.5k, 9.96. */
+function compact(v: number): string {
+  if (v >= 1e6) return `${(v / 1e6).toFixed(v >= 1e7 ? 0 : 1)}M`;
+  if (v >= 1e3) return `${(v / 1e3).toFixed(v >= 1e4 ? 0 : 1)}k`;
+  return formatNumber(v);
+}
+
+const r1 = (v: number) => Math.round(v * 10) / 10;
+
 const COLORS: Record<Kind, string> = {
   adapter: '#2563eb',
   baseline: '#9ca3af',
@@ -54,7 +63,7 @@ export function renderSvg(result: BenchResult): string {
     const groups = result.adapters.map((a) => ({
       name: a.adapter,
       bars: (['adapter', 'baseline', 'ceiling'] as const)
-        .filter((k) => k !== 'ceiling' || figure.hasCeiling)
+        .filter((k) => a.runs[k] !== null && (k !== 'ceiling' || figure.hasCeiling))
         .map((kind) => ({ kind, value: figure.get(a.runs[kind]) })),
     }));
     const values = groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)).filter((v) => v > 0);
@@ -73,21 +82,21 @@ export function renderSvg(result: BenchResult): string {
       const gx = px + 5 + g * groupW;
       const barW = Math.min(36, (groupW - 16) / 3);
       group.bars.forEach((bar, b) => {
-        const x = gx + 8 + b * (barW + 2);
+        const x = r1(gx + 8 + b * (barW + 2));
         if (bar.value === undefined || bar.value <= 0) {
           parts.push(
-            `<text x="${x + barW / 2}" y="${chartBottom - 4}" text-anchor="middle" fill="#999">n/a</text>`,
+            `<text x="${r1(x + barW / 2)}" y="${chartBottom - 4}" text-anchor="middle" fill="#999">n/a</text>`,
           );
           return;
         }
-        const h = Math.max(1, scale(bar.value));
+        const h = r1(Math.max(1, scale(bar.value)));
         parts.push(
           `<rect x="${x}" y="${chartBottom - h}" width="${barW}" height="${h}" fill="${COLORS[bar.kind]}"><title>${xml(`${group.name} ${bar.kind}: ${formatNumber(bar.value)} ${figure.unit}`)}</title></rect>`,
-          `<text x="${x + barW / 2}" y="${chartBottom - h - 3}" text-anchor="middle" font-size="9">${xml(formatNumber(bar.value))}</text>`,
+          `<text x="${r1(x + barW / 2)}" y="${r1(chartBottom - h - 3)}" text-anchor="middle" font-size="9">${xml(compact(bar.value))}</text>`,
         );
       });
       parts.push(
-        `<text x="${gx + groupW / 2}" y="${chartBottom + 14}" text-anchor="middle">${xml(group.name)}</text>`,
+        `<text x="${r1(gx + groupW / 2)}" y="${chartBottom + 14}" text-anchor="middle">${xml(group.name)}</text>`,
       );
     });
   });

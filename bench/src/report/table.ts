@@ -90,7 +90,12 @@ export function renderTable(result: BenchResult): string {
               : `${formatNumber(t.value)} ms`;
       return [`  ${t.pass ? 'PASS' : 'MISS'}  ${t.adapter.padEnd(8)} ${t.target}`, value];
     });
-    out.push(...columns(rows));
+    out.push(
+      ...columns(rows).map((line, k) => {
+        const note = result.targets[k]!.note;
+        return note ? `${line}  (${note})` : line;
+      }),
+    );
   }
   return out.join('\n');
 }
