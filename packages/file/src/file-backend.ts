@@ -51,13 +51,17 @@ export class FileBackend implements HistoryBackend {
     }
   }
 
-  readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
-    return readSessionPages(
-      sessionId,
-      sessionFiles(this.options.root, sessionId),
-      range,
-      this.cache.peek(sessionId)?.size,
-    );
+  async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
+    try {
+      yield* readSessionPages(
+        sessionId,
+        sessionFiles(this.options.root, sessionId),
+        range,
+        this.cache.peek(sessionId)?.size,
+      );
+    } catch (error) {
+      throw this.storageError('reading the session failed', error);
+    }
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {

@@ -1,4 +1,10 @@
-import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
+import {
+  createBackendStore,
+  HistoryError,
+  type HistoryStore,
+  resolveStoreOptions,
+  StorageError,
+} from '@history/core';
 import { FileBackend } from './file-backend.js';
 import { ensureDir } from './fs-sync.js';
 import { type FileHistoryStoreOptions, resolveFileOptions } from './options.js';
@@ -18,13 +24,24 @@ export async function createFileHistoryStore(
   const { root: _root, durability: _durability, maxOpenFiles: _maxOpenFiles, ...common } = options;
   const storeOptions = resolveStoreOptions(common);
   const durable = fileOptions.durability === 'fsync';
-  await ensureDir(fileOptions.root, durable);
+  try {
+    await ensureDir(fileOptions.root, durable);
+  } catch (error) {
+    throw new StorageError(
+      `file: cannot create the store directory ${fileOptions.root}: ${(error as Error).message}`,
+      { cause: error },
+    );
+  }
   const lock = await acquireRootLock(fileOptions.root);
   try {
     await prepareLayout(fileOptions.root, durable);
   } catch (error) {
     await lock.release();
-    throw error;
+    if (HistoryError.isInstance(error)) throw error;
+    throw new StorageError(
+      `file: cannot prepare the store at ${fileOptions.root}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return createBackendStore(new FileBackend(fileOptions, lock), storeOptions);
 }

@@ -10,11 +10,16 @@ afterEach(async () => {
 });
 
 describe('SIGKILL mid-ingest', () => {
-  for (const durability of ['os', 'fsync'] as const) {
-    it(`keeps every acknowledged append exactly once (durability: ${durability})`, async () => {
+  const cases = [
+    ['os', 'single'],
+    ['fsync', 'single'],
+    ['os', 'bulk'],
+  ] as const;
+  for (const [durability, mode] of cases) {
+    it(`keeps every acknowledged append exactly once (durability: ${durability}, ${mode} appends)`, async () => {
       const root = await tempRoot();
       cleanups.push(root.remove);
-      const child = runFixture('ingest-forever.mjs', [root.path, durability]);
+      const child = runFixture('ingest-forever.mjs', [root.path, durability, mode]);
       // Kill while 16 callers are mid-append: some batch is almost surely in flight.
       await child.waitFor(() => child.lines.length >= 3000);
       child.proc.kill('SIGKILL');

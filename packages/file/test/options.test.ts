@@ -72,4 +72,15 @@ describe('createFileHistoryStore options', () => {
     );
     await (await createFileHistoryStore({ root: root.path })).close();
   });
+
+  it('rejects a root that is a file with StorageError', async () => {
+    const parent = await tempRoot();
+    cleanups.push(parent.remove);
+    const { writeFile } = await import('node:fs/promises');
+    await writeFile(`${parent.path}/file`, 'x');
+    await expect(createFileHistoryStore({ root: `${parent.path}/file` })).rejects.toMatchObject({
+      code: 'HISTORY_STORAGE',
+      message: expect.stringContaining('cannot create the store directory'),
+    });
+  });
 });

@@ -1,0 +1,77 @@
+import { open, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type Line, readLinesBackward, readLinesForward } from '../src/line-reader.js';
+import { tempRoot } from './temp-root.js';
+
+let root: Awaited<ReturnType<typeof tempRoot>>;
+beforeAll(async () => {
+  root = await tempRoot();
+});
+afterAll(() => root.remove());
+
+const lines = ['a', '', 'ünïcödé 🎉', 'x'.repeat(70), 'last'];
+const body = lines.map((l) => `${l}\n`).join('');
+
+async function collect(gen: AsyncIterable<Line[]>): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const chunk of gen) out.push(...chunk);
+  return out;
+}
+
+async function withFile<T>(
+  text: string,
+  use: (fd: Awaited<ReturnType<typeof open>>, size: number) => Promise<T>,
+) {
+  const path = join(root.path, `f${Math.random()}`);
+  await writeFile(path, text);
+  const fd = await open(path, 'r');
+  try {
+    return await use(fd, Buffer.byteLength(text));
+  } finally {
+    await fd.close();
+  }
+}
+
+const offsets = lines.map((_, i) =>
+  Buffer.byteLength(
+    lines
+      .slice(0, i)
+      .map((l) => `${l}\n`)
+      .join(''),
+  ),
+);
+
+describe('line reader', () => {
+  it('reads lines forward with byte offsets, skipping a torn tail and counted lines', async () => {
+    await withFile(`${body}torn-no-newline`, async (fd, size) => {
+      const all = await collect(readLinesForward(fd, 0, size));
+      expect(all.map((l) => l.text)).toEqual(lines);
+      expect(all.map((l) => l.offset)).toEqual(offsets);
+      const skipped = await collect(readLinesForward(fd, 0, size, 2));
+      expect(skipped.map((l) => l.text)).toEqual(lines.slice(2));
+      const fromMiddle = await collect(readLinesForward(fd, offsets[3]!, size));
+      expect(fromMiddle.map((l) => l.offset)).toEqual(offsets.slice(3));
+    });
+  });
+
+  it('reads lines backward with any chunk size, across chunk boundaries, skipping a torn tail', async () => {
+    await withFile(`${body}torn ${'t'.repeat(40)}`, async (fd, size) => {
+      for (let chunk = 1; chunk <= 120; chunk += 7) {
+        const all = await collect(readLinesBackward(fd, 0, size, chunk));
+        expect(all.map((l) => l.text)).toEqual([...lines].reverse());
+        expect(all.map((l) => l.offset)).toEqual([...offsets].reverse());
+        // Stopping at a line start yields exactly the lines before it.
+        const before = await collect(readLinesBackward(fd, 0, offsets[3]!, chunk));
+        expect(before.map((l) => l.text)).toEqual(lines.slice(0, 3).reverse());
+      }
+    });
+  });
+
+  it('yields nothing for a file that is only a torn line', async () => {
+    await withFile('no newline at all', async (fd, size) => {
+      expect(await collect(readLinesForward(fd, 0, size))).toEqual([]);
+      expect(await collect(readLinesBackward(fd, 0, size, 4))).toEqual([]);
+    });
+  });
+});
