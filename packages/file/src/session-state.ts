@@ -1,7 +1,7 @@
 import { constants, type FileHandle, open } from 'node:fs/promises';
 import { StorageError } from '@history/core';
 import { ensureDir, fsyncDir } from './fs-sync.js';
-import { readLinesForward } from './line-reader.js';
+import { type Line, readLinesForward } from './line-reader.js';
 import { parseRecordLine } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { startsIndexBlock, syncIndexFile } from './session-index.js';
@@ -46,7 +46,7 @@ export async function loadSession(
     const seqById = new Map<string, number>();
     const blockOffsets: number[] = [];
     let lastSeq = 0;
-    let validEnd = 0;
+    let lastGood: Line | undefined;
     let badOffset: number | undefined;
     for await (const lines of readLinesForward(fd, 0, size)) {
       for (const line of lines) {
@@ -63,9 +63,10 @@ export async function loadSession(
         lastSeq = record.seq;
         if (!seqById.has(record.id)) seqById.set(record.id, record.seq);
         if (startsIndexBlock(record.seq)) blockOffsets.push(line.offset);
-        validEnd = line.offset + Buffer.byteLength(line.text, 'utf8') + 1;
+        lastGood = line;
       }
     }
+    const validEnd = lastGood ? lastGood.offset + Buffer.byteLength(lastGood.text, 'utf8') + 1 : 0;
     const end = badOffset ?? validEnd;
     if (end < size) {
       // A crash mid-write left a torn (or garbage) tail: no append ever resolved on it.
