@@ -117,12 +117,11 @@ function encode(
   results: AppendResult[],
   createdAt: string,
 ): SessionWrite {
-  let text = '';
   let seq = state.lastSeq;
-  let offset = state.size;
+  const fresh: Array<{ record: PreparedEnvelope; head: string }> = [];
   const newIds: Array<[string, number]> = [];
-  const blockOffsets: number[] = [];
-  let firstBlock = -1;
+  // Upper bound of the UTF-8 size: at most 3 bytes per UTF-16 unit of a head; envelopes are exact.
+  let capacity = 0;
   for (const i of indexes) {
     const r = records[i]!;
     const stored = state.seqById.get(r.id);
@@ -132,19 +131,34 @@ function encode(
     }
     seq++;
     const head = recordLineHead(seq, r.id, r.occurredAtMs, createdAt);
-    if (startsIndexBlock(seq)) {
-      if (firstBlock < 0) firstBlock = (seq - 1) / INDEX_INTERVAL;
-      blockOffsets.push(offset);
-    }
-    text += `${head}${r.json}}\n`;
-    offset += Buffer.byteLength(head, 'utf8') + r.bytes + 2;
+    fresh.push({ record: r, head });
+    capacity += head.length * 3 + r.bytes + 2;
     newIds.push([r.id, seq]);
     results[i] = { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
+  }
+  // Encoded straight into one buffer: no big intermediate string, offsets for the index for free.
+  const buffer = Buffer.allocUnsafe(capacity);
+  const blockOffsets: number[] = [];
+  let firstBlock = -1;
+  let at = 0;
+  seq = state.lastSeq;
+  for (const { record, head } of fresh) {
+    seq++;
+    if (startsIndexBlock(seq)) {
+      if (firstBlock < 0) firstBlock = (seq - 1) / INDEX_INTERVAL;
+      blockOffsets.push(state.size + at);
+    }
+    at += buffer.write(head, at, 'utf8');
+    const bytes = buffer.write(record.json, at, 'utf8');
+    if (bytes !== record.bytes) throw new Error(`envelope ${record.id}: byte length mismatch`);
+    at += bytes;
+    buffer[at++] = 0x7d; // }
+    buffer[at++] = 0x0a; // newline
   }
   return {
     state,
     oldSize: state.size,
-    buffer: Buffer.from(text, 'utf8'),
+    buffer: buffer.subarray(0, at),
     lastSeq: seq,
     newIds,
     firstBlock,

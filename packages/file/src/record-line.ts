@@ -13,9 +13,22 @@ export interface RecordLine {
 // The marker cannot occur earlier in the line: inside a JSON string every `"` is escaped.
 const ENVELOPE_MARK = ',"envelope":';
 
-/** The line head before the envelope; `formatRecordLine` is this + json + '}\n'. */
+/** Whether JSON.stringify would escape anything: `"`, `\\` or a control character (ids are well-formed). */
+function needsEscape(text: string): boolean {
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c < 0x20 || c === 0x22 || c === 0x5c) return true;
+  }
+  return false;
+}
+
+/**
+ * The line head before the envelope: a line is head + envelope JSON + '}\n'.
+ * `createdAt` must be an ISO timestamp from `Date#toISOString` (nothing to escape).
+ */
 export function recordLineHead(seq: number, id: string, at: number, createdAt: string): string {
-  return `{"seq":${seq},"id":${JSON.stringify(id)},"at":${at},"createdAt":${JSON.stringify(createdAt)}${ENVELOPE_MARK}`;
+  const quotedId = needsEscape(id) ? JSON.stringify(id) : `"${id}"`;
+  return `{"seq":${seq},"id":${quotedId},"at":${at},"createdAt":"${createdAt}"${ENVELOPE_MARK}`;
 }
 
 /** Parses a line (without its newline), or returns `undefined` when it is not a valid record line. */
