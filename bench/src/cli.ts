@@ -18,6 +18,7 @@ const HELP = `pnpm bench [-- options]
   --seed=N               workload seed (default 42)
   --events=N             bulk-ingest events per adapter (overrides the mode's size)
   --deep-events=N        size of the session replay jumps deep into (default 100000)
+  --sessions=N           sessions the bulk-ingest events are spread over (quick 50, full 500)
   --batch-size=N         envelopes per appendMany call and rows per ceiling batch (default 1000)
   --out=DIR              where to write <timestamp>.json, latest.json, latest.svg (default bench/results)
   --no-write             print the table only
@@ -53,6 +54,7 @@ async function main(): Promise<number> {
       events: { type: 'string' },
       'deep-events': { type: 'string' },
       'batch-size': { type: 'string' },
+      sessions: { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -70,9 +72,15 @@ async function main(): Promise<number> {
   if (deep !== undefined) sizes.deepEvents = Math.max(deep, 2 * sizes.pageSize);
   const batch = positiveInt('batch-size', values['batch-size']);
   if (batch !== undefined) sizes.batchSize = batch;
+  const sessions = positiveInt('sessions', values.sessions);
+  if (sessions !== undefined) sizes.ingestSessions = sessions;
   const seed = positiveInt('seed', values.seed) ?? 42;
   const customised =
-    events !== undefined || deep !== undefined || batch !== undefined || values.tiny;
+    events !== undefined ||
+    deep !== undefined ||
+    batch !== undefined ||
+    sessions !== undefined ||
+    values.tiny;
 
   const progress = createProgress();
   const result = await runBenchmark({

@@ -38,23 +38,26 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
   const adapters = [...(options.adapters ?? DEFAULT_ADAPTERS)];
   for (const name of adapters) {
-    if (!ADAPTERS[name])
+    if (!ADAPTERS[name]) {
       throw new Error(`unknown adapter ${name}; known: ${Object.keys(ADAPTERS).join(', ')}`);
+    }
   }
   const scenarios = [...(options.scenarios ?? SCENARIOS)];
   for (const s of scenarios) {
-    if (!SCENARIOS.includes(s))
+    if (!SCENARIOS.includes(s)) {
       throw new Error(`unknown scenario ${s}; known: ${SCENARIOS.join(', ')}`);
+    }
   }
   const sizes = options.sizes ?? QUICK;
   const seed = options.seed ?? 42;
   const progress = options.onProgress ?? (() => {});
 
+  progress({ adapter: '-', kind: 'adapter', step: 'generating the workload', done: 0, total: 1 });
   const work = buildWorkloadSet(seed, sizes, { replay: scenarios.includes('replay') });
 
   let pgUrl = options.pgUrl ?? process.env.HISTORY_PG_URL;
   let stopPostgres: (() => Promise<void>) | undefined;
-  let postgres: string | null = pgUrl ? 'HISTORY_PG_URL' : null;
+  let postgres: string | null = options.pgUrl ? 'given URL' : pgUrl ? 'HISTORY_PG_URL' : null;
   if (!pgUrl && adapters.includes('postgres')) {
     progress({
       adapter: 'postgres',
