@@ -1,3 +1,5 @@
+import { rm } from 'node:fs/promises';
+import { join } from 'node:path';
 import { LockedError } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -98,4 +100,30 @@ describe('one writer per root', () => {
     const reopened = await createFileHistoryStore({ root });
     await reopened.close();
   });
+
+  it('stops writing once its lock is taken away', async () => {
+    const root = await newRoot();
+    const store = await createFileHistoryStore({ root });
+    const event = (id: string) => ({
+      id,
+      type: 't',
+      payload: 1,
+      occurredAt: new Date().toISOString(),
+      sessionId: 's',
+    });
+    await store.append(event('before'));
+    await rm(join(root, 'write.lock'), { recursive: true });
+    // proper-lockfile notices at its next refresh (every 5 s).
+    let error: unknown;
+    for (let i = 0; i < 40 && !error; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      error = await store.append(event(`after-${i}`)).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
+    }
+    expect(LockedError.isInstance(error)).toBe(true);
+    expect((error as Error).message).toMatch(/lost its write lock/);
+    await store.close();
+  }, 20_000);
 });
