@@ -27,7 +27,11 @@ const packages = readdirSync(join(root, 'packages'))
   .map((dir) => ({ dir, manifest: JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')) }))
   .filter((p) => !p.manifest.private)
   // Optional arguments restrict the check to some packages, e.g. `pack-check.mjs core sqlite`.
-  .filter((p) => process.argv.length <= 2 || process.argv.slice(2).some((n) => p.manifest.name === `@history/${n}`));
+  .filter(
+    (p) =>
+      process.argv.length <= 2 ||
+      process.argv.slice(2).some((n) => p.manifest.name === `@history/${n}`),
+  );
 
 const tarballOf = new Map();
 for (const { dir, manifest } of packages) {
