@@ -4,6 +4,7 @@ import { runCheckpoint } from './scenarios/checkpoint.js';
 import { runConcurrent } from './scenarios/concurrent.js';
 import { runCeilingIngest, runIngest } from './scenarios/ingest.js';
 import { runReplay } from './scenarios/replay.js';
+import { warmUp } from './scenarios/warm-up.js';
 import type { Sizes } from './sizes.js';
 import type { AdapterRunner, BaselineStore, BenchContext, BenchStore } from './subject.js';
 import type { WorkloadSet } from './workload-set.js';
@@ -39,6 +40,8 @@ async function loadReplaySessions(store: BenchStore, plan: TargetPlan): Promise<
 async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult): Promise<void> {
   const { work, sizes, scenarios, kind } = plan;
   const baseline = kind === 'baseline';
+  plan.step('warm-up');
+  await warmUp(store, baseline ? work.warmUp.slice(0, 40) : work.warmUp);
   if (scenarios.includes('ingest')) {
     plan.step('ingest');
     result.ingest = baseline

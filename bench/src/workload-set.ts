@@ -14,6 +14,8 @@ export interface WorkloadSet {
   baselineProducers: Envelope[][];
   deep: Envelope[];
   full: Envelope[];
+  /** A throw-away session to warm each store up with. */
+  warmUp: Envelope[];
   summary: ReturnType<typeof describeWorkload>;
 }
 
@@ -62,6 +64,7 @@ export function buildWorkloadSet(
     baselineProducers,
     deep,
     full,
+    warmUp: sessionEvents(seed, 'warm-up', 200),
     summary: describeWorkload(full === deep ? [...ingest, ...deep] : [...ingest, ...deep, ...full]),
   };
 }

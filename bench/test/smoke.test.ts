@@ -37,7 +37,9 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
   it('runs every adapter with its baseline and ceiling', async () => {
     result = await runBenchmark({ adapters: ADAPTERS, sizes: TINY, seed: 7 });
     expect(result.adapters.map((a) => a.adapter)).toEqual(ADAPTERS);
-    expect(result.workload.events).toBe(TINY.ingestEvents + TINY.deepEvents);
+    expect(result.workload.events).toBe(
+      TINY.ingestEvents + TINY.deepEvents + TINY.fullStreamEvents,
+    );
     for (const a of result.adapters) {
       expect(a.error).toBeUndefined();
       expectStoreRun(a.runs.adapter);
