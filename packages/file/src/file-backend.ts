@@ -37,11 +37,6 @@ export class FileBackend implements HistoryBackend {
     this.writer = new FileWriter(this.cache, options.maxOpenFiles, this.durable);
   }
 
-  /** Sessions currently open for appending (each holds one file handle). */
-  get openSessions(): number {
-    return this.cache.size;
-  }
-
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
     this.assertWritable('append');
     try {

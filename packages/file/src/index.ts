@@ -1,4 +1,3 @@
-export { FileBackend } from './file-backend.js';
 export { listFileSessions } from './list-sessions.js';
 export {
   DEFAULT_MAX_OPEN_FILES,

@@ -15,11 +15,6 @@ export class SessionCache {
     private readonly durable: boolean,
   ) {}
 
-  /** Number of sessions (and handles) currently open. */
-  get size(): number {
-    return this.open.size;
-  }
-
   /** The loaded state, if any, without touching the LRU order. */
   peek(sessionId: string): SessionState | undefined {
     return this.open.get(sessionId);
