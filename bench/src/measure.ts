@@ -28,6 +28,14 @@ export function summarise(samplesMs: readonly number[]): Latency {
   };
 }
 
+/**
+ * A full collection when the process runs with --expose-gc (the bench script
+ * sets it), so no scenario pays for the garbage the previous one left.
+ */
+export function collectGarbage(): void {
+  (globalThis as { gc?: () => void }).gc?.();
+}
+
 /** Times `fn`, in milliseconds. */
 export async function timed(fn: () => Promise<unknown>): Promise<number> {
   const started = performance.now();
@@ -73,8 +81,7 @@ export async function withEventLoopDelay<T>(
 export async function withPeakRss<T>(
   fn: () => Promise<T>,
 ): Promise<{ value: T; peakRssMb: number; rssGrowthMb: number }> {
-  // With --expose-gc (the bench script sets it), start each run from a collected heap.
-  (globalThis as { gc?: () => void }).gc?.();
+  collectGarbage();
   const start = process.memoryUsage.rss();
   let peak = start;
   const timer = setInterval(() => {

@@ -1,4 +1,4 @@
-import { withPeakRss } from './measure.js';
+import { collectGarbage, withPeakRss } from './measure.js';
 import type { Kind, RunResult, Scenario } from './results.js';
 import { runCheckpoint } from './scenarios/checkpoint.js';
 import { runConcurrent } from './scenarios/concurrent.js';
@@ -23,8 +23,7 @@ export interface TargetPlan {
 /** Loads the replay sessions (untimed): the adapter through its own API, the baseline in bulk. */
 async function loadReplaySessions(store: BenchStore, plan: TargetPlan): Promise<number> {
   const started = performance.now();
-  const { deep, full } = plan.work;
-  const sessions = full === deep ? [deep] : [deep, full];
+  const sessions = plan.work.replaySessions();
   if (plan.kind === 'baseline') {
     for (const session of sessions) await (store as BaselineStore).bulkLoad(session);
   } else {
@@ -40,16 +39,21 @@ async function loadReplaySessions(store: BenchStore, plan: TargetPlan): Promise<
 async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult): Promise<void> {
   const { work, sizes, scenarios, kind } = plan;
   const baseline = kind === 'baseline';
+  // Each measured phase starts from a collected heap.
+  const phase = (label: string) => {
+    plan.step(label);
+    collectGarbage();
+  };
   plan.step('warm-up');
   await warmUp(store, baseline ? work.warmUp.slice(0, 40) : work.warmUp);
   if (scenarios.includes('ingest')) {
-    plan.step('ingest');
+    phase('ingest');
     result.ingest = baseline
       ? await runIngest(store, work.baselineIngest, sizes.batchSize, work.baselineIngestBytes)
       : await runIngest(store, work.ingest, sizes.batchSize, work.ingestBytes);
   }
   if (scenarios.includes('concurrent')) {
-    plan.step('concurrent appends');
+    phase('concurrent appends');
     result.concurrent = await runConcurrent(
       store,
       baseline ? work.baselineProducers : work.producers,
@@ -58,11 +62,11 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
   if (scenarios.includes('replay')) {
     plan.step('loading replay sessions');
     const loadSeconds = await loadReplaySessions(store, plan);
-    plan.step('replay');
+    phase('replay');
     result.replay = await runReplay(store, {
       deepSession: 'deep',
       deepEvents: sizes.deepEvents,
-      fullSession: work.full === work.deep ? 'deep' : 'full',
+      fullSession: work.fullSession,
       fullStreamEvents: sizes.fullStreamEvents,
       pageSize: sizes.pageSize,
       pageIterations: baseline ? sizes.baselinePageIterations : sizes.pageIterations,
@@ -74,7 +78,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
     });
   }
   if (scenarios.includes('checkpoint')) {
-    plan.step('checkpoints');
+    phase('checkpoints');
     result.checkpoint = await runCheckpoint(
       store,
       sizes.checkpointSessions,

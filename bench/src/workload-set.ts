@@ -12,8 +12,14 @@ export interface WorkloadSet {
   ceilingRows: CeilingRow[];
   producers: Envelope[][];
   baselineProducers: Envelope[][];
-  deep: Envelope[];
-  full: Envelope[];
+  /**
+   * The replay sessions, generated on demand (deterministic) rather than held:
+   * 100,000 envelopes kept alive for the whole run would slow every garbage
+   * collection, and so every figure, of every store.
+   */
+  replaySessions(): Envelope[][];
+  /** The session the full-stream read uses: `deep` itself when it is as long. */
+  fullSession: string;
   /** A throw-away session to warm each store up with. */
   warmUp: Envelope[];
   summary: ReturnType<typeof describeWorkload>;
@@ -48,12 +54,17 @@ export function buildWorkloadSet(
   const baselineProducers = producers.map((events) =>
     events.slice(0, sizes.baselineAppendsPerProducer),
   );
-  const deep = needs.replay ? sessionEvents(seed, 'deep', sizes.deepEvents) : [];
   // When the full-session stream is as long as the deep session, stream that one: no second load.
-  const full =
-    !needs.replay || sizes.fullStreamEvents === sizes.deepEvents
-      ? deep
-      : sessionEvents(seed, 'full', sizes.fullStreamEvents);
+  const fullIsDeep = sizes.fullStreamEvents === sizes.deepEvents;
+  const replaySessions = () =>
+    !needs.replay
+      ? []
+      : fullIsDeep
+        ? [sessionEvents(seed, 'deep', sizes.deepEvents)]
+        : [
+            sessionEvents(seed, 'deep', sizes.deepEvents),
+            sessionEvents(seed, 'full', sizes.fullStreamEvents),
+          ];
   return {
     ingest,
     ingestBytes: jsonBytes(ingest),
@@ -62,9 +73,9 @@ export function buildWorkloadSet(
     ceilingRows,
     producers,
     baselineProducers,
-    deep,
-    full,
+    replaySessions,
+    fullSession: fullIsDeep ? 'deep' : 'full',
     warmUp: sessionEvents(seed, 'warm-up', 200),
-    summary: describeWorkload(full === deep ? [...ingest, ...deep] : [...ingest, ...deep, ...full]),
+    summary: describeWorkload([...ingest, ...replaySessions().flat()]),
   };
 }
