@@ -51,27 +51,35 @@ export class FileWriter {
         const pinned = new Set(window);
         const writes: SessionWrite[] = [];
         for (const sessionId of window) {
-          const state = await this.cache.get(sessionId, pinned);
+          // The common case (an open session) skips an await per session.
+          const state = this.cache.touch(sessionId) ?? (await this.cache.get(sessionId, pinned));
           writes.push(encode(state, bySession.get(sessionId)!, records, results, createdAt));
         }
+        const pending = writes.filter((write) => write.buffer.length > 0);
+        for (const write of pending) {
+          started.push({
+            sessionId: write.state.sessionId,
+            path: write.state.files.data,
+            oldSize: write.oldSize,
+          });
+        }
         let bytes = 0;
-        for (const write of writes) bytes += write.buffer.length;
-        const sync = bytes <= SYNC_WRITE_BYTES;
-        // Settle every write before judging: a rollback must not race a write still in flight.
-        const settled = await Promise.allSettled(
-          writes.map(async (write) => {
-            if (write.buffer.length === 0) return;
-            started.push({
-              sessionId: write.state.sessionId,
-              path: write.state.files.data,
-              oldSize: write.oldSize,
-            });
-            await writeFully(write, sync);
-            if (this.durable) await write.state.fd.datasync();
-            await writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
-          }),
-        );
-        for (const outcome of settled) if (outcome.status === 'rejected') throw outcome.reason;
+        for (const write of pending) bytes += write.buffer.length;
+        if (bytes <= SYNC_WRITE_BYTES) {
+          for (const write of pending) writeFullySync(write);
+          if (this.durable) await settleAll(pending.map((write) => write.state.fd.datasync()));
+        } else {
+          await settleAll(
+            pending.map(async (write) => {
+              await writeFully(write);
+              if (this.durable) await write.state.fd.datasync();
+            }),
+          );
+        }
+        for (const write of pending) {
+          if (write.blockOffsets.length === 0) continue;
+          await writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
+        }
         done.push(...writes);
       }
     } catch (error) {
@@ -175,14 +183,25 @@ function encode(
 const SYNC_WRITE_BYTES = 64 * 1024;
 
 /** One `write` call; loops only in the rare case of a short write. */
-async function writeFully(write: SessionWrite, sync: boolean): Promise<void> {
-  const { buffer, state, oldSize } = write;
+async function writeFully({ buffer, state, oldSize }: SessionWrite): Promise<void> {
   let written = 0;
   while (written < buffer.length) {
     const length = buffer.length - written;
-    const position = oldSize + written;
-    written += sync
-      ? writeSync(state.fd.fd, buffer, written, length, position)
-      : (await state.fd.write(buffer, written, length, position)).bytesWritten;
+    written += (await state.fd.write(buffer, written, length, oldSize + written)).bytesWritten;
+  }
+}
+
+function writeFullySync({ buffer, state, oldSize }: SessionWrite): void {
+  let written = 0;
+  while (written < buffer.length) {
+    const length = buffer.length - written;
+    written += writeSync(state.fd.fd, buffer, written, length, oldSize + written);
+  }
+}
+
+/** Waits for every operation, then throws the first failure: a rollback must not race a write still in flight. */
+async function settleAll(operations: Array<Promise<unknown>>): Promise<void> {
+  for (const outcome of await Promise.allSettled(operations)) {
+    if (outcome.status === 'rejected') throw outcome.reason;
   }
 }

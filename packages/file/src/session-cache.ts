@@ -20,14 +20,20 @@ export class SessionCache {
     return this.open.get(sessionId);
   }
 
-  /** The session's state, loaded on first touch; evicts others, but never one in `pinned`. */
-  async get(sessionId: string, pinned: ReadonlySet<string>): Promise<SessionState> {
+  /** The loaded state, if any, marked most recently used. */
+  touch(sessionId: string): SessionState | undefined {
     const cached = this.open.get(sessionId);
     if (cached) {
       this.open.delete(sessionId);
       this.open.set(sessionId, cached);
-      return cached;
     }
+    return cached;
+  }
+
+  /** The session's state, loaded on first touch; evicts others, but never one in `pinned`. */
+  async get(sessionId: string, pinned: ReadonlySet<string>): Promise<SessionState> {
+    const cached = this.touch(sessionId);
+    if (cached) return cached;
     await this.evictFor(pinned);
     const state = await loadSession(sessionId, sessionFiles(this.root, sessionId), this.durable);
     this.open.set(sessionId, state);

@@ -1,4 +1,4 @@
-import { mkdir, readFile, rm } from 'node:fs/promises';
+import { mkdir, readFile, rm, symlink } from 'node:fs/promises';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { sessionFiles } from '../src/session-files.js';
@@ -46,4 +46,50 @@ describe('a batch failing in one session file', () => {
     expect((await store.appendMany(batch)).every((r) => r.duplicate)).toBe(true);
     await store.close();
   });
+
+  for (const [name, padding] of [
+    ['small batch, synchronous writes', 10],
+    ['large batch, asynchronous writes', 2000],
+  ] as const) {
+    it(`rolls back when a write itself fails (${name})`, async () => {
+      const root = await tempRoot();
+      cleanups.push(root.remove);
+      const store = await createFileHistoryStore({ root: root.path, retries: 0 });
+      const big = (sessionId: string, id: string) => ({
+        ...ev(sessionId, id),
+        payload: 'p'.repeat(padding),
+      });
+      await store.appendMany([big('a', 'a0'), big('b', 'b0')]);
+      await store.close();
+      // b's data file now points at /dev/full: opening and reading work, every write fails (ENOSPC).
+      const aFile = sessionFiles(root.path, 'a').data;
+      const bFile = sessionFiles(root.path, 'b').data;
+      const before = await readFile(aFile, 'utf8');
+      await rm(bFile);
+      await symlink('/dev/full', bFile);
+
+      const reopened = await createFileHistoryStore({ root: root.path, retries: 0 });
+      const batch = Array.from({ length: 40 }, (_, i) => [
+        big('a', `a${i + 1}`),
+        big('b', `b${i + 1}`),
+      ]).flat();
+      const error = await reopened.appendMany(batch).catch((e: unknown) => e);
+      expect(error).toMatchObject({ code: 'HISTORY_STORAGE' });
+      expect((error as Error).message).toMatch(/ENOSPC/);
+      expect(await readFile(aFile, 'utf8')).toBe(before);
+
+      await rm(bFile);
+      const retried = await reopened.appendMany(batch);
+      expect(retried.filter((r) => r.sessionId === 'a').map((r) => r.seq)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i + 2),
+      );
+      expect(retried.filter((r) => r.sessionId === 'b').map((r) => r.seq)).toEqual(
+        Array.from({ length: 40 }, (_, i) => i + 1),
+      );
+      const ids = [];
+      for await (const r of reopened.stream('a')) ids.push(r.id);
+      expect(ids).toEqual(Array.from({ length: 41 }, (_, i) => `a${i}`));
+      await reopened.close();
+    });
+  }
 });
