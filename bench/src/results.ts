@@ -9,7 +9,9 @@ export interface IngestResult {
   events: number;
   bytes: number;
   seconds: number;
+  /** Median of the rounds' rates (see `rounds.ts`). */
   eventsPerSec: number;
+  roundEventsPerSec: number[];
   mbPerSec: number;
   eventLoopDelayP99Ms: number;
 }
@@ -18,7 +20,9 @@ export interface ConcurrentResult {
   producers: number;
   events: number;
   seconds: number;
+  /** Median of the rounds' rates (see `rounds.ts`). */
   eventsPerSec: number;
+  roundEventsPerSec: number[];
   appendLatency: Latency;
   eventLoopDelayP99Ms: number;
 }

@@ -8,6 +8,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { renderSvg } from '../src/report/svg.js';
 import { renderTable } from '../src/report/table.js';
 import type { BenchResult, RunResult } from '../src/results.js';
+import { ROUNDS } from '../src/rounds.js';
 import { runBenchmark } from '../src/run-benchmark.js';
 import { TINY } from '../src/sizes.js';
 import { sessionEvents } from '../src/workload.js';
@@ -19,6 +20,8 @@ function expectStoreRun(run: RunResult | null) {
   expect(run?.error).toBeUndefined();
   positive(run?.ingest?.eventsPerSec);
   positive(run?.concurrent?.eventsPerSec);
+  expect(run?.ingest?.roundEventsPerSec).toHaveLength(ROUNDS);
+  expect(run?.concurrent?.roundEventsPerSec).toHaveLength(ROUNDS);
   expect(run?.concurrent?.appendLatency.samples).toBeGreaterThan(0);
   for (const l of [run?.replay?.page, run?.replay?.afterDeep, run?.replay?.fullStream]) {
     expect(l?.samples).toBeGreaterThan(0);

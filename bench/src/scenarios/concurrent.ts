@@ -1,36 +1,48 @@
 import type { Envelope } from '@history/core';
 import { summarise, withEventLoopDelay } from '../measure.js';
 import type { ConcurrentResult } from '../results.js';
+import { median, ROUNDS, splitRounds } from '../rounds.js';
 import type { BenchStore } from '../subject.js';
 
 /**
  * Scenario 2, the agent hot path: each producer (its own session) awaits
- * one `append` after another; all producers run at once.
+ * one `append` after another; all producers run at once. Each producer's
+ * events are split into rounds; a round ends when every producer finished
+ * its part.
  */
 export async function runConcurrent(
   store: BenchStore,
   producers: readonly (readonly Envelope[])[],
 ): Promise<ConcurrentResult> {
   const latencies: number[] = [];
-  const { value: ms, eventLoopDelayP99Ms } = await withEventLoopDelay(async () => {
-    const started = performance.now();
-    await Promise.all(
-      producers.map(async (events) => {
-        for (const envelope of events) {
-          const t = performance.now();
-          await store.append(envelope);
-          latencies.push(performance.now() - t);
-        }
-      }),
-    );
-    return performance.now() - started;
+  const parts = producers.map((events) => splitRounds(events));
+  const { value: rounds, eventLoopDelayP99Ms } = await withEventLoopDelay(async () => {
+    const out: Array<{ events: number; ms: number }> = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const started = performance.now();
+      let events = 0;
+      await Promise.all(
+        parts.map(async (rounds) => {
+          for (const envelope of rounds[r] ?? []) {
+            const t = performance.now();
+            await store.append(envelope);
+            latencies.push(performance.now() - t);
+            events++;
+          }
+        }),
+      );
+      if (events > 0) out.push({ events, ms: performance.now() - started });
+    }
+    return out;
   });
-  const events = latencies.length;
+  const ms = rounds.reduce((sum, r) => sum + r.ms, 0);
+  const roundRates = rounds.map((r) => Math.round((r.events / r.ms) * 1000));
   return {
     producers: producers.length,
-    events,
+    events: latencies.length,
     seconds: Math.round(ms) / 1000,
-    eventsPerSec: Math.round(events / (ms / 1000)),
+    eventsPerSec: Math.round(median(roundRates)),
+    roundEventsPerSec: roundRates,
     appendLatency: summarise(latencies),
     eventLoopDelayP99Ms,
   };

@@ -1,23 +1,44 @@
 import type { Envelope } from '@history/core';
 import { withEventLoopDelay } from '../measure.js';
 import type { IngestResult } from '../results.js';
+import { median, splitRounds } from '../rounds.js';
 import type { BenchStore, Ceiling, CeilingRow } from '../subject.js';
 
-function rate(
-  events: number,
+interface Round {
+  events: number;
+  ms: number;
+}
+
+function result(
+  rounds: readonly Round[],
   bytes: number,
-  ms: number,
   eventLoopDelayP99Ms: number,
 ): IngestResult {
-  const seconds = ms / 1000;
+  const events = rounds.reduce((sum, r) => sum + r.events, 0);
+  const ms = rounds.reduce((sum, r) => sum + r.ms, 0);
+  const roundRates = rounds.map((r) => Math.round((r.events / r.ms) * 1000));
+  const eventsPerSec = Math.round(median(roundRates));
   return {
     events,
     bytes,
-    seconds: Math.round(seconds * 1000) / 1000,
-    eventsPerSec: Math.round(events / seconds),
-    mbPerSec: Math.round((bytes / 1048576 / seconds) * 100) / 100,
+    seconds: Math.round(ms) / 1000,
+    eventsPerSec,
+    roundEventsPerSec: roundRates,
+    mbPerSec: Math.round(((bytes / events) * eventsPerSec * 100) / 1048576) / 100,
     eventLoopDelayP99Ms,
   };
+}
+
+async function timeRounds<T>(parts: readonly T[][], write: (part: T[]) => Promise<void>) {
+  return withEventLoopDelay(async () => {
+    const rounds: Round[] = [];
+    for (const part of parts) {
+      const started = performance.now();
+      await write(part);
+      rounds.push({ events: part.length, ms: performance.now() - started });
+    }
+    return rounds;
+  });
 }
 
 /** Scenario 1: bulk ingest, one `appendMany` of `batchSize` envelopes at a time. */
@@ -27,17 +48,15 @@ export async function runIngest(
   batchSize: number,
   bytes: number,
 ): Promise<IngestResult> {
-  const { value: ms, eventLoopDelayP99Ms } = await withEventLoopDelay(async () => {
-    const started = performance.now();
-    for (let i = 0; i < envelopes.length; i += batchSize) {
-      const results = await store.appendMany(envelopes.slice(i, i + batchSize));
-      if (results.length !== Math.min(batchSize, envelopes.length - i)) {
+  const { value, eventLoopDelayP99Ms } = await timeRounds(splitRounds(envelopes), async (part) => {
+    for (let i = 0; i < part.length; i += batchSize) {
+      const chunk = part.slice(i, i + batchSize);
+      const results = await store.appendMany(chunk);
+      if (results.length !== chunk.length)
         throw new Error(`appendMany returned ${results.length} results`);
-      }
     }
-    return performance.now() - started;
   });
-  return rate(envelopes.length, bytes, ms, eventLoopDelayP99Ms);
+  return result(value, bytes, eventLoopDelayP99Ms);
 }
 
 /** Scenario 1 for the ceiling: the same rows, serialised before the clock starts. */
@@ -48,12 +67,9 @@ export async function runCeilingIngest(
   bytes: number,
 ): Promise<IngestResult> {
   const prepared = ceiling.prepare(rows);
-  const { value: ms, eventLoopDelayP99Ms } = await withEventLoopDelay(async () => {
-    const started = performance.now();
-    for (let i = 0; i < prepared.length; i += batchSize) {
-      await ceiling.writeBatch(prepared.slice(i, i + batchSize));
-    }
-    return performance.now() - started;
+  const { value, eventLoopDelayP99Ms } = await timeRounds(splitRounds(prepared), async (part) => {
+    for (let i = 0; i < part.length; i += batchSize)
+      await ceiling.writeBatch(part.slice(i, i + batchSize));
   });
-  return rate(rows.length, bytes, ms, eventLoopDelayP99Ms);
+  return result(value, bytes, eventLoopDelayP99Ms);
 }

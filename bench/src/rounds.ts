@@ -1,0 +1,21 @@
+/**
+ * Throughput is measured in a few consecutive rounds and the median round
+ * rate is reported: on a shared machine, a burst of someone else's work
+ * then skews one round instead of the whole figure.
+ */
+export const ROUNDS = 4;
+
+/** Splits `items` into `ROUNDS` consecutive, nearly equal parts. */
+export function splitRounds<T>(items: readonly T[]): T[][] {
+  const size = Math.ceil(items.length / ROUNDS);
+  const out: T[][] = [];
+  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  return out;
+}
+
+export function median(values: readonly number[]): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  if (sorted.length === 0) return 0;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
