@@ -5,11 +5,16 @@
  */
 export const ROUNDS = 4;
 
-/** Splits `items` into `ROUNDS` consecutive, nearly equal parts. */
+/** Splits `items` into `ROUNDS` consecutive, nearly equal parts (empty ones dropped). */
 export function splitRounds<T>(items: readonly T[]): T[][] {
-  const size = Math.ceil(items.length / ROUNDS);
   const out: T[][] = [];
-  for (let i = 0; i < items.length; i += size) out.push(items.slice(i, i + size));
+  for (let r = 0; r < ROUNDS; r++) {
+    const part = items.slice(
+      Math.floor((r * items.length) / ROUNDS),
+      Math.floor(((r + 1) * items.length) / ROUNDS),
+    );
+    if (part.length > 0) out.push(part);
+  }
   return out;
 }
 

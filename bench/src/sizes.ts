@@ -65,7 +65,7 @@ export const TINY: Sizes = {
   batchSize: 100,
   producers: 16,
   appendsPerProducer: 5,
-  baselineAppendsPerProducer: 3,
+  baselineAppendsPerProducer: 4,
   deepEvents: 400,
   fullStreamEvents: 200,
   pageSize: 100,
