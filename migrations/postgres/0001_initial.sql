@@ -1,6 +1,7 @@
--- 0001_initial: sessions (per-session seq counter), events, checkpoints.
+-- 0001_initial: sessions (per-session seq counter), events, checkpoints, append_batch().
 --
--- Down: DROP TABLE checkpoints, events, sessions; DELETE FROM schema_migrations WHERE version = 1;
+-- Down: DROP FUNCTION append_batch; DROP TABLE checkpoints, events, sessions;
+--       DELETE FROM schema_migrations WHERE version = 1;
 --       (or simply DROP SCHEMA <schema> CASCADE: the store owns its schema).
 --
 -- Runs inside one transaction with search_path set to the store's schema only, so
@@ -48,3 +49,77 @@ CREATE TABLE checkpoints (
   seq bigint,
   created_at timestamptz NOT NULL
 );
+
+-- Writes one small batch in a single round trip (the caller runs it in autocommit, so
+-- the call is its transaction). Same steps as the COPY path in the adapter:
+-- 1. lock (creating) the counter rows of p_sessions, in the order given (sorted by the caller,
+--    so concurrent batches cannot deadlock);
+-- 2. in a new statement, hence a new snapshot that sees every committed write of those
+--    sessions: ids already stored become duplicates, the others get the next seqs in
+--    batch order, are inserted, and last_seq moves on;
+-- 3. fail with serialization_failure (retryable) if fewer rows went in than expected.
+-- Returns (seq, duplicate) per input row, in input order.
+CREATE FUNCTION append_batch(
+  p_sessions text[],
+  p_session_ids text[],
+  p_ids text[],
+  p_occurred_at timestamptz[],
+  p_envelopes json[]
+) RETURNS TABLE (r_seq bigint, r_duplicate boolean)
+LANGUAGE plpgsql
+SET search_path FROM CURRENT
+AS $$
+DECLARE
+  v_seqs bigint[];
+  v_duplicates boolean[];
+  v_inserted bigint;
+  v_expected bigint;
+  v_locked bigint;
+BEGIN
+  WITH locked AS (
+    INSERT INTO sessions AS t (session_id, last_seq)
+    SELECT k, 0 FROM unnest(p_sessions) WITH ORDINALITY AS u(k, n) ORDER BY n
+    ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq
+    RETURNING 1
+  )
+  SELECT count(*) INTO v_locked FROM locked;
+
+  WITH batch AS (
+    SELECT b.n, b.session_id, b.id, b.occurred_at, b.envelope, e.seq AS existing
+    FROM unnest(p_session_ids, p_ids, p_occurred_at, p_envelopes)
+      WITH ORDINALITY AS b(session_id, id, occurred_at, envelope, n)
+    LEFT JOIN events e ON e.session_id = b.session_id AND e.id = b.id
+  ),
+  numbered AS (
+    SELECT batch.n, batch.session_id, batch.id, batch.occurred_at, batch.envelope,
+           s.last_seq + row_number() OVER (PARTITION BY batch.session_id ORDER BY batch.n) AS new_seq
+    FROM batch JOIN sessions s ON s.session_id = batch.session_id
+    WHERE batch.existing IS NULL
+  ),
+  inserted AS (
+    INSERT INTO events (session_id, seq, id, occurred_at, envelope)
+    SELECT session_id, new_seq, id, occurred_at, envelope FROM numbered
+    ON CONFLICT DO NOTHING
+    RETURNING 1
+  ),
+  advanced AS (
+    UPDATE sessions AS t SET last_seq = m.last_seq
+    FROM (SELECT session_id, max(new_seq) AS last_seq FROM numbered GROUP BY session_id) AS m
+    WHERE t.session_id = m.session_id
+    RETURNING 1
+  )
+  SELECT array_agg(coalesce(batch.existing, numbered.new_seq) ORDER BY batch.n),
+         array_agg(batch.existing IS NOT NULL ORDER BY batch.n),
+         (SELECT count(*) FROM inserted),
+         (SELECT count(*) FROM numbered)
+  INTO v_seqs, v_duplicates, v_inserted, v_expected
+  FROM batch LEFT JOIN numbered ON numbered.n = batch.n;
+
+  IF v_inserted <> v_expected THEN
+    -- Only a writer bypassing the session lock gets here; a retry sees its rows as duplicates.
+    RAISE EXCEPTION 'append_batch: inserted % of % rows', v_inserted, v_expected
+      USING ERRCODE = 'serialization_failure';
+  END IF;
+  RETURN QUERY SELECT * FROM unnest(v_seqs, v_duplicates);
+END
+$$;

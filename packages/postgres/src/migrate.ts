@@ -1,7 +1,7 @@
 import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history/core';
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
-import { latestVersion, loadMigrations } from './migrations.js';
+import { latestVersion, loadMigrations, type Migration } from './migrations.js';
 import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdentifier } from './schema-name.js';
 
@@ -75,8 +75,8 @@ export async function migratePool(
   pool: pg.Pool,
   schema: string,
   partitions: number,
+  migrations: readonly Migration[] = loadMigrations(),
 ): Promise<MigrateResult> {
-  const migrations = loadMigrations();
   const s = quoteIdentifier(schema);
   try {
     return await withClient(

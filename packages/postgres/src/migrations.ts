@@ -15,14 +15,15 @@ const DIRECTORY = new URL('../migrations/', import.meta.url);
 
 let cached: readonly Migration[] | undefined;
 
-/** The migrations shipped with this package, in version order. */
-export function loadMigrations(): readonly Migration[] {
-  if (cached) return cached;
+/** The migrations shipped with this package (or in `directory`), in version order. */
+export function loadMigrations(directory?: URL): readonly Migration[] {
+  if (!directory && cached) return cached;
+  const dir = directory ?? DIRECTORY;
   const migrations: Migration[] = [];
-  for (const file of readdirSync(DIRECTORY).sort()) {
+  for (const file of readdirSync(dir).sort()) {
     const match = FILE.exec(file);
     if (!match) continue;
-    const sql = readFileSync(new URL(file, DIRECTORY), 'utf8');
+    const sql = readFileSync(new URL(file, dir), 'utf8');
     migrations.push({
       version: Number(match[1]),
       name: match[2]!,
@@ -34,7 +35,7 @@ export function loadMigrations(): readonly Migration[] {
     if (m.version !== i + 1)
       throw new Error(`postgres migrations: expected version ${i + 1}, found ${m.version}`);
   });
-  cached = migrations;
+  if (!directory) cached = migrations;
   return migrations;
 }
 

@@ -6,14 +6,16 @@ import { withClient } from './pg-connection.js';
 import { COPY_STAGING, CREATE_STAGING, type Statements } from './statements.js';
 
 /**
- * Writes one batch in one transaction:
- * 1. lock (creating if needed) each session's counter row, in sorted order;
+ * Writes one batch atomically. Both paths take the same steps:
+ * 1. lock (creating if needed) each session's counter row, sessions sorted so that two
+ *    batches cannot deadlock;
  * 2. look up ids already stored in those sessions: they become duplicates and get no seq;
- * 3. hand out seqs in batch order after each session's last_seq;
- * 4. insert the new rows: one `unnest` statement below `copyThreshold` rows, else
- *    COPY into a per-connection staging table and `INSERT ... SELECT`;
- * 5. store the new last_seq per session, commit.
+ * 3. hand out seqs in batch order after each session's last_seq, insert, advance last_seq.
  * The row locks make seq allocation correct across any number of processes.
+ *
+ * Below `copyThreshold` records the server does it all in one call of `append_batch()`
+ * (one round trip, autocommit). From `copyThreshold` on, the rows are streamed with COPY
+ * into a per-connection staging table inside an explicit transaction.
  */
 export class PostgresWriter {
   constructor(
@@ -23,12 +25,14 @@ export class PostgresWriter {
   ) {}
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    const sessions = [...new Set(records.map((r) => r.sessionId))].sort();
+    if (records.length < this.copyThreshold) return this.writeInOneCall(sessions, records);
     return withClient(
       this.pool,
       async (client, discard) => {
         await client.query('BEGIN');
         try {
-          const results = await this.write(client, records);
+          const results = await this.writeByCopy(client, sessions, records);
           await client.query('COMMIT');
           return results;
         } catch (error) {
@@ -41,8 +45,38 @@ export class PostgresWriter {
     );
   }
 
-  private async write(client: pg.PoolClient, records: readonly PreparedEnvelope[]) {
-    const sessions = [...new Set(records.map((r) => r.sessionId))].sort();
+  private async writeInOneCall(
+    sessions: string[],
+    records: readonly PreparedEnvelope[],
+  ): Promise<AppendResult[]> {
+    const { rows } = await this.pool.query<{ r_seq: string; r_duplicate: boolean }>({
+      ...this.sql.appendBatch,
+      values: [
+        sessions,
+        records.map((r) => r.sessionId),
+        records.map((r) => r.id),
+        records.map((r) => new Date(r.occurredAtMs).toISOString()),
+        records.map((r) => r.json),
+      ],
+    });
+    if (rows.length !== records.length) {
+      throw new StorageError(
+        `postgres: append_batch returned ${rows.length} of ${records.length} results`,
+      );
+    }
+    return records.map((r, i) => ({
+      id: r.id,
+      sessionId: r.sessionId,
+      seq: Number(rows[i]!.r_seq),
+      duplicate: rows[i]!.r_duplicate,
+    }));
+  }
+
+  private async writeByCopy(
+    client: pg.PoolClient,
+    sessions: string[],
+    records: readonly PreparedEnvelope[],
+  ): Promise<AppendResult[]> {
     const locked = await client.query<{ session_id: string; last_seq: string }>({
       ...this.sql.lockSessions,
       values: [sessions],
@@ -73,10 +107,9 @@ export class PostgresWriter {
     }
     if (rows.length === 0) return results;
 
-    const inserted =
-      rows.length >= this.copyThreshold
-        ? await this.insertByCopy(client, rows)
-        : await this.insertByUnnest(client, rows);
+    await client.query(CREATE_STAGING);
+    await copyInto(client, COPY_STAGING, copyChunks(this.copyLines(rows)));
+    const inserted = (await client.query(this.sql.insertStaged)).rowCount ?? 0;
     if (inserted !== rows.length) {
       // Only a writer bypassing the session lock can cause this; retrying turns it into duplicates.
       throw new StorageError(`postgres: inserted ${inserted} of ${rows.length} rows`, {
@@ -113,27 +146,6 @@ export class PostgresWriter {
     });
     for (const row of rows) found.set(`${row.session_id}\0${row.id}`, Number(row.seq));
     return found;
-  }
-
-  private async insertByUnnest(client: pg.PoolClient, rows: EventRow[]): Promise<number> {
-    const result = await client.query({
-      ...this.sql.insertRows,
-      values: [
-        rows.map((r) => r.sessionId),
-        rows.map((r) => r.seq),
-        rows.map((r) => r.id),
-        rows.map((r) => r.occurredAt),
-        rows.map((r) => r.json),
-      ],
-    });
-    return result.rowCount ?? 0;
-  }
-
-  private async insertByCopy(client: pg.PoolClient, rows: EventRow[]): Promise<number> {
-    await client.query(CREATE_STAGING);
-    await copyInto(client, COPY_STAGING, copyChunks(this.copyLines(rows)));
-    const result = await client.query(this.sql.insertStaged);
-    return result.rowCount ?? 0;
   }
 
   /** COPY text lines for `rows`; a seam tests use to fail a COPY mid-stream. */

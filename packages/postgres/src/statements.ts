@@ -21,9 +21,9 @@ function named(text: string): NamedStatement {
 
 /** Every SQL text the backend runs on one schema; the schema name enters only quoted. */
 export class Statements {
+  readonly appendBatch: NamedStatement;
   readonly lockSessions: NamedStatement;
   readonly findExisting: NamedStatement;
-  readonly insertRows: NamedStatement;
   readonly insertStaged: NamedStatement;
   readonly updateSessions: NamedStatement;
   readonly writeCheckpoint: NamedStatement;
@@ -34,7 +34,12 @@ export class Statements {
   constructor(schema: string) {
     const s = quoteIdentifier(schema);
     this.s = s;
-    // Creates missing session rows and row-locks all of them, in the caller's (sorted) order so
+    // The whole small-batch write in one round trip (migrations/postgres/0001_initial.sql).
+    this.appendBatch = named(
+      `SELECT r_seq, r_duplicate
+       FROM ${s}.append_batch($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::json[])`,
+    );
+    // COPY path, step by step. Creates missing session rows and row-locks all of them, in the caller's (sorted) order so
     // two batches touching the same sessions cannot deadlock. DO UPDATE (not DO NOTHING) takes
     // the lock and returns the latest committed last_seq.
     this.lockSessions = named(
@@ -48,11 +53,6 @@ export class Statements {
       `SELECT e.session_id, e.id, e.seq FROM ${s}.events e
        JOIN unnest($1::text[], $2::text[]) AS k(session_id, id)
          ON e.session_id = k.session_id AND e.id = k.id`,
-    );
-    this.insertRows = named(
-      `INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
-       SELECT * FROM unnest($1::text[], $2::bigint[], $3::text[], $4::timestamptz[], $5::json[])
-       ON CONFLICT DO NOTHING`,
     );
     this.insertStaged = named(
       `INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)

@@ -1,7 +1,12 @@
+import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore, migrate } from '../src/index.js';
-import { latestVersion } from '../src/migrations.js';
+import { migratePool } from '../src/migrate.js';
+import { latestVersion, loadMigrations } from '../src/migrations.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { dropSchema, freshSchemaName, pgTargets, testPool } from './pg-fixtures.js';
 
@@ -63,6 +68,53 @@ for (const target of pgTargets()) {
         await expect(pool.query(`SELECT count(*) FROM ${victim}.x`)).resolves.toBeDefined();
       } finally {
         await pool.end();
+      }
+    });
+
+    it('runs a no-transaction migration (CREATE INDEX CONCURRENTLY) and rolls back a failing one', async () => {
+      const schema = schemaFor();
+      const dir = await mkdtemp(join(tmpdir(), 'history-migrations-'));
+      const pool = testPool(target.url);
+      try {
+        await copyFile(
+          new URL('../migrations/0001_initial.sql', import.meta.url),
+          join(dir, '0001_initial.sql'),
+        );
+        await writeFile(
+          join(dir, '0002_time_index.sql'),
+          '-- Down: DROP INDEX CONCURRENTLY events_time;\n-- history:no-transaction\n' +
+            'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_time ON events (session_id, occurred_at);\n',
+        );
+        // A transactional migration failing half-way: its first statement must not survive.
+        await writeFile(
+          join(dir, '0003_broken.sql'),
+          'CREATE TABLE half_done (n int);\nSELECT * FROM no_such_table;\n',
+        );
+        const migrations = loadMigrations(pathToFileURL(`${dir}/`));
+        expect(migrations.map((m) => [m.version, m.transactional])).toEqual([
+          [1, true],
+          [2, false],
+          [3, true],
+        ]);
+        await expect(migratePool(pool, schema, 0, migrations)).rejects.toThrow(/no_such_table/);
+        const { rows } = await pool.query(
+          `SELECT (SELECT max(version) FROM ${quoteIdentifier(schema)}.schema_migrations) AS version,
+                  to_regclass($1) IS NOT NULL AS index_exists,
+                  to_regclass($2) IS NOT NULL AS half_done_exists`,
+          [`${quoteIdentifier(schema)}.events_time`, `${quoteIdentifier(schema)}.half_done`],
+        );
+        expect(rows[0]).toEqual({ version: 2, index_exists: true, half_done_exists: false });
+        // The session's search_path was restored after the non-transactional migration.
+        const client = await pool.connect();
+        try {
+          const path = await client.query('SHOW search_path');
+          expect(path.rows[0].search_path).not.toContain(schema);
+        } finally {
+          client.release();
+        }
+      } finally {
+        await pool.end();
+        await rm(dir, { recursive: true, force: true });
       }
     });
 
