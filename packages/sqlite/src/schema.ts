@@ -8,7 +8,9 @@ export const SQL = {
   insertSession: 'INSERT INTO sessions (name) VALUES (?) RETURNING sid',
   /** Read inside the write transaction, so two processes never hand out the same seq. */
   maxSeq: 'SELECT max(seq) AS seq FROM events WHERE sid = ?',
-  findDuplicate: 'SELECT seq FROM events WHERE sid = ? AND id_hash = ? AND id = ?',
+  /** INDEXED BY: without statistics the planner may prefer walking the session's seq range. */
+  findDuplicate:
+    'SELECT seq FROM events INDEXED BY events_by_id_hash WHERE sid = ? AND id_hash = ? AND id = ?',
   insertEvent:
     'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
   upsertCheckpoint:

@@ -9,14 +9,7 @@ import {
 } from '@history/core';
 import { isTaskFailure } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
-import {
-  type CheckpointRow,
-  type PageResult,
-  type ReadPageTask,
-  splitJoined,
-  type Task,
-  type WriteBatchResult,
-} from './tasks.js';
+import type { CheckpointRow, PageResult, ReadPageTask, Task, WriteBatchResult } from './tasks.js';
 
 /** SQLite result codes worth retrying (another connection holds a lock), extended codes included. */
 function isTransientCode(code: string | undefined): boolean {
@@ -39,22 +32,19 @@ export class SqliteBackend implements HistoryBackend {
     const ids = new Array<string>(n);
     const jsons = new Array<string>(n);
     const occurredAtMs = new Float64Array(n);
-    const jsonLengths = new Uint32Array(n);
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       sessionIds[i] = r.sessionId;
       ids[i] = r.id;
       jsons[i] = r.json;
       occurredAtMs[i] = r.occurredAtMs;
-      jsonLengths[i] = r.json.length;
     }
     const task: Task = {
       kind: 'writeBatch',
       sessionIds,
       ids,
       occurredAtMs,
-      json: jsons.join(''),
-      jsonLengths,
+      jsons,
     };
     const result = (await this.run('write', task)) as WriteBatchResult;
     const out = new Array<AppendResult>(n);
@@ -86,7 +76,7 @@ export class SqliteBackend implements HistoryBackend {
       const page = (await this.run('read', task)) as PageResult;
       const n = page.seqs.length;
       if (n === 0) return;
-      const jsons = splitJoined(page.json, page.jsonLengths);
+      const jsons = page.jsons;
       const records = new Array<StoredRecord>(n);
       for (let i = 0; i < n; i++) {
         records[i] = {

@@ -32,7 +32,6 @@ export class SqliteReader {
     const n = rows.length;
     const seqs = new Float64Array(n);
     const createdAtMs = new Float64Array(n);
-    const jsonLengths = new Uint32Array(n);
     const ids = new Array<string>(n);
     const jsons = new Array<string>(n);
     for (let i = 0; i < n; i++) {
@@ -41,9 +40,8 @@ export class SqliteReader {
       createdAtMs[i] = row.createdAtMs;
       ids[i] = row.id;
       jsons[i] = row.json;
-      jsonLengths[i] = row.json.length;
     }
-    return { seqs, ids, createdAtMs, json: jsons.join(''), jsonLengths };
+    return { seqs, ids, createdAtMs, jsons };
   }
 
   readCheckpoint(task: ReadCheckpointTask): CheckpointRow | null {

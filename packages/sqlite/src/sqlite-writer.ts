@@ -1,12 +1,7 @@
 import type Database from 'better-sqlite3';
 import { idHash } from './id-hash.js';
 import { SQL } from './schema.js';
-import {
-  splitJoined,
-  type WriteBatchResult,
-  type WriteBatchTask,
-  type WriteCheckpointTask,
-} from './tasks.js';
+import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './tasks.js';
 
 /**
  * Owns the write connection: one `BEGIN IMMEDIATE` transaction per batch.
@@ -37,7 +32,7 @@ export class SqliteWriter {
 
   writeBatch(task: WriteBatchTask): WriteBatchResult {
     const n = task.ids.length;
-    const jsons = splitJoined(task.json, task.jsonLengths);
+    const jsons = task.jsons;
     const seqs = new Float64Array(n);
     const duplicates = new Uint8Array(n);
     const createdAtMs = Date.now();
