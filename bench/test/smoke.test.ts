@@ -54,7 +54,7 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       expectStoreRun(a.runs.baseline);
       expect(a.runs.ceiling?.error).toBeUndefined();
       positive(a.runs.ceiling?.ingest?.eventsPerSec);
-      expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents);
+      expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents * ROUNDS);
     }
     // Four targets for sqlite, three each for file and postgres, each with a measured value.
     expect(result.targets).toHaveLength(10);
