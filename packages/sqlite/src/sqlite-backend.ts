@@ -61,37 +61,59 @@ export class SqliteBackend implements HistoryBackend {
 
   async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
     const backward = range.direction === 'backward';
-    let after = range.after;
     let left = range.limit ?? Number.POSITIVE_INFINITY;
-    while (left > 0) {
-      const task: ReadPageTask = {
-        kind: 'readPage',
-        sessionId,
-        backward,
-        limit: Math.min(left, this.pageSize),
-        ...(after === undefined ? {} : { after }),
-        ...(range.fromMs === undefined ? {} : { fromMs: range.fromMs }),
-        ...(range.toMs === undefined ? {} : { toMs: range.toMs }),
-      };
-      const page = (await this.run('read', task)) as PageResult;
-      const n = page.seqs.length;
-      if (n === 0) return;
-      const jsons = page.jsons;
-      const records = new Array<StoredRecord>(n);
-      for (let i = 0; i < n; i++) {
-        records[i] = {
-          seq: page.seqs[i]!,
-          sessionId,
-          id: page.ids[i]!,
-          json: jsons[i]!,
-          createdAt: new Date(page.createdAtMs[i]!).toISOString(),
-        };
+    const taskAfter = (after: number | undefined): ReadPageTask => ({
+      kind: 'readPage',
+      sessionId,
+      backward,
+      limit: Math.min(left, this.pageSize),
+      ...(after === undefined ? {} : { after }),
+      ...(range.fromMs === undefined ? {} : { fromMs: range.fromMs }),
+      ...(range.toMs === undefined ? {} : { toMs: range.toMs }),
+    });
+    let task = taskAfter(range.after);
+    let pending: Promise<unknown> | undefined = this.run('read', task);
+    try {
+      while (pending) {
+        const page = (await pending) as PageResult;
+        pending = undefined;
+        const n = page.seqs.length;
+        left -= n;
+        // Prefetch: a reader thread fetches the next page while this one is consumed.
+        // One page in flight at most, so memory stays bounded.
+        if (n === task.limit && left > 0) {
+          task = taskAfter(page.seqs[n - 1]!);
+          pending = this.run('read', task);
+        }
+        if (n > 0) yield this.toRecords(sessionId, page);
       }
-      left -= n;
-      after = page.seqs[n - 1]!;
-      yield records;
-      if (n < task.limit) return;
+    } finally {
+      // Leaving early: wait for the prefetch, so no read is still running once the loop is left.
+      await pending?.catch(() => {});
     }
+  }
+
+  private toRecords(sessionId: string, page: PageResult): StoredRecord[] {
+    const n = page.seqs.length;
+    const records = new Array<StoredRecord>(n);
+    // Records of one batch share their commit time: format each distinct one once.
+    let lastMs = Number.NaN;
+    let lastIso = '';
+    for (let i = 0; i < n; i++) {
+      const ms = page.createdAtMs[i]!;
+      if (ms !== lastMs) {
+        lastMs = ms;
+        lastIso = new Date(ms).toISOString();
+      }
+      records[i] = {
+        seq: page.seqs[i]!,
+        sessionId,
+        id: page.ids[i]!,
+        json: page.jsons[i]!,
+        createdAt: lastIso,
+      };
+    }
+    return records;
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
