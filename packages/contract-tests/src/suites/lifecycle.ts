@@ -68,10 +68,13 @@ export function lifecycleSuite(subject: ContractSubject, h: Harness): void {
       const store = await h.open();
       const many = store.appendMany(envelopes(200));
       const closing = store.close();
-      const late = store.append(envelope(999));
+      // Attach the expectation before awaiting anything, so the rejection is never unhandled.
+      const late = expect(store.append(envelope(999))).rejects.toMatchObject({
+        code: 'HISTORY_CLOSED',
+      });
       await closing;
       expect(await many).toHaveLength(200);
-      await expect(late).rejects.toMatchObject({ code: 'HISTORY_CLOSED' });
+      await late;
     });
   });
 }
