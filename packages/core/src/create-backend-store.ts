@@ -68,9 +68,7 @@ export function createBackendStore(
           `expected an array, received ${describe(envelopes)}`,
         );
       }
-      const prepared = envelopes.map((e, i) =>
-        prepareEnvelope(e, { ...prepareOptions, field: `envelopes[${i}]` }),
-      );
+      const prepared = envelopes.map((e, i) => prepareEnvelope(e, prepareOptions, i));
       return writer.enqueue(prepared);
     },
 

@@ -43,12 +43,21 @@ export interface PrepareOptions {
   field?: string;
 }
 
-/** Validates and serialises an envelope, or throws a typed error naming the bad field. */
-export function prepareEnvelope(envelope: unknown, options: PrepareOptions): PreparedEnvelope {
-  const at = (name: string) => (options.field ? `${options.field}.${name}` : name);
+/**
+ * Validates and serialises an envelope, or throws a typed error naming the bad field.
+ * `index` (position in an `appendMany` call) prefixes the field as `envelopes[i]`; the
+ * string is only built on error, as this runs once per event on the hot path.
+ */
+export function prepareEnvelope(
+  envelope: unknown,
+  options: PrepareOptions,
+  index?: number,
+): PreparedEnvelope {
+  const prefix = () => (index === undefined ? options.field : `envelopes[${index}]`);
+  const at = (name: string) => (prefix() ? `${prefix()}.${name}` : name);
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
     throw new InvalidEnvelopeError(
-      options.field ?? 'envelope',
+      prefix() ?? 'envelope',
       `expected an object, received ${describe(envelope)}`,
     );
   }
@@ -85,7 +94,7 @@ export function prepareEnvelope(envelope: unknown, options: PrepareOptions): Pre
   }
   const bytes = Buffer.byteLength(serialised.json, 'utf8');
   if (bytes > options.maxEnvelopeBytes) {
-    throw new EnvelopeTooLargeError(options.field ?? 'envelope', bytes, options.maxEnvelopeBytes);
+    throw new EnvelopeTooLargeError(prefix() ?? 'envelope', bytes, options.maxEnvelopeBytes);
   }
   return {
     id: value.id,
