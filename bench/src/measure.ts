@@ -1,4 +1,4 @@
-import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { monitorEventLoopDelay, PerformanceObserver } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
 
 export interface Latency {
@@ -51,8 +51,14 @@ const RESOLUTION_MS = 10;
  */
 export async function withEventLoopDelay<T>(
   fn: () => Promise<T>,
-): Promise<{ value: T; eventLoopDelayP99Ms: number }> {
+): Promise<{ value: T; eventLoopDelayP99Ms: number; gcMaxPauseMs: number }> {
   const histogram = monitorEventLoopDelay({ resolution: RESOLUTION_MS });
+  // GC pauses stop the main thread too: recorded beside the delay to tell the two causes apart.
+  let gcMaxPauseMs = 0;
+  const gc = new PerformanceObserver((list) => {
+    for (const entry of list.getEntries()) gcMaxPauseMs = Math.max(gcMaxPauseMs, entry.duration);
+  });
+  gc.observe({ entryTypes: ['gc'] });
   histogram.enable();
   try {
     // The first timer tick only sets the histogram's reference point: let it pass before the work.
@@ -65,9 +71,15 @@ export async function withEventLoopDelay<T>(
     // Nanoseconds; each sample is the whole timer interval, so the resolution itself is taken off.
     const p99 =
       histogram.count > 0 ? Math.max(0, histogram.percentile(99) / 1e6 - RESOLUTION_MS) : 0;
-    return { value, eventLoopDelayP99Ms: Math.round(p99 * 100) / 100 };
+    // Entries are delivered asynchronously; the sleeps above let them arrive.
+    return {
+      value,
+      eventLoopDelayP99Ms: Math.round(p99 * 100) / 100,
+      gcMaxPauseMs: Math.round(gcMaxPauseMs * 100) / 100,
+    };
   } finally {
     histogram.disable();
+    gc.disconnect();
   }
 }
 

@@ -14,6 +14,8 @@ export interface IngestResult {
   roundEventsPerSec: number[];
   mbPerSec: number;
   eventLoopDelayP99Ms: number;
+  /** Longest garbage-collection pause during the phase. */
+  gcMaxPauseMs: number;
 }
 
 export interface ConcurrentResult {
@@ -25,6 +27,7 @@ export interface ConcurrentResult {
   roundEventsPerSec: number[];
   appendLatency: Latency;
   eventLoopDelayP99Ms: number;
+  gcMaxPauseMs: number;
 }
 
 export interface ReplayResult {
@@ -36,6 +39,7 @@ export interface ReplayResult {
   afterDeep: Latency;
   fullStream: Latency;
   eventLoopDelayP99Ms: number;
+  gcMaxPauseMs: number;
 }
 
 export interface CheckpointResult {
@@ -91,6 +95,8 @@ export interface BenchResult {
     node: string;
     /** 1/5/15-minute load averages: other work on the machine skews every figure. */
     loadAverageAtStart: number[];
+    /** Event-loop delay p99 of this process doing nothing for a second before the run. */
+    idleEventLoopDelayP99Ms: number;
     loadAverageAtEnd: number[];
   };
   postgres: string | null;

@@ -1,12 +1,13 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
 import { join } from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { ADAPTERS, DEFAULT_ADAPTERS } from './adapters/index.js';
-import { processPeakRssMb } from './measure.js';
+import { processPeakRssMb, withEventLoopDelay } from './measure.js';
 import type { AdapterResult, BenchResult, Kind, RunResult, Scenario } from './results.js';
 import { SCENARIOS } from './results.js';
 import { runTarget } from './run-target.js';
-import { QUICK, type Sizes } from './sizes.js';
+import { QUICK, type Sizes, TINY } from './sizes.js';
 import { checkTargets } from './targets.js';
 import { buildWorkloadSet } from './workload-set.js';
 
@@ -54,6 +55,9 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
 
   progress({ adapter: '-', kind: 'adapter', step: 'generating the workload', done: 0, total: 1 });
   const work = buildWorkloadSet(seed, sizes, { replay: scenarios.includes('replay') });
+
+  // What the machine alone does to the event loop: the floor under every delay figure.
+  const idle = await withEventLoopDelay(() => sleep(sizes === TINY ? 100 : 1000));
 
   let pgUrl = options.pgUrl ?? process.env.HISTORY_PG_URL;
   let stopPostgres: (() => Promise<void>) | undefined;
@@ -150,6 +154,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       platform: `${process.platform} ${process.arch}`,
       node: process.version,
       loadAverageAtStart: loadAtStart,
+      idleEventLoopDelayP99Ms: idle.eventLoopDelayP99Ms,
       loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
     },
     postgres,

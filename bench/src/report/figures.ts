@@ -131,6 +131,25 @@ export const FIGURES: readonly Figure[] = [
     get: (r) => r?.replay?.eventLoopDelayP99Ms,
   },
   {
+    label: 'longest GC pause, ingest',
+    unit: 'ms',
+    better: 'lower',
+    get: (r) => r?.ingest?.gcMaxPauseMs,
+    hasCeiling: true,
+  },
+  {
+    label: 'longest GC pause, concurrent',
+    unit: 'ms',
+    better: 'lower',
+    get: (r) => r?.concurrent?.gcMaxPauseMs,
+  },
+  {
+    label: 'longest GC pause, replay',
+    unit: 'ms',
+    better: 'lower',
+    get: (r) => r?.replay?.gcMaxPauseMs,
+  },
+  {
     label: 'peak RSS (process)',
     unit: 'MB',
     better: 'lower',

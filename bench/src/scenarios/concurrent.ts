@@ -16,7 +16,11 @@ export async function runConcurrent(
 ): Promise<ConcurrentResult> {
   const latencies: number[] = [];
   const parts = producers.map((events) => splitRounds(events));
-  const { value: rounds, eventLoopDelayP99Ms } = await withEventLoopDelay(async () => {
+  const {
+    value: rounds,
+    eventLoopDelayP99Ms,
+    gcMaxPauseMs,
+  } = await withEventLoopDelay(async () => {
     const out: Array<{ events: number; ms: number }> = [];
     for (let r = 0; r < ROUNDS; r++) {
       const started = performance.now();
@@ -45,5 +49,6 @@ export async function runConcurrent(
     roundEventsPerSec: roundRates,
     appendLatency: summarise(latencies),
     eventLoopDelayP99Ms,
+    gcMaxPauseMs,
   };
 }

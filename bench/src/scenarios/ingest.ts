@@ -12,7 +12,7 @@ interface Round {
 function result(
   rounds: readonly Round[],
   bytes: number,
-  eventLoopDelayP99Ms: number,
+  delay: { eventLoopDelayP99Ms: number; gcMaxPauseMs: number },
 ): IngestResult {
   const events = rounds.reduce((sum, r) => sum + r.events, 0);
   const ms = rounds.reduce((sum, r) => sum + r.ms, 0);
@@ -25,7 +25,7 @@ function result(
     eventsPerSec,
     roundEventsPerSec: roundRates,
     mbPerSec: Math.round(((bytes / events) * eventsPerSec * 100) / 1048576) / 100,
-    eventLoopDelayP99Ms,
+    ...delay,
   };
 }
 
@@ -48,7 +48,7 @@ export async function runIngest(
   batchSize: number,
   bytes: number,
 ): Promise<IngestResult> {
-  const { value, eventLoopDelayP99Ms } = await timeRounds(splitRounds(envelopes), async (part) => {
+  const { value, ...delay } = await timeRounds(splitRounds(envelopes), async (part) => {
     for (let i = 0; i < part.length; i += batchSize) {
       const chunk = part.slice(i, i + batchSize);
       const results = await store.appendMany(chunk);
@@ -56,7 +56,7 @@ export async function runIngest(
         throw new Error(`appendMany returned ${results.length} results`);
     }
   });
-  return result(value, bytes, eventLoopDelayP99Ms);
+  return result(value, bytes, delay);
 }
 
 /**
@@ -75,9 +75,9 @@ export async function runCeilingIngest(
       r === 0 ? rows : rows.map((row) => ({ ...row, sessionId: `${row.sessionId}~${r}` })),
     ),
   );
-  const { value, eventLoopDelayP99Ms } = await timeRounds(passes, async (part) => {
+  const { value, ...delay } = await timeRounds(passes, async (part) => {
     for (let i = 0; i < part.length; i += batchSize)
       await ceiling.writeBatch(part.slice(i, i + batchSize));
   });
-  return result(value, bytes * ROUNDS, eventLoopDelayP99Ms);
+  return result(value, bytes * ROUNDS, delay);
 }

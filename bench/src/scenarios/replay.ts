@@ -39,7 +39,7 @@ export async function runReplay(store: BenchStore, plan: ReplayPlan): Promise<Re
   await drain(store, deepSession, { after: deepAfter(), limit: pageSize }, pageSize);
   await drain(store, plan.fullSession, {}, plan.fullStreamEvents);
 
-  const { value, eventLoopDelayP99Ms } = await withEventLoopDelay(async () => {
+  const { value, eventLoopDelayP99Ms, gcMaxPauseMs } = await withEventLoopDelay(async () => {
     const pages: number[] = [];
     const after: number[] = [];
     const full: number[] = [];
@@ -63,5 +63,6 @@ export async function runReplay(store: BenchStore, plan: ReplayPlan): Promise<Re
     afterDeep: summarise(value.after),
     fullStream: summarise(value.full),
     eventLoopDelayP99Ms,
+    gcMaxPauseMs,
   };
 }
