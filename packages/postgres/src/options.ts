@@ -10,7 +10,7 @@ export interface PostgresAdapterOptions {
   schema?: string;
   /** Run pending migrations on open (under an advisory lock). Default `true`. */
   migrate?: boolean;
-  /** Batches with at least this many new rows are written with COPY; smaller ones with one `unnest` INSERT. Default 1000. */
+  /** Batches of at least this many records are written with COPY; smaller ones in one `append_batch()` call. Default 1000. */
   copyThreshold?: number;
   /** Rows fetched per keyset page when streaming. Default 1000. */
   pageSize?: number;

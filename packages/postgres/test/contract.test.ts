@@ -5,8 +5,9 @@ import { dropSchema, freshSchemaName, pgTargets } from './pg-fixtures.js';
 
 const variants = [
   { label: 'plain table', options: {} },
-  // Hash-partitioned events, and every batch through COPY: same queries, same contract.
-  { label: 'partitioned, COPY for every batch', options: { partitions: 4, copyThreshold: 1 } },
+  // Hash-partitioned events, same queries; copyThreshold 2 sends single appends through
+  // append_batch() and every larger batch through COPY, so both paths meet the partitions.
+  { label: 'partitioned, COPY from 2 records', options: { partitions: 4, copyThreshold: 2 } },
 ];
 
 for (const target of pgTargets()) {

@@ -1,4 +1,5 @@
 import { startEmbeddedPostgres } from '@history/test-services';
+import pg from 'pg';
 import type { TestProject } from 'vitest/node';
 
 export interface PgTarget {
@@ -23,6 +24,18 @@ export default async function setup(project: TestProject) {
     throw new Error(
       'CI is set but HISTORY_PG_URL is not: refusing to test only the embedded PostgreSQL',
     );
+  }
+  if (external) {
+    // Unreachable is a failure, not a reason to test less.
+    const client = new pg.Client({ connectionString: external, connectionTimeoutMillis: 5000 });
+    try {
+      await client.connect();
+      await client.query('SELECT 1');
+    } catch (error) {
+      throw new Error(`HISTORY_PG_URL is set but unusable: ${(error as Error).message}`);
+    } finally {
+      await client.end().catch(() => {});
+    }
   }
   const embedded = await startEmbeddedPostgres();
   const targets: PgTarget[] = [{ name: 'embedded', url: embedded.url }];

@@ -118,6 +118,41 @@ for (const target of pgTargets()) {
       }
     });
 
+    it('partitions: N creates events hash-partitioned by session_id, pruned to one partition per read', async () => {
+      const schema = schemaFor();
+      await migrate({ connectionString: target.url }, { schema, partitions: 4 });
+      const pool = testPool(target.url);
+      try {
+        const events = `${quoteIdentifier(schema)}.events`;
+        const { rows } = await pool.query(
+          `SELECT (SELECT count(*)::int FROM pg_inherits WHERE inhparent = $1::regclass) AS partitions,
+                  (SELECT partstrat FROM pg_partitioned_table WHERE partrelid = $1::regclass) AS strategy`,
+          [events],
+        );
+        expect(rows[0]).toEqual({ partitions: 4, strategy: 'h' });
+        const store = await createPostgresHistoryStore({ pool, schema, partitions: 4 });
+        await store.appendMany(
+          ['a', 'b', 'c', 'd', 'e', 'f'].map((s, i) => ({
+            id: `e${i}`,
+            type: 't',
+            payload: i,
+            occurredAt: '2025-01-01T00:00:00Z',
+            sessionId: s,
+          })),
+        );
+        await store.close();
+        const spread = await pool.query(`SELECT count(DISTINCT tableoid)::int AS n FROM ${events}`);
+        expect(spread.rows[0].n).toBeGreaterThan(1);
+        const plan = await pool.query(
+          `EXPLAIN (FORMAT JSON) SELECT * FROM ${events} WHERE session_id = 'a' ORDER BY seq LIMIT 10`,
+        );
+        const text = JSON.stringify(plan.rows[0]['QUERY PLAN']);
+        expect(text.match(/"Relation Name":"events_p\d+"/g)).toHaveLength(1);
+      } finally {
+        await pool.end();
+      }
+    });
+
     it('refuses a schema written by a newer version of the package', async () => {
       const schema = schemaFor();
       await migrate({ connectionString: target.url }, { schema });
