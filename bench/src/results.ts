@@ -1,5 +1,6 @@
 import type { Latency } from './measure.js';
 import type { Sizes } from './sizes.js';
+import type { describeWorkload } from './workload.js';
 
 export type Kind = 'adapter' | 'baseline' | 'ceiling';
 export const SCENARIOS = ['ingest', 'concurrent', 'replay', 'checkpoint'] as const;
@@ -100,13 +101,7 @@ export interface BenchResult {
     loadAverageAtEnd: number[];
   };
   postgres: string | null;
-  workload: {
-    events: number;
-    bytes: number;
-    meanBytes: number;
-    p99Bytes: number;
-    maxBytes: number;
-  };
+  workload: ReturnType<typeof describeWorkload>;
   sizes: Sizes;
   scenarios: Scenario[];
   adapters: AdapterResult[];

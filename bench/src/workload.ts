@@ -123,6 +123,8 @@ export function describeWorkload(envelopes: readonly Envelope[]): {
   meanBytes: number;
   p99Bytes: number;
   maxBytes: number;
+  /** Share of envelopes of 20 KB or more: the long tail. */
+  largeShare: number;
 } {
   const sizes = envelopes
     .map((e) => Buffer.byteLength(JSON.stringify(e), 'utf8'))
@@ -134,5 +136,8 @@ export function describeWorkload(envelopes: readonly Envelope[]): {
     meanBytes: Math.round(bytes / Math.max(sizes.length, 1)),
     p99Bytes: sizes[Math.floor(sizes.length * 0.99)] ?? 0,
     maxBytes: sizes.at(-1) ?? 0,
+    largeShare:
+      Math.round((sizes.filter((s) => s >= 20_000).length / Math.max(sizes.length, 1)) * 10000) /
+      10000,
   };
 }

@@ -38,7 +38,7 @@ export function renderTable(result: BenchResult): string {
   const out: string[] = [
     `History Store benchmark (${result.mode}, seed ${result.seed}) on ${machine.cpus} x ${machine.cpuModel}, ${machine.memoryGb} GB, ${machine.platform}, Node ${machine.node}: ${result.seconds.toFixed(1)} s`,
     `load average (1/5/15 min) at start ${machine.loadAverageAtStart.join(' ')}, at end ${machine.loadAverageAtEnd.join(' ')}; idle event-loop delay p99 ${machine.idleEventLoopDelayP99Ms} ms`,
-    `workload: ${workload.events.toLocaleString('en-US')} events, mean ${workload.meanBytes} B, p99 ${workload.p99Bytes} B, max ${workload.maxBytes} B of JSON; postgres: ${result.postgres ?? 'not used'}`,
+    `workload: ${workload.events.toLocaleString('en-US')} events, mean ${workload.meanBytes} B, p99 ${workload.p99Bytes} B, max ${workload.maxBytes} B of JSON, ${(workload.largeShare * 100).toFixed(2)}% of 20 KB or more; postgres: ${result.postgres ?? 'not used'}`,
   ];
   const n = (v: number) => v.toLocaleString('en-US');
   const sz = result.sizes;
