@@ -2,6 +2,7 @@ import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
 import { latestVersion, loadMigrations, type Migration } from './migrations.js';
+import { assertConnection, assertPartitions } from './options.js';
 import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdentifier } from './schema-name.js';
 
@@ -19,6 +20,10 @@ export interface MigrateResult {
   version: number;
 }
 
+// The lock key is derived from the schema name server-side: the name stays a parameter.
+const LOCK = "SELECT pg_advisory_lock(hashtextextended('history.migrate:' || $1, 0))";
+const UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))";
+
 /**
  * Brings `schema` to the latest version. Serialised by a session-level
  * `pg_advisory_lock` keyed on the schema name, so any number of processes may
@@ -29,6 +34,9 @@ export async function migrate(
   options: MigrateOptions = {},
 ): Promise<MigrateResult> {
   assertConnection(connection, 'connection');
+  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
+    throw new InvalidArgumentError('options', 'expected an object');
+  }
   const schema = options.schema ?? DEFAULT_SCHEMA;
   assertSchemaName(schema, 'options.schema');
   const partitions = options.partitions ?? 0;
@@ -38,35 +46,6 @@ export async function migrate(
     return await migratePool(pool, schema, partitions);
   } finally {
     if (owned) await pool.end();
-  }
-}
-
-export function assertConnection(
-  value: unknown,
-  field: string,
-): asserts value is PostgresConnection {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(field, 'expected { connectionString } or { pool }');
-  }
-  const c = value as { connectionString?: unknown; pool?: unknown };
-  if (c.pool !== undefined && c.connectionString !== undefined) {
-    throw new InvalidArgumentError(field, 'give either connectionString or pool, not both');
-  }
-  if (c.pool !== undefined) {
-    const pool = c.pool as { connect?: unknown; query?: unknown } | null;
-    if (typeof pool?.connect !== 'function' || typeof pool.query !== 'function') {
-      throw new InvalidArgumentError(`${field}.pool`, 'expected a pg Pool');
-    }
-    return;
-  }
-  if (typeof c.connectionString !== 'string' || c.connectionString.length === 0) {
-    throw new InvalidArgumentError(`${field}.connectionString`, 'expected a non-empty string');
-  }
-}
-
-export function assertPartitions(value: unknown, field: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1024) {
-    throw new InvalidArgumentError(field, 'expected an integer from 0 to 1024');
   }
 }
 
@@ -82,56 +61,25 @@ export async function migratePool(
     return await withClient(
       pool,
       async (client) => {
-        // Parameters, not text: the key is derived from the schema name server-side.
-        await client.query(
-          "SELECT pg_advisory_lock(hashtextextended('history.migrate:' || $1, 0))",
-          [schema],
-        );
+        await client.query(LOCK, [schema]);
         try {
+          // Under the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
-          await client.query(
-            `CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
-          version integer PRIMARY KEY,
-          name text NOT NULL,
-          applied_at timestamptz NOT NULL DEFAULT now()
-        )`,
-          );
+          await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
+            version integer PRIMARY KEY,
+            name text NOT NULL,
+            applied_at timestamptz NOT NULL DEFAULT now()
+          )`);
           const current = await currentVersion(client, s);
           if (current > migrations.length) throw new SchemaVersionError(current, migrations.length);
           const applied: number[] = [];
-          for (const m of migrations.slice(current)) {
-            if (m.transactional) {
-              await client.query('BEGIN');
-              try {
-                await client.query("SELECT set_config('search_path', $1, true)", [s]);
-                await client.query("SELECT set_config('history.partitions', $1, true)", [
-                  String(partitions),
-                ]);
-                await client.query(m.sql);
-                await recordVersion(client, s, m.version, m.name);
-                await client.query('COMMIT');
-              } catch (error) {
-                await client.query('ROLLBACK').catch(() => {});
-                throw error;
-              }
-            } else {
-              // CREATE INDEX CONCURRENTLY cannot run in a transaction: one statement per such file.
-              await client.query("SELECT set_config('search_path', $1, false)", [s]);
-              try {
-                await client.query(m.sql);
-              } finally {
-                await client.query('RESET search_path');
-              }
-              await recordVersion(client, s, m.version, m.name);
-            }
-            applied.push(m.version);
+          for (const migration of migrations.slice(current)) {
+            await apply(client, s, migration, partitions);
+            applied.push(migration.version);
           }
           return { applied, version: migrations.length };
         } finally {
-          await client.query(
-            "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))",
-            [schema],
-          );
+          await client.query(UNLOCK, [schema]);
         }
       },
       isTransientPgError,
@@ -141,60 +89,58 @@ export async function migratePool(
   }
 }
 
+/** Runs one migration with `search_path` set to the schema (the SQL files never name it). */
+async function apply(client: pg.PoolClient, s: string, m: Migration, partitions: number) {
+  const record = `INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`;
+  if (!m.transactional) {
+    // CREATE INDEX CONCURRENTLY cannot run in a transaction: one statement per such file.
+    await client.query("SELECT set_config('search_path', $1, false)", [s]);
+    try {
+      await client.query(m.sql);
+    } finally {
+      await client.query('RESET search_path');
+    }
+    await client.query(record, [m.version, m.name]);
+    return;
+  }
+  await client.query('BEGIN');
+  try {
+    await client.query("SELECT set_config('search_path', $1, true)", [s]);
+    await client.query("SELECT set_config('history.partitions', $1, true)", [String(partitions)]);
+    await client.query(m.sql);
+    await client.query(record, [m.version, m.name]);
+    await client.query('COMMIT');
+  } catch (error) {
+    await client.query('ROLLBACK').catch(() => {});
+    throw error;
+  }
+}
+
 /** Throws unless `schema` is at exactly the version this package expects (used with `migrate: false`). */
 export async function assertSchemaCurrent(pool: pg.Pool, schema: string): Promise<void> {
-  const client = await connect(pool);
+  let version: number;
   try {
-    let version: number;
-    try {
-      version = await currentVersion(client, quoteIdentifier(schema));
-    } catch (error) {
-      if (
-        (error as { code?: string }).code === '42P01' ||
-        (error as { code?: string }).code === '3F000'
-      ) {
-        version = 0;
-      } else {
-        throw error;
-      }
-    }
-    const latest = latestVersion();
-    if (version > latest) throw new SchemaVersionError(version, latest);
-    if (version < latest) {
-      throw new StorageError(
-        `postgres: schema is at version ${version}, this package needs ${latest}; run migrate() or open with migrate: true`,
-      );
-    }
+    version = await currentVersion(pool, quoteIdentifier(schema));
   } catch (error) {
-    throw toMigrateError(error, schema);
-  } finally {
-    client.release();
+    const code = (error as { code?: string }).code;
+    // undefined_table / invalid_schema_name: never migrated.
+    if (code !== '42P01' && code !== '3F000') throw toMigrateError(error, schema);
+    version = 0;
+  }
+  const latest = latestVersion();
+  if (version > latest) throw new SchemaVersionError(version, latest);
+  if (version < latest) {
+    throw new StorageError(
+      `postgres: schema is at version ${version}, this package needs ${latest}; run migrate() or open with migrate: true`,
+    );
   }
 }
 
-async function connect(pool: pg.Pool): Promise<pg.PoolClient> {
-  try {
-    return await pool.connect();
-  } catch (error) {
-    throw new StorageError(`postgres: cannot connect: ${(error as Error).message}`, {
-      cause: error,
-      transient: isTransientPgError(error),
-    });
-  }
-}
-
-async function currentVersion(client: pg.PoolClient, s: string): Promise<number> {
-  const { rows } = await client.query<{ version: number | null }>(
+async function currentVersion(db: pg.Pool | pg.PoolClient, s: string): Promise<number> {
+  const { rows } = await db.query<{ version: number | null }>(
     `SELECT max(version) AS version FROM ${s}.schema_migrations`,
   );
   return rows[0]?.version ?? 0;
-}
-
-async function recordVersion(client: pg.PoolClient, s: string, version: number, name: string) {
-  await client.query(`INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`, [
-    version,
-    name,
-  ]);
 }
 
 function toMigrateError(error: unknown, schema: string): unknown {

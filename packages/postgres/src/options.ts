@@ -1,6 +1,5 @@
 import { InvalidArgumentError, type StoreOptions } from '@history/core';
 import type pg from 'pg';
-import { assertConnection, assertPartitions } from './migrate.js';
 import type { PostgresConnection } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
 
@@ -76,15 +75,11 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
   const storeOptions: Record<string, unknown> = {};
   for (const [key, value] of Object.entries(o)) {
     if (STORE_KEYS.has(key)) storeOptions[key] = value;
-    else if (!ADAPTER_KEYS.has(key))
+    else if (!ADAPTER_KEYS.has(key)) {
       throw new InvalidArgumentError(`options.${key}`, 'unknown option');
+    }
   }
-  assertConnection(
-    o.pool === undefined
-      ? { connectionString: o.connectionString }
-      : { pool: o.pool, connectionString: o.connectionString },
-    'options',
-  );
+  assertConnection(o, 'options');
   const connection: PostgresConnection =
     o.pool === undefined
       ? { connectionString: o.connectionString as string }
@@ -114,4 +109,31 @@ function positiveInt(value: unknown, field: string, fallback: number): number {
     throw new InvalidArgumentError(field, 'expected a positive integer');
   }
   return value;
+}
+
+/** Throws `InvalidArgumentError` unless `value` holds exactly one of connectionString or pool. */
+export function assertConnection(value: unknown, field: string): void {
+  if (typeof value !== 'object' || value === null) {
+    throw new InvalidArgumentError(field, 'expected { connectionString } or { pool }');
+  }
+  const c = value as { connectionString?: unknown; pool?: unknown };
+  if (c.pool !== undefined && c.connectionString !== undefined) {
+    throw new InvalidArgumentError(field, 'give either connectionString or pool, not both');
+  }
+  if (c.pool !== undefined) {
+    const pool = c.pool as { connect?: unknown; query?: unknown } | null;
+    if (typeof pool?.connect !== 'function' || typeof pool.query !== 'function') {
+      throw new InvalidArgumentError(`${field}.pool`, 'expected a pg Pool');
+    }
+    return;
+  }
+  if (typeof c.connectionString !== 'string' || c.connectionString.length === 0) {
+    throw new InvalidArgumentError(`${field}.connectionString`, 'expected a non-empty string');
+  }
+}
+
+export function assertPartitions(value: unknown, field: string): asserts value is number {
+  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1024) {
+    throw new InvalidArgumentError(field, 'expected an integer from 0 to 1024');
+  }
 }

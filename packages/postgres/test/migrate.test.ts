@@ -211,14 +211,22 @@ describe('option validation', () => {
     [{ connectionString: url, partitions: -2 }, 'options.partitions'],
     [{ connectionString: url, maxBatchSize: 0 }, 'options.maxBatchSize'],
     [{ connectionString: url, colour: 'blue' }, 'options.colour'],
+    [{ connectionString: url, pool: {} }, 'options'],
+    [null, 'options'],
   ])('rejects %j naming %s, before connecting', async (options, field) => {
     const error = await createPostgresHistoryStore(options as never).catch((e) => e);
     expect(InvalidArgumentError.isInstance(error)).toBe(true);
     expect(error.field).toBe(field);
   });
 
-  it('migrate() validates its arguments', async () => {
-    const error = await migrate({ connectionString: url }, { schema: '' }).catch((e) => e);
-    expect(error).toMatchObject({ code: 'HISTORY_INVALID_ARGUMENT', field: 'options.schema' });
+  it.each([
+    [{ connectionString: url }, { schema: '' }, 'options.schema'],
+    [{ connectionString: url }, { partitions: 1.5 }, 'options.partitions'],
+    [{ connectionString: url }, null, 'options'],
+    [{ connectionString: url, pool: {} }, {}, 'connection'],
+    [null, {}, 'connection'],
+  ])('migrate(%j, %j) rejects naming %s, before connecting', async (connection, options, field) => {
+    const error = await migrate(connection as never, options as never).catch((e) => e);
+    expect(error).toMatchObject({ code: 'HISTORY_INVALID_ARGUMENT', field });
   });
 });
