@@ -73,6 +73,7 @@ export class SqliteBackend implements HistoryBackend {
     });
     let task = taskAfter(range.after);
     let pending: Promise<unknown> | undefined = this.run('read', task);
+    pending.catch(() => {});
     try {
       while (pending) {
         const page = (await pending) as PageResult;
@@ -84,6 +85,8 @@ export class SqliteBackend implements HistoryBackend {
         if (n === task.limit && left > 0) {
           task = taskAfter(page.seqs[n - 1]!);
           pending = this.run('read', task);
+          // Handled here too: a consumer may drop the iterator without finishing it.
+          pending.catch(() => {});
         }
         if (n > 0) yield this.toRecords(sessionId, page);
       }

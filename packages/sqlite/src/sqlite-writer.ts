@@ -22,6 +22,14 @@ export class SqliteWriter {
 
   constructor(db: Database.Database) {
     this.db = db;
+    // Refreshes planner statistics when stale (cheap when not, and bounded by an
+    // analysis limit), so time-range pages choose between the seq and time indexes
+    // on real row counts. Runs here, on the writer's thread, not on the caller's.
+    try {
+      db.pragma('optimize=0x10002');
+    } catch {
+      // Statistics are an optimisation: a busy database must not fail the writer.
+    }
     this.findSession = db.prepare(SQL.findSession);
     this.insertSession = db.prepare(SQL.insertSession);
     this.maxSeq = db.prepare(SQL.maxSeq);

@@ -23,7 +23,7 @@ export async function createSqliteHistoryStore(options: SqliteStoreOptions): Pro
   return createBackendStore(new SqliteBackend(runner, config.pageSize), storeOptions);
 }
 
-/** Sets WAL, applies pending migrations and refreshes statistics, on a short-lived connection. */
+/** Sets WAL and applies pending migrations, on a short-lived connection. */
 function prepareDatabase(config: ReturnType<typeof resolveSqliteConfig>): void {
   let db: ReturnType<typeof openConnection>;
   try {
@@ -36,9 +36,6 @@ function prepareDatabase(config: ReturnType<typeof resolveSqliteConfig>): void {
   }
   try {
     migrate(db);
-    // Refreshes planner statistics when they are stale (cheap when they are not), so
-    // time-range pages pick between the seq and time indexes on real row counts.
-    db.pragma('optimize=0x10002');
   } finally {
     db.close();
   }
