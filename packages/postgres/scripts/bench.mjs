@@ -6,7 +6,7 @@
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { from as copyFrom, to as copyTo } from 'pg-copy-streams';
-import { copyLine } from '../dist/copy-rows.js';
+import { copyField } from '../dist/copy-rows.js';
 import { createPostgresHistoryStore, migrate } from '../dist/index.js';
 import { envelopes, p95, pgTarget } from './pg-target.mjs';
 
@@ -48,14 +48,9 @@ t = performance.now();
 await raw.query('BEGIN');
 await pipeline(
   Readable.from(
-    bulk.map((e, k) =>
-      copyLine({
-        sessionId: e.sessionId,
-        seq: k + 1,
-        id: e.id,
-        occurredAt: e.occurredAt,
-        json: JSON.stringify(e),
-      }),
+    bulk.map(
+      (e, k) =>
+        `${copyField(e.sessionId)}\t${k + 1}\t${copyField(e.id)}\t${e.occurredAt}\t${copyField(JSON.stringify(e))}\n`,
     ),
   ),
   raw.query(

@@ -3,10 +3,10 @@ import { pipeline } from 'node:stream/promises';
 import type pg from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 
-/** One events row, its seq already allocated. */
-export interface EventRow {
+/** One staged row: `n` is its position in the batch, which fixes the seq order. */
+export interface StagedRow {
+  n: number;
   sessionId: string;
-  seq: number;
   id: string;
   occurredAt: string;
   json: string;
@@ -21,8 +21,8 @@ export function copyField(value: string): string {
   return SPECIAL.test(value) ? value.replace(SPECIAL_ALL, (c) => ESCAPES[c]!) : value;
 }
 
-export function copyLine(row: EventRow): string {
-  return `${copyField(row.sessionId)}\t${row.seq}\t${copyField(row.id)}\t${row.occurredAt}\t${copyField(row.json)}\n`;
+export function copyLine(row: StagedRow): string {
+  return `${row.n}\t${copyField(row.sessionId)}\t${copyField(row.id)}\t${row.occurredAt}\t${copyField(row.json)}\n`;
 }
 
 const CHUNK_CHARS = 64 * 1024;

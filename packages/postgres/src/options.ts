@@ -38,8 +38,10 @@ export interface ResolvedPostgresOptions {
   storeOptions: StoreOptions;
 }
 
-// Measured with scripts/measure-copy-crossover.mjs (see README).
-export const DEFAULT_COPY_THRESHOLD = 1000;
+// Measured with scripts/measure-copy-crossover.mjs (see README): COPY pulls ahead from about 2000 rows.
+export const DEFAULT_COPY_THRESHOLD = 2000;
+// Batches up to 5000 so that bulk appends reach the COPY path (core's default is 1000).
+export const DEFAULT_MAX_BATCH_SIZE = 5000;
 export const DEFAULT_PAGE_SIZE = 1000;
 export const DEFAULT_POOL_SIZE = 4;
 

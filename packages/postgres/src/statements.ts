@@ -22,10 +22,7 @@ function named(text: string): NamedStatement {
 /** Every SQL text the backend runs on one schema; the schema name enters only quoted. */
 export class Statements {
   readonly appendBatch: NamedStatement;
-  readonly lockSessions: NamedStatement;
-  readonly findExisting: NamedStatement;
-  readonly insertStaged: NamedStatement;
-  readonly updateSessions: NamedStatement;
+  readonly appendStaged: NamedStatement;
   readonly writeCheckpoint: NamedStatement;
   readonly readCheckpoint: NamedStatement;
   private readonly reads = new Map<string, NamedStatement>();
@@ -39,30 +36,14 @@ export class Statements {
       `SELECT r_seq, r_duplicate
        FROM ${s}.append_batch($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::json[])`,
     );
-    // COPY path, step by step. Creates missing session rows and row-locks all of them, in the caller's (sorted) order so
-    // two batches touching the same sessions cannot deadlock. DO UPDATE (not DO NOTHING) takes
-    // the lock and returns the latest committed last_seq.
-    this.lockSessions = named(
-      `INSERT INTO ${s}.sessions AS t (session_id, last_seq)
-       SELECT k, 0 FROM unnest($1::text[]) WITH ORDINALITY AS u(k, n) ORDER BY n
-       ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq
-       RETURNING session_id, last_seq`,
-    );
-    // Runs after the locks, in a new snapshot: sees every committed write of those sessions.
-    this.findExisting = named(
-      `SELECT e.session_id, e.id, e.seq FROM ${s}.events e
-       JOIN unnest($1::text[], $2::text[]) AS k(session_id, id)
-         ON e.session_id = k.session_id AND e.id = k.id`,
-    );
-    this.insertStaged = named(
-      `INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
-       SELECT session_id, seq, id, occurred_at, envelope FROM pg_temp.history_staging
-       ON CONFLICT DO NOTHING`,
-    );
-    this.updateSessions = named(
-      `UPDATE ${s}.sessions AS t SET last_seq = v.last_seq
-       FROM unnest($1::text[], $2::bigint[]) AS v(session_id, last_seq)
-       WHERE t.session_id = v.session_id`,
+    // The COPY path: the same function, fed from the staging table the batch was copied into.
+    this.appendStaged = named(
+      `SELECT r_seq, r_duplicate
+       FROM (SELECT array_agg(session_id ORDER BY n) AS session_ids, array_agg(id ORDER BY n) AS ids,
+                    array_agg(occurred_at ORDER BY n) AS occurred_at,
+                    array_agg(envelope ORDER BY n) AS envelopes
+             FROM pg_temp.history_staging) AS staged,
+            LATERAL ${s}.append_batch($1::text[], session_ids, ids, occurred_at, envelopes)`,
     );
     this.writeCheckpoint = named(
       `INSERT INTO ${s}.checkpoints (session_id, payload, seq, created_at)
@@ -103,10 +84,10 @@ export class Statements {
   }
 }
 
-/** Per-connection staging table for COPY; emptied at every commit. */
+/** Per-connection staging table for COPY (`n`: position in the batch); emptied at every commit. */
 export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS history_staging (
-  session_id text, seq bigint, id text, occurred_at timestamptz, envelope json
+  n integer, session_id text, id text, occurred_at timestamptz, envelope json
 ) ON COMMIT DELETE ROWS`;
 
 export const COPY_STAGING =
-  'COPY pg_temp.history_staging (session_id, seq, id, occurred_at, envelope) FROM STDIN';
+  'COPY pg_temp.history_staging (n, session_id, id, occurred_at, envelope) FROM STDIN';

@@ -1,6 +1,10 @@
 import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
 import { assertSchemaCurrent, migratePool } from './migrate.js';
-import { type PostgresHistoryStoreOptions, resolvePostgresOptions } from './options.js';
+import {
+  DEFAULT_MAX_BATCH_SIZE,
+  type PostgresHistoryStoreOptions,
+  resolvePostgresOptions,
+} from './options.js';
 import { openPool } from './pg-connection.js';
 import { PostgresBackend } from './postgres-backend.js';
 
@@ -14,7 +18,9 @@ export async function createPostgresHistoryStore(
 ): Promise<HistoryStore> {
   const resolved = resolvePostgresOptions(options);
   // Validate the common options too before touching the database.
-  const storeOptions = resolveStoreOptions(resolved.storeOptions);
+  const storeOptions = resolveStoreOptions(resolved.storeOptions, {
+    maxBatchSize: DEFAULT_MAX_BATCH_SIZE,
+  });
   const { pool, owned } = openPool(resolved.connection, resolved.poolSize);
   try {
     if (resolved.migrate) await migratePool(pool, resolved.schema, resolved.partitions);
