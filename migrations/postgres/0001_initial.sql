@@ -50,8 +50,10 @@ CREATE TABLE checkpoints (
   created_at timestamptz NOT NULL
 );
 
--- Writes one small batch in a single round trip (the caller runs it in autocommit, so
--- the call is its transaction). Same steps as the COPY path in the adapter:
+-- Writes one batch: the only place seqs are allocated. Small batches call it with
+-- bind-parameter arrays in autocommit (one round trip; the call is the transaction);
+-- large ones COPY into a staging table and call it with arrays aggregated from there,
+-- inside their transaction. Steps:
 -- 1. lock (creating) the counter rows of p_sessions, in the order given (sorted by the caller,
 --    so concurrent batches cannot deadlock);
 -- 2. in a new statement, hence a new snapshot that sees every committed write of those
