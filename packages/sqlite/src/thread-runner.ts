@@ -14,7 +14,7 @@ export function createThreadRunner(config: {
   busyTimeoutMs: number;
   readers: number;
 }): TaskRunner {
-  const filename = new URL('./sqlite-worker.js', import.meta.url).href;
+  const filename = new URL('./sqlite-worker-entry.cjs', import.meta.url).href;
   const base = {
     filename: config.filename,
     durability: config.durability,
