@@ -173,6 +173,21 @@ for (const target of pgTargets()) {
       }
     });
 
+    it('with migrate: false, a current schema opens and works', async () => {
+      const schema = schemaFor();
+      await migrate({ connectionString: target.url }, { schema });
+      const store = await createPostgresHistoryStore({
+        connectionString: target.url,
+        schema,
+        migrate: false,
+      });
+      const [r] = await store.appendMany([
+        { id: 'e1', type: 't', payload: 1, occurredAt: '2025-01-01T00:00:00Z', sessionId: 's' },
+      ]);
+      expect(r).toMatchObject({ seq: 1, duplicate: false });
+      await store.close();
+    });
+
     it('with migrate: false, opening an unmigrated schema fails and creates nothing', async () => {
       const schema = schemaFor();
       const error = await createPostgresHistoryStore({
@@ -217,6 +232,12 @@ describe('option validation', () => {
     const error = await createPostgresHistoryStore(options as never).catch((e) => e);
     expect(InvalidArgumentError.isInstance(error)).toBe(true);
     expect(error.field).toBe(field);
+  });
+
+  it('an unreachable server rejects with a transient StorageError', async () => {
+    const error = await createPostgresHistoryStore({ connectionString: url }).catch((e) => e);
+    expect(StorageError.isInstance(error)).toBe(true);
+    expect(error.transient).toBe(true);
   });
 
   it.each([
