@@ -3,7 +3,9 @@
 // time to read one 1,000-row page of a session, with and without mmap.
 // Run after `pnpm build`:
 //   node scripts/measure-schema.mjs [rows=200000] [variants...]
-// variants: rowid-4096 rowid-16384 worid-4096 worid-16384 (worid = WITHOUT ROWID)
+// variants: rowid-4096 rowid-16384 worid-4096 worid-16384 (worid = WITHOUT ROWID);
+// a `-nohash` or `-notime` suffix drops that index (and, for -nohash, the lookup)
+// to show what each index costs, e.g. rowid-16384-nohash.
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -47,7 +49,7 @@ function pageReads(file, mmap) {
 
 console.log(`${N} rows over ${SESSIONS} sessions, random UUIDv4 ids; every variant runs twice\n`);
 for (const variant of [...variants, ...variants]) {
-  const [kind, pageSize] = variant.split('-');
+  const [kind, pageSize, drop] = variant.split('-');
   const dir = mkdtempSync(join(tmpdir(), 'history-schema-'));
   const file = join(dir, 'x.db');
   const db = new Database(file);
@@ -55,9 +57,14 @@ for (const variant of [...variants, ...variants]) {
   db.pragma('journal_mode = WAL');
   db.pragma('synchronous = NORMAL');
   db.exec(schema(kind === 'worid'));
-  const find = db.prepare(
-    'SELECT seq FROM events INDEXED BY events_by_id_hash WHERE sid = ? AND id_hash = ? AND id = ?',
-  );
+  if (drop === 'notime') db.exec('DROP INDEX events_by_time');
+  if (drop === 'nohash') db.exec('DROP INDEX events_by_id_hash');
+  const find =
+    drop === 'nohash'
+      ? { get: () => undefined }
+      : db.prepare(
+          'SELECT seq FROM events INDEXED BY events_by_id_hash WHERE sid = ? AND id_hash = ? AND id = ?',
+        );
   const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?, ?, ?)');
   const seqs = new Array(SESSIONS + 1).fill(0);
   const started = performance.now();
