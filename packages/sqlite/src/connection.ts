@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { isBusyCode } from './busy-code.js';
 
 export interface ConnectionOptions {
   filename: string;
@@ -7,24 +8,49 @@ export interface ConnectionOptions {
   readonly?: boolean;
 }
 
-/** Opens a connection with the pragmas every connection of the store uses. */
+/**
+ * Opens a connection with the pragmas every connection of the store uses.
+ * Retries for up to `busyTimeoutMs` when another process holds a lock: some
+ * set-up steps (switching a new file to WAL while another process does the
+ * same) report SQLITE_BUSY without consulting busy_timeout.
+ */
 export function openConnection(options: ConnectionOptions): Database.Database {
+  const deadline = Date.now() + options.busyTimeoutMs;
+  for (;;) {
+    try {
+      return configure(options);
+    } catch (error) {
+      if (!isBusyCode((error as { code?: unknown })?.code) || Date.now() >= deadline) throw error;
+      // A synchronous pause, as SQLite's own busy handler does; opening is synchronous anyway.
+      Atomics.wait(pause, 0, 0, 10);
+    }
+  }
+}
+
+const pause = new Int32Array(new SharedArrayBuffer(4));
+
+function configure(options: ConnectionOptions): Database.Database {
   const db = new Database(options.filename, {
     readonly: options.readonly ?? false,
     timeout: options.busyTimeoutMs,
   });
-  // Set busy_timeout before anything that may take a lock (journal_mode needs one).
-  db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
-  // Memory-mapped reads skip a pread and a copy per page: about half the time
-  // of a 1,000-row page read (scripts/measure-schema.mjs). Address space only.
-  db.pragma('mmap_size = 1073741824');
-  if (!options.readonly) {
-    // Only takes effect on a new, empty file (before WAL fixes it): 16 KiB pages
-    // hold ~25 typical envelopes instead of ~6, which measured ~1.6x faster ingest
-    // (scripts/measure-schema.mjs). Existing databases keep their page size.
-    db.pragma('page_size = 16384');
-    db.pragma('journal_mode = WAL');
-    db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+  try {
+    // Set busy_timeout before anything that may take a lock (journal_mode needs one).
+    db.pragma(`busy_timeout = ${Math.trunc(options.busyTimeoutMs)}`);
+    // Memory-mapped reads skip a pread and a copy per page: about half the time
+    // of a 1,000-row page read (scripts/measure-schema.mjs). Address space only.
+    db.pragma('mmap_size = 1073741824');
+    if (!options.readonly) {
+      // Only takes effect on a new, empty file (before WAL fixes it): 16 KiB pages
+      // hold ~25 typical envelopes instead of ~6, which measured ~1.6x faster ingest
+      // (scripts/measure-schema.mjs). Existing databases keep their page size.
+      db.pragma('page_size = 16384');
+      db.pragma('journal_mode = WAL');
+      db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
+    }
+  } catch (error) {
+    db.close();
+    throw error;
   }
   return db;
 }

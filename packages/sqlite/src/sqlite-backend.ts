@@ -7,14 +7,10 @@ import {
   type StoredCheckpoint,
   type StoredRecord,
 } from '@history/core';
+import { isBusyCode } from './busy-code.js';
 import { isTaskFailure } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
 import type { CheckpointRow, PageResult, ReadPageTask, Task, WriteBatchResult } from './tasks.js';
-
-/** SQLite result codes worth retrying (another connection holds a lock), extended codes included. */
-function isTransientCode(code: string | undefined): boolean {
-  return code !== undefined && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'));
-}
 
 export class SqliteBackend implements HistoryBackend {
   readonly name = 'sqlite';
@@ -162,7 +158,7 @@ export class SqliteBackend implements HistoryBackend {
       });
     }
     if (isTaskFailure(result)) {
-      const transient = isTransientCode(result.code);
+      const transient = isBusyCode(result.code);
       throw new StorageError(`sqlite: ${task.kind} failed: ${result.message}`, {
         cause: Object.assign(new Error(result.message), { code: result.code }),
         transient,

@@ -2,8 +2,10 @@ import { workerData } from 'node:worker_threads';
 import { createTaskHandler, type HandlerConfig } from './task-handler.js';
 import type { Task } from './tasks.js';
 
-/** Piscina entry point: one connection per thread, opened on its first task. */
+/** One connection per thread, opened as the thread starts so no read or write pays for it. */
 const handle = createTaskHandler(workerData as HandlerConfig);
+// A failure here is not lost: the first task tries again and reports it.
+handle({ kind: 'open' });
 
 export default function run(task: Task): unknown {
   return handle(task);

@@ -1,5 +1,6 @@
 import {
   createBackendStore,
+  HistoryError,
   type HistoryStore,
   resolveStoreOptions,
   StorageError,
@@ -36,6 +37,12 @@ function prepareDatabase(config: ReturnType<typeof resolveSqliteConfig>): void {
   }
   try {
     migrate(db);
+  } catch (error) {
+    if (HistoryError.isInstance(error)) throw error;
+    throw new StorageError(
+      `sqlite: cannot migrate ${config.filename}: ${(error as Error)?.message ?? error}`,
+      { cause: error },
+    );
   } finally {
     db.close();
   }

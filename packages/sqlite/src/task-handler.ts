@@ -37,6 +37,8 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
       }
       if (!writer && !reader) open();
       switch (task.kind) {
+        case 'open':
+          return null;
         case 'writeBatch':
           return writer!.writeBatch(task);
         case 'writeCheckpoint':

@@ -59,12 +59,18 @@ export interface CloseTask {
   kind: 'close';
 }
 
+/** Opens the connection ahead of the first real task. */
+export interface OpenTask {
+  kind: 'open';
+}
+
 export type Task =
   | WriteBatchTask
   | WriteCheckpointTask
   | ReadPageTask
   | ReadCheckpointTask
-  | CloseTask;
+  | CloseTask
+  | OpenTask;
 
 /** Driver errors cross the thread boundary as plain data: structured cloning drops `code`. */
 export interface TaskFailure {

@@ -29,10 +29,11 @@ export function createThreadRunner(config: {
   });
   const readers = new Piscina({
     filename,
-    minThreads: 1,
+    // All reader threads start with the store and stay: starting one on demand
+    // (loading modules, opening a connection) would land in some read's latency.
+    minThreads: config.readers,
     maxThreads: config.readers,
-    // Idle reader threads exit (their connections with them); one stays warm.
-    idleTimeout: 30_000,
+    idleTimeout: Number.POSITIVE_INFINITY,
     workerData: { ...base, role: 'reader' } satisfies HandlerConfig,
   });
   // A thread that fails outside a task (e.g. at start-up) would otherwise be an

@@ -92,6 +92,23 @@ describe('processes', () => {
     expect(integrity(db.filename)).toBe('ok');
   });
 
+  it('four processes creating the same new file at once all open it and append', async () => {
+    db = tempDb();
+    const children = ['p', 'q', 'r', 's'].map((p) =>
+      run('append-loop.mjs', [db.filename, p, p, '50', '4']),
+    );
+    const exits = await Promise.all(children.map((c) => c.exited));
+    for (const [i, [code]] of exits.entries()) {
+      expect(children[i]!.stderr()).toBe('');
+      expect(code).toBe(0);
+    }
+    for (const session of ['p', 'q', 'r', 's']) {
+      const records = await readAll(db.filename, session);
+      expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    }
+    expect(integrity(db.filename)).toBe('ok');
+  });
+
   it('SIGKILL mid-ingest loses no acknowledged append and leaves an intact database', async () => {
     db = tempDb();
     const child = run('append-loop.mjs', [db.filename, 'crash', 'c', '0', '16']);
