@@ -6,6 +6,7 @@ export function formatNumber(value: number | undefined): string {
   if (value >= 1000) return Math.round(value).toLocaleString('en-US');
   if (value >= 100) return value.toFixed(0);
   if (value >= 10) return value.toFixed(1);
+  if (value > 0 && value < 0.01) return value.toPrecision(1);
   return value.toFixed(2);
 }
 
