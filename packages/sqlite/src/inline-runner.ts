@@ -1,5 +1,7 @@
+import { ClosedError } from '@history/core';
 import { createTaskHandler } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
+import type { Task } from './tasks.js';
 
 /** `worker: false`: one connection on the calling thread, for tests and tiny tools. */
 export function createInlineRunner(config: {
@@ -8,10 +10,17 @@ export function createInlineRunner(config: {
   busyTimeoutMs: number;
 }): TaskRunner {
   const handle = createTaskHandler({ ...config, role: 'inline' });
+  // The handler would reopen its connection for a task after close(): refuse instead.
+  let closed = false;
+  const run = async (task: Task) => {
+    if (closed) throw new ClosedError(task.kind);
+    return handle(task);
+  };
   return {
-    write: async (task) => handle(task),
-    read: async (task) => handle(task),
+    write: run,
+    read: run,
     close: async () => {
+      closed = true;
       handle({ kind: 'close' });
     },
   };

@@ -1,6 +1,7 @@
 import {
   type AppendResult,
   type HistoryBackend,
+  HistoryError,
   type NormalizedRange,
   type PreparedEnvelope,
   StorageError,
@@ -152,7 +153,8 @@ export class SqliteBackend implements HistoryBackend {
     try {
       result = await this.runner[target](task);
     } catch (error) {
-      // A thread that died (or a pool that was destroyed) is not retryable.
+      if (HistoryError.isInstance(error)) throw error;
+      // A thread that died is not retryable.
       throw new StorageError(`sqlite: ${task.kind} failed: ${(error as Error)?.message ?? error}`, {
         cause: error,
       });

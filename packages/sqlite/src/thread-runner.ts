@@ -1,6 +1,8 @@
+import { ClosedError } from '@history/core';
 import { Piscina } from 'piscina';
 import type { HandlerConfig } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
+import type { Task } from './tasks.js';
 
 /**
  * One writer thread (a piscina pool of exactly one) owns the write
@@ -40,10 +42,23 @@ export function createThreadRunner(config: {
   // uncaught 'error' event; the tasks it cannot run reject on their own.
   writer.on('error', () => {});
   readers.on('error', () => {});
+  // A destroyed piscina pool would start new threads for later tasks: refuse them instead
+  // (a stream still being consumed after close() ends with HISTORY_CLOSED).
+  let closed = false;
+  const guard = (task: Task) => {
+    if (closed) throw new ClosedError(task.kind);
+  };
   return {
-    write: (task) => writer.run(task),
-    read: (task) => readers.run(task),
+    write: async (task) => {
+      guard(task);
+      return writer.run(task);
+    },
+    read: async (task) => {
+      guard(task);
+      return readers.run(task);
+    },
     async close() {
+      closed = true;
       // Close the write connection cleanly (checkpoints the WAL), then end the threads.
       try {
         await writer.run({ kind: 'close' });

@@ -96,6 +96,24 @@ describe('sqlite backend behaviour', () => {
     await store.close();
   });
 
+  it.each([true, false])(
+    'a stream still consumed after close() ends with HISTORY_CLOSED, opening nothing (worker: %s)',
+    async (worker) => {
+      db = tempDb();
+      const store = await createSqliteHistoryStore({ filename: db.filename, worker, pageSize: 10 });
+      await store.appendMany(Array.from({ length: 100 }, (_, i) => env(`e${i}`)));
+      let seen = 0;
+      const consume = async () => {
+        for await (const _ of store.stream('s')) {
+          if (++seen === 15) await store.close();
+        }
+      };
+      await expect(consume()).rejects.toMatchObject({ code: 'HISTORY_CLOSED' });
+      // At most the page in hand and the one prefetched before close().
+      expect(seen).toBeLessThanOrEqual(30);
+    },
+  );
+
   it('stores text exactly: NUL escapes, lone surrogates, case-distinct sessions', async () => {
     db = tempDb();
     const store = await createSqliteHistoryStore({ filename: db.filename, pageSize: 1 });
