@@ -17,6 +17,7 @@ export interface BatchWriterOptions
     | 'backpressure'
     | 'retries'
     | 'retryDelayMs'
+    | 'maxConcurrentBatches'
     | 'onMetrics'
   > {
   /** Name reported in metrics. */
@@ -35,6 +36,8 @@ interface Group {
   takenBytes: number;
   settled: number;
   failed: boolean;
+  /** Sessions the group touches, computed when first needed. */
+  sessions?: readonly string[];
   resolve(results: AppendResult[]): void;
   reject(error: unknown): void;
 }
@@ -53,10 +56,12 @@ interface Slot {
 const RATE_WINDOW_MS = 5000;
 
 /**
- * Group commit without a timer: while one batch is being written, new
- * records accumulate; when it finishes, everything accumulated (up to the
- * batch limits) becomes the next batch. Batches are written one at a time, in
- * order, so results resolve in append order.
+ * Group commit without a timer: while a batch is being written, new records
+ * accumulate; when it finishes, everything accumulated (up to the batch
+ * limits) becomes the next batch. With `maxConcurrentBatches > 1` (backends
+ * with a connection pool) several batches are written at once, but never two
+ * touching the same session, and a session's records are never taken ahead
+ * of its earlier ones: per-session order is kept exactly as with one batch.
  */
 export class BatchWriter {
   private readonly options: BatchWriterOptions;
@@ -67,7 +72,10 @@ export class BatchWriter {
   /** Queued plus in flight: what backpressure limits. */
   private pendingEvents = 0;
   private pendingBytes = 0;
-  private writing = false;
+  private inFlight = 0;
+  private scheduled = false;
+  /** Sessions of the batches being written, with how many batches hold each. */
+  private readonly busySessions = new Map<string, number>();
   private waiters: Waiter[] = [];
   private waitersHead = 0;
   private waitingEvents = 0;
@@ -90,8 +98,9 @@ export class BatchWriter {
     if (items.length === 0) return Promise.resolve([]);
     let bytes = 0;
     for (const item of items) bytes += item.bytes;
-    if (this.waiters.length === 0 && this.hasRoom(items.length, bytes))
+    if (this.waitersHead === this.waiters.length && this.hasRoom(items.length, bytes)) {
       return this.push(items, bytes);
+    }
     if (this.options.backpressure === 'reject') {
       return Promise.reject(new BackpressureError(this.pendingEvents, this.pendingBytes));
     }
@@ -135,10 +144,13 @@ export class BatchWriter {
       this.pendingEvents += items.length;
       this.pendingBytes += bytes;
       this.enqueuedEvents += items.length;
-      if (!this.writing) {
-        this.writing = true;
-        // A microtask lets records appended in the same tick join the first batch.
-        queueMicrotask(() => void this.drain());
+      if (!this.scheduled && this.inFlight < this.options.maxConcurrentBatches) {
+        this.scheduled = true;
+        // A microtask lets records appended in the same tick join the same batch.
+        queueMicrotask(() => {
+          this.scheduled = false;
+          this.pump();
+        });
       }
     });
   }
@@ -158,29 +170,60 @@ export class BatchWriter {
     }
   }
 
-  private async drain(): Promise<void> {
-    try {
-      while (this.queuedEvents > 0) {
-        const slots = this.take();
-        if (slots.length > 0) await this.write(slots);
-        this.admitWaiters();
+  /** Starts batches while there is room in flight and something eligible to write. */
+  private pump(): void {
+    while (this.inFlight < this.options.maxConcurrentBatches && this.queuedEvents > 0) {
+      const slots = this.take();
+      if (slots.length === 0) return; // everything queued waits for a session in flight
+      this.inFlight++;
+      const sessions = new Set<string>();
+      for (const { group, index } of slots) sessions.add(group.items[index]!.sessionId);
+      for (const session of sessions) {
+        this.busySessions.set(session, (this.busySessions.get(session) ?? 0) + 1);
       }
-    } finally {
-      this.writing = false;
+      void this.write(slots).finally(() => {
+        this.inFlight--;
+        for (const session of sessions) {
+          const n = this.busySessions.get(session)! - 1;
+          if (n === 0) this.busySessions.delete(session);
+          else this.busySessions.set(session, n);
+        }
+        this.admitWaiters();
+        this.pump();
+      });
     }
   }
 
-  /** Takes the next batch: whole groups while they fit; a group alone may be split. */
+  /**
+   * Takes the next batch in queue order: whole groups while they fit (a group
+   * alone may be split). A group touching a session that is being written, or
+   * that an earlier skipped group touches, is skipped, so no session's records
+   * overtake each other.
+   */
   private take(): Slot[] {
     const { maxBatchSize, maxBatchBytes } = this.options;
     const slots: Slot[] = [];
     let bytes = 0;
-    while (this.head < this.queue.length) {
-      const group = this.queue[this.head]!;
+    const blocked = this.busySessions.size > 0 ? new Set(this.busySessions.keys()) : undefined;
+    let skipped = false;
+    for (let i = this.head; i < this.queue.length; i++) {
+      const group = this.queue[i]!;
+      if (group.taken === group.items.length) {
+        if (!skipped && i === this.head) this.head++;
+        continue;
+      }
       if (group.failed) {
         this.dropRest(group);
-        this.head++;
+        if (!skipped && i === this.head) this.head++;
         continue;
+      }
+      if (blocked) {
+        const sessions = sessionsOf(group);
+        if (sessions.some((s) => blocked.has(s))) {
+          for (const s of sessions) blocked.add(s);
+          skipped = true;
+          continue;
+        }
       }
       const remaining = group.items.length - group.taken;
       const remainingBytes = group.bytes - group.takenBytes;
@@ -204,7 +247,7 @@ export class BatchWriter {
         group.takenBytes += item.bytes;
       }
       if (group.taken < group.items.length) break;
-      this.head++;
+      if (!skipped && i === this.head) this.head++;
     }
     this.queuedEvents -= slots.length;
     this.queuedBytes -= bytes;
@@ -347,4 +390,14 @@ export class BatchWriter {
       // A faulty metrics hook must not break writes.
     }
   }
+}
+
+function sessionsOf(group: Group): readonly string[] {
+  if (!group.sessions) {
+    group.sessions =
+      group.items.length === 1
+        ? [group.items[0]!.sessionId]
+        : [...new Set(group.items.map((item) => item.sessionId))];
+  }
+  return group.sessions;
 }

@@ -19,6 +19,11 @@ export interface StoreOptions {
   maxQueuedBytes?: number;
   /** What `append` does when the queue is full. Default `'wait'`. */
   backpressure?: 'wait' | 'reject';
+  /**
+   * Batches written at once. Above 1 (backends with a connection pool), batches
+   * never share a session, so per-session order is unchanged. Default 1.
+   */
+  maxConcurrentBatches?: number;
   /** Retries of a batch that failed with a transient error (lost connection, SQLITE_BUSY). Default 3. */
   retries?: number;
   /** Delay before the first retry, doubled on each further one. Default 20 ms. */
@@ -38,6 +43,7 @@ export const DEFAULT_STORE_OPTIONS: Omit<ResolvedStoreOptions, 'onMetrics'> = {
   maxQueuedEvents: 20_000,
   maxQueuedBytes: 64 * 1024 * 1024,
   backpressure: 'wait',
+  maxConcurrentBatches: 1,
   retries: 3,
   retryDelayMs: 20,
 };
@@ -52,6 +58,7 @@ const storeOptionsSchema = z.object({
   maxQueuedEvents: positiveInt.optional(),
   maxQueuedBytes: positiveInt.optional(),
   backpressure: z.enum(['wait', 'reject']).optional(),
+  maxConcurrentBatches: z.number().int().min(1).max(64).optional(),
   retries: z.number().int().min(0).max(100).optional(),
   retryDelayMs: z.number().min(0).max(60_000).optional(),
   onMetrics: z.custom<(m: BatchMetrics) => void>((v) => typeof v === 'function').optional(),

@@ -270,4 +270,74 @@ describe('BatchWriter', () => {
     expect(seen[0]).toMatchObject({ store: 'test', ok: true, attempts: 1 });
     expect((seen as Array<{ batchSize: number }>).reduce((n, m) => n + m.batchSize, 0)).toBe(10);
   });
+
+  it('accepts appends again after a backpressure episode, even when idle', async () => {
+    const b = slowBackend(1);
+    const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 3 });
+    await Promise.all(Array.from({ length: 20 }, (_, i) => w.enqueue([prepare(i)])));
+    await sleep(5);
+    const [late] = await w.enqueue([prepare(100)]);
+    expect(late).toMatchObject({ seq: 21, duplicate: false });
+  });
+
+  it('writes several batches at once without two sharing a session, keeping session order', async () => {
+    const b = slowBackend(3);
+    const inFlight = new Set<readonly PreparedEnvelope[]>();
+    let maxInFlight = 0;
+    let overlap = false;
+    const w = writer(
+      async (records) => {
+        const mine = new Set(records.map((r) => r.sessionId));
+        for (const other of inFlight) {
+          if (other.some((r) => mine.has(r.sessionId))) overlap = true;
+        }
+        inFlight.add(records);
+        maxInFlight = Math.max(maxInFlight, inFlight.size);
+        try {
+          return await b.writeBatch(records);
+        } finally {
+          inFlight.delete(records);
+        }
+      },
+      { maxConcurrentBatches: 4, maxBatchSize: 4 },
+    );
+    // 16 producers on 8 sessions, each awaiting its own appends one after another.
+    const perProducer = await Promise.all(
+      Array.from({ length: 16 }, async (_, p) => {
+        const seqs: number[] = [];
+        for (let k = 0; k < 15; k++) {
+          const [r] = await w.enqueue([prepare(p * 100 + k, `s${p % 8}`)]);
+          seqs.push(r!.seq);
+        }
+        return seqs;
+      }),
+    );
+    expect(overlap).toBe(false);
+    expect(maxInFlight).toBeGreaterThan(1);
+    for (const seqs of perProducer) {
+      for (let k = 1; k < seqs.length; k++) expect(seqs[k]!).toBeGreaterThan(seqs[k - 1]!);
+    }
+    for (let s = 0; s < 8; s++) {
+      const stored: number[] = [];
+      for await (const page of b.backend.readPages(`s${s}`, { direction: 'forward' })) {
+        stored.push(...page.map((r) => r.seq));
+      }
+      expect(stored).toEqual(Array.from({ length: 30 }, (_, i) => i + 1));
+    }
+  });
+
+  it('never lets a later group overtake an earlier one of the same session', async () => {
+    const b = slowBackend(2);
+    const w = writer((r) => b.writeBatch(r), { maxConcurrentBatches: 3, maxBatchSize: 4 });
+    // A mixed-session group blocks both its sessions until it is written.
+    const first = w.enqueue([prepare(1, 'a')]);
+    const mixed = w.enqueue([prepare(2, 'a'), prepare(3, 'b')]);
+    const laterB = w.enqueue([prepare(4, 'b')]);
+    const other = w.enqueue([prepare(5, 'c')]);
+    await Promise.all([first, mixed, laterB, other]);
+    const order = b.batches.flat();
+    expect(order.indexOf('e2')).toBeLessThan(order.indexOf('e4'));
+    expect(order.indexOf('e1')).toBeLessThan(order.indexOf('e2'));
+    expect((await laterB)[0]!.seq).toBe(2);
+  });
 });
