@@ -29,6 +29,7 @@ export {
   DEFAULT_STORE_OPTIONS,
   type ResolvedStoreOptions,
   resolveStoreOptions,
+  STORE_OPTION_KEYS,
   type StoreOptions,
 } from './store-options.js';
 export { toJson } from './to-json.js';

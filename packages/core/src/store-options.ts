@@ -64,6 +64,9 @@ const storeOptionsSchema = z.object({
   onMetrics: z.custom<(m: BatchMetrics) => void>((v) => typeof v === 'function').optional(),
 });
 
+/** Names of the common options, for adapters that reject unknown keys. */
+export const STORE_OPTION_KEYS: readonly string[] = Object.keys(storeOptionsSchema.shape);
+
 /**
  * Validates the common options (unknown keys are left for the backend to
  * check) and fills in defaults; `defaults` lets a backend tune them.

@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type StoreOptions } from '@history/core';
+import { InvalidArgumentError, STORE_OPTION_KEYS, type StoreOptions } from '@history/core';
 import type pg from 'pg';
 import type { PostgresConnection } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
@@ -43,7 +43,11 @@ export const DEFAULT_COPY_THRESHOLD = 2000;
 // Batches up to 5000 so that bulk appends reach the COPY path (core's default is 1000).
 export const DEFAULT_MAX_BATCH_SIZE = 5000;
 export const DEFAULT_PAGE_SIZE = 1000;
-export const DEFAULT_POOL_SIZE = 4;
+// Room for DEFAULT_CONCURRENT_BATCHES writes plus concurrent reads.
+export const DEFAULT_POOL_SIZE = 8;
+// Batches written at once (never two on one session): 16 agents appending to 16 sessions
+// no longer queue behind one commit; PostgreSQL groups the WAL flushes of parallel commits.
+export const DEFAULT_CONCURRENT_BATCHES = 4;
 
 const ADAPTER_KEYS = new Set([
   'connectionString',
@@ -55,18 +59,7 @@ const ADAPTER_KEYS = new Set([
   'poolSize',
   'partitions',
 ]);
-const STORE_KEYS = new Set([
-  'maxEnvelopeBytes',
-  'defaultSessionId',
-  'maxBatchSize',
-  'maxBatchBytes',
-  'maxQueuedEvents',
-  'maxQueuedBytes',
-  'backpressure',
-  'retries',
-  'retryDelayMs',
-  'onMetrics',
-]);
+const STORE_KEYS = new Set(STORE_OPTION_KEYS);
 
 /** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
 export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {

@@ -1,6 +1,7 @@
 import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
 import { assertSchemaCurrent, migratePool } from './migrate.js';
 import {
+  DEFAULT_CONCURRENT_BATCHES,
   DEFAULT_MAX_BATCH_SIZE,
   type PostgresHistoryStoreOptions,
   resolvePostgresOptions,
@@ -20,6 +21,7 @@ export async function createPostgresHistoryStore(
   // Validate the common options too before touching the database.
   const storeOptions = resolveStoreOptions(resolved.storeOptions, {
     maxBatchSize: DEFAULT_MAX_BATCH_SIZE,
+    maxConcurrentBatches: DEFAULT_CONCURRENT_BATCHES,
   });
   const { pool, owned } = openPool(resolved.connection, resolved.poolSize);
   try {
