@@ -97,7 +97,8 @@ async function main(): Promise<number> {
 
   if (!values['no-write']) {
     const dir = values.out
-      ? resolve(values.out)
+      ? // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
+        resolve(process.env.INIT_CWD ?? process.cwd(), values.out)
       : fileURLToPath(new URL('../results/', import.meta.url));
     await mkdir(dir, { recursive: true });
     const json = `${JSON.stringify(result, null, 2)}\n`;
