@@ -19,12 +19,26 @@ function run(cmd, args, env = {}) {
   }
 }
 
-// Use an installed pnpm 10 when there is one; otherwise fetch the pinned one from npm.
-const local = spawnSync('pnpm', ['--version'], { encoding: 'utf8' });
-const pnpmCmd =
-  local.status === 0 && local.stdout.startsWith('10.')
-    ? ['pnpm']
-    : ['npx', '--yes', `pnpm@${PNPM_VERSION}`];
+// Use an installed pnpm 10; otherwise install the pinned one into .tools/ (not globally) and
+// put it on PATH, so turbo and package scripts find it too.
+const toolsBin = join(root, '.tools', 'node_modules', '.bin');
+const hasPnpm10 = () =>
+  spawnSync('pnpm', ['--version'], { encoding: 'utf8' }).stdout?.startsWith('10.') === true;
+if (!hasPnpm10()) {
+  process.env.PATH = `${toolsBin}:${process.env.PATH}`;
+  if (!hasPnpm10()) {
+    run('npm', [
+      'install',
+      '--prefix',
+      join(root, '.tools'),
+      '--no-save',
+      '--no-audit',
+      '--no-fund',
+      `pnpm@${PNPM_VERSION}`,
+    ]);
+  }
+}
+const pnpmCmd = ['pnpm'];
 const pnpm = (...args) => run(pnpmCmd[0], [...pnpmCmd.slice(1), ...args]);
 
 pnpm('install', ...(process.env.CI ? ['--frozen-lockfile'] : []));
