@@ -74,6 +74,8 @@ export class BatchWriter {
   private pendingBytes = 0;
   private inFlight = 0;
   private scheduled = false;
+  /** A batch finished and the next one waits for the event loop to turn once. */
+  private yielding = false;
   /** Sessions of the batches being written, with how many batches hold each. */
   private readonly busySessions = new Map<string, number>();
   private waiters: Waiter[] = [];
@@ -144,7 +146,7 @@ export class BatchWriter {
       this.pendingEvents += items.length;
       this.pendingBytes += bytes;
       this.enqueuedEvents += items.length;
-      if (!this.scheduled && this.inFlight < this.options.maxConcurrentBatches) {
+      if (!this.scheduled && !this.yielding && this.inFlight < this.options.maxConcurrentBatches) {
         this.scheduled = true;
         // A microtask lets records appended in the same tick join the same batch.
         queueMicrotask(() => {
@@ -189,7 +191,16 @@ export class BatchWriter {
           else this.busySessions.set(session, n);
         }
         this.admitWaiters();
-        this.pump();
+        // Start the next batch from a macrotask: a backend that completes without real I/O
+        // (page-cache writes, memory) would otherwise chain batches and their callers'
+        // next appends as microtasks forever, and timers and sockets would starve.
+        if (!this.yielding) {
+          this.yielding = true;
+          setImmediate(() => {
+            this.yielding = false;
+            this.pump();
+          });
+        }
       });
     }
   }

@@ -340,4 +340,29 @@ describe('BatchWriter', () => {
     expect(order.indexOf('e1')).toBeLessThan(order.indexOf('e2'));
     expect((await laterB)[0]!.seq).toBe(2);
   });
+
+  it('lets the event loop turn between batches even when the backend never does I/O', async () => {
+    const backend = new MemoryBackend();
+    let ticks = 0;
+    let ticking = true;
+    const tick = () => {
+      ticks++;
+      if (ticking) setImmediate(tick);
+    };
+    setImmediate(tick);
+    let batchesWritten = 0;
+    const counting = writer(async (r) => {
+      batchesWritten++;
+      return backend.writeBatch(r);
+    });
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, p) => {
+        for (let k = 0; k < 100; k++) await counting.enqueue([prepare(p * 1000 + k, `s${p}`)]);
+      }),
+    );
+    ticking = false;
+    expect(batchesWritten).toBeGreaterThan(50);
+    // Every batch after the first starts from a macrotask, so the ticker ran throughout.
+    expect(ticks).toBeGreaterThanOrEqual(batchesWritten - 1);
+  });
 });
