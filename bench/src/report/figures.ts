@@ -12,6 +12,22 @@ export interface Figure {
   chart?: boolean;
 }
 
+type Percentiles = { p50Ms: number; p95Ms: number; p99Ms: number };
+
+/** p50, p95 and p99 rows of one latency measurement; p95 is charted. */
+function latencies(
+  label: string,
+  of: (run: RunResult | null | undefined) => Percentiles | undefined,
+): Figure[] {
+  return (['p50', 'p95', 'p99'] as const).map((p) => ({
+    label: `${label} ${p}`,
+    unit: 'ms',
+    better: 'lower' as const,
+    get: (r: RunResult | null | undefined) => of(r)?.[`${p}Ms`],
+    ...(p === 'p95' ? { chart: true } : {}),
+  }));
+}
+
 export const FIGURES: readonly Figure[] = [
   {
     label: 'bulk ingest (appendMany)',
@@ -47,63 +63,9 @@ export const FIGURES: readonly Figure[] = [
     better: 'lower',
     get: (r) => r?.concurrent?.appendLatency.p99Ms,
   },
-  {
-    label: 'replay 1,000-event page p50',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.page.p50Ms,
-  },
-  {
-    label: 'replay 1,000-event page p95',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.page.p95Ms,
-    chart: true,
-  },
-  {
-    label: 'replay 1,000-event page p99',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.page.p99Ms,
-  },
-  {
-    label: 'replay page after deep p50',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.afterDeep.p50Ms,
-  },
-  {
-    label: 'replay page after deep p95',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.afterDeep.p95Ms,
-    chart: true,
-  },
-  {
-    label: 'replay page after deep p99',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.afterDeep.p99Ms,
-  },
-  {
-    label: 'replay full session p50',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.fullStream.p50Ms,
-  },
-  {
-    label: 'replay full session p95',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.fullStream.p95Ms,
-    chart: true,
-  },
-  {
-    label: 'replay full session p99',
-    unit: 'ms',
-    better: 'lower',
-    get: (r) => r?.replay?.fullStream.p99Ms,
-  },
+  ...latencies('replay 1,000-event page', (r) => r?.replay?.page),
+  ...latencies('replay page after deep', (r) => r?.replay?.afterDeep),
+  ...latencies('replay full session', (r) => r?.replay?.fullStream),
   {
     label: 'getCheckpoint p95',
     unit: 'ms',
