@@ -21,8 +21,8 @@ export async function createFileHistoryStore(
   options: FileHistoryStoreOptions,
 ): Promise<HistoryStore> {
   const fileOptions = resolveFileOptions(options);
-  const { root: _root, durability: _durability, maxOpenFiles: _maxOpenFiles, ...common } = options;
-  const storeOptions = resolveStoreOptions(common);
+  // Core validates its own keys and leaves the adapter's alone.
+  const storeOptions = resolveStoreOptions(options);
   const durable = fileOptions.durability === 'fsync';
   try {
     await ensureDir(fileOptions.root, durable);

@@ -34,8 +34,6 @@ export interface ResolvedPostgresOptions {
   pageSize: number;
   poolSize: number;
   partitions: number;
-  /** The common store options, left for `resolveStoreOptions`. */
-  storeOptions: StoreOptions;
 }
 
 // Measured with scripts/measure-copy-crossover.mjs (see README): COPY pulls ahead from about 2000 rows.
@@ -67,10 +65,8 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
     throw new InvalidArgumentError('options', 'expected an object with connectionString or pool');
   }
   const o = options as Record<string, unknown>;
-  const storeOptions: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(o)) {
-    if (STORE_KEYS.has(key)) storeOptions[key] = value;
-    else if (!ADAPTER_KEYS.has(key)) {
+  for (const key of Object.keys(o)) {
+    if (!STORE_KEYS.has(key) && !ADAPTER_KEYS.has(key)) {
       throw new InvalidArgumentError(`options.${key}`, 'unknown option');
     }
   }
@@ -94,7 +90,6 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
     pageSize: positiveInt(o.pageSize, 'options.pageSize', DEFAULT_PAGE_SIZE),
     poolSize: positiveInt(o.poolSize, 'options.poolSize', DEFAULT_POOL_SIZE),
     partitions,
-    storeOptions: storeOptions as StoreOptions,
   };
 }
 

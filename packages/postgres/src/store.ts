@@ -19,7 +19,7 @@ export async function createPostgresHistoryStore(
 ): Promise<HistoryStore> {
   const resolved = resolvePostgresOptions(options);
   // Validate the common options too before touching the database.
-  const storeOptions = resolveStoreOptions(resolved.storeOptions, {
+  const storeOptions = resolveStoreOptions(options, {
     maxBatchSize: DEFAULT_MAX_BATCH_SIZE,
     maxConcurrentBatches: DEFAULT_CONCURRENT_BATCHES,
   });

@@ -24,8 +24,6 @@ export interface SqliteConfig {
   pageSize: number;
 }
 
-const ADAPTER_KEYS = ['filename', 'durability', 'busyTimeoutMs', 'worker', 'readers', 'pageSize'];
-
 function integer(value: unknown, field: string, min: number, max: number): number {
   if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
     throw new InvalidArgumentError(field, `expected an integer from ${min} to ${max}`);
@@ -67,11 +65,4 @@ export function resolveSqliteConfig(options: unknown): SqliteConfig {
     readers: o.readers === undefined ? 2 : integer(o.readers, 'options.readers', 1, 64),
     pageSize: o.pageSize === undefined ? 1000 : integer(o.pageSize, 'options.pageSize', 1, 100_000),
   };
-}
-
-/** The options object minus the SQLite-specific keys: what `resolveStoreOptions` validates. */
-export function commonOptions(options: object): Record<string, unknown> {
-  const rest: Record<string, unknown> = { ...options };
-  for (const key of ADAPTER_KEYS) delete rest[key];
-  return rest;
 }

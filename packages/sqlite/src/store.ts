@@ -8,7 +8,7 @@ import {
 import { openConnection } from './connection.js';
 import { createInlineRunner } from './inline-runner.js';
 import { migrate } from './migrate.js';
-import { commonOptions, resolveSqliteConfig, type SqliteStoreOptions } from './options.js';
+import { resolveSqliteConfig, type SqliteStoreOptions } from './options.js';
 import { SqliteBackend } from './sqlite-backend.js';
 import { createThreadRunner } from './thread-runner.js';
 
@@ -18,7 +18,8 @@ import { createThreadRunner } from './thread-runner.js';
  */
 export async function createSqliteHistoryStore(options: SqliteStoreOptions): Promise<HistoryStore> {
   const config = resolveSqliteConfig(options);
-  const storeOptions = resolveStoreOptions(commonOptions(options));
+  // Core validates its own keys and leaves the adapter's alone.
+  const storeOptions = resolveStoreOptions(options);
   prepareDatabase(config);
   const runner = config.worker ? createThreadRunner(config) : createInlineRunner(config);
   return createBackendStore(new SqliteBackend(runner, config.pageSize), storeOptions);
