@@ -107,9 +107,10 @@ export class BatchWriter {
       return Promise.reject(new BackpressureError(this.pendingEvents, this.pendingBytes));
     }
     this.waitingEvents += items.length;
-    return new Promise<Promise<AppendResult[]>>((resolve) => {
+    // Resolved with push()'s promise once admitted, which it then follows.
+    return new Promise<AppendResult[]>((resolve) => {
       this.waiters.push({ items, bytes, resolve });
-    }).then((p) => p);
+    });
   }
 
   /** Resolves once every record enqueued (or waiting for room) before the call has settled. */

@@ -55,3 +55,11 @@ export function normalizeRange(range: unknown, field = 'range'): NormalizedRange
   }
   return out;
 }
+
+/** True when a record passes the range's time bounds. */
+export function inTimeRange(occurredAtMs: number, range: NormalizedRange): boolean {
+  return (
+    (range.fromMs === undefined || occurredAtMs >= range.fromMs) &&
+    (range.toMs === undefined || occurredAtMs <= range.toMs)
+  );
+}

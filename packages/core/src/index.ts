@@ -11,7 +11,7 @@ export { LockedError } from './errors/locked-error.js';
 export { SchemaVersionError } from './errors/schema-version-error.js';
 export { StorageError } from './errors/storage-error.js';
 export type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-backend.js';
-export { type NormalizedRange, normalizeRange } from './history-range.js';
+export { inTimeRange, type NormalizedRange, normalizeRange } from './history-range.js';
 export type {
   AppendResult,
   Checkpoint,
@@ -22,7 +22,7 @@ export type {
 } from './history-store.js';
 export { assertSessionId, identifierProblem, MAX_IDENTIFIER_BYTES } from './identifier.js';
 export { parseIsoTimestamp } from './iso-timestamp.js';
-export { createMemoryHistoryStore, inTimeRange, MemoryBackend } from './memory-store.js';
+export { createMemoryHistoryStore, MemoryBackend } from './memory-store.js';
 export { BATCH_CHANNEL, type BatchMetrics } from './metrics.js';
 export { type PreparedEnvelope, type PrepareOptions, prepareEnvelope } from './prepare-envelope.js';
 export {

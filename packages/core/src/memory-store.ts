@@ -1,6 +1,6 @@
 import { createBackendStore } from './create-backend-store.js';
 import type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-backend.js';
-import type { NormalizedRange } from './history-range.js';
+import { inTimeRange, type NormalizedRange } from './history-range.js';
 import type { AppendResult, HistoryStore } from './history-store.js';
 import { resolveStoreOptions, type StoreOptions } from './store-options.js';
 
@@ -14,14 +14,6 @@ interface MemorySession {
 }
 
 const PAGE_SIZE = 256;
-
-/** True when a record passes the range's time bounds. */
-export function inTimeRange(occurredAtMs: number, range: NormalizedRange): boolean {
-  return (
-    (range.fromMs === undefined || occurredAtMs >= range.fromMs) &&
-    (range.toMs === undefined || occurredAtMs <= range.toMs)
-  );
-}
 
 /** The reference backend: the contract in its simplest executable form. */
 export class MemoryBackend implements HistoryBackend {
