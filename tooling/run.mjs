@@ -38,15 +38,14 @@ if (!hasPnpm10()) {
     ]);
   }
 }
-const pnpmCmd = ['pnpm'];
-const pnpm = (...args) => run(pnpmCmd[0], [...pnpmCmd.slice(1), ...args]);
+const pnpm = (...args) => run('pnpm', args);
 
 pnpm('install', ...(process.env.CI ? ['--frozen-lockfile'] : []));
 
 if (job === 'bench') {
   // An adapter that fails to build is reported by the benchmark as an ERROR row; the rest still run.
   const build = spawnSync(
-    pnpmCmd[0],
+    'pnpm',
     [
       'exec',
       'turbo',
@@ -74,9 +73,8 @@ if (job === 'bench') {
   for (const dir of packages) rmSync(join(dir, '.vitest'), { recursive: true, force: true });
   // One package at a time: their suites each use both cores and real servers.
   const testRun = spawnSync(
-    pnpmCmd[0],
+    'pnpm',
     [
-      ...pnpmCmd.slice(1),
       'exec',
       'turbo',
       'run',
