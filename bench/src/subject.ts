@@ -1,4 +1,4 @@
-import type { Envelope, HistoryStore } from '@history/core';
+import type { AppendResult, Envelope, HistoryStore } from '@history/core';
 
 /** What the scenarios drive: the store API, or the naive baseline imitating it. */
 export type BenchStore = Pick<
@@ -14,6 +14,17 @@ export interface BaselineStore extends BenchStore {
    * per-event path to build it.
    */
   bulkLoad(envelopes: readonly Envelope[]): Promise<void>;
+}
+
+/** The previous stores' `appendMany`: one awaited `append` after another. */
+export function appendOneByOne(
+  append: (envelope: Envelope) => Promise<AppendResult>,
+): BenchStore['appendMany'] {
+  return async (envelopes) => {
+    const out: AppendResult[] = [];
+    for (const e of envelopes) out.push(await append(e));
+    return out;
+  };
 }
 
 /** A row serialised before the clock starts: the ceiling measures the driver alone. */

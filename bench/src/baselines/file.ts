@@ -7,7 +7,7 @@ import type {
   HistoryRange,
   HistoryRecord,
 } from '@history/core';
-import type { BaselineStore } from '../subject.js';
+import { appendOneByOne, type BaselineStore } from '../subject.js';
 
 interface Line {
   seq: number;
@@ -74,11 +74,7 @@ export async function openFileBaseline(root: string): Promise<BaselineStore> {
 
   return {
     append,
-    async appendMany(envelopes) {
-      const out: AppendResult[] = [];
-      for (const e of envelopes) out.push(await append(e));
-      return out;
-    },
+    appendMany: appendOneByOne(append),
     stream,
     async checkpoint(sessionId, payload, opts) {
       const cp: Checkpoint = { sessionId, payload, createdAt: new Date().toISOString(), ...opts };

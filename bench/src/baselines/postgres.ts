@@ -1,7 +1,7 @@
 import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import pg from 'pg';
 import { copyLine, copyRows } from '../pg-copy.js';
-import type { BaselineStore } from '../subject.js';
+import { appendOneByOne, type BaselineStore } from '../subject.js';
 
 /**
  * The previous PostgreSQL store: one `INSERT` round trip per event (seq
@@ -32,11 +32,7 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
 
   return {
     append,
-    async appendMany(envelopes) {
-      const out: AppendResult[] = [];
-      for (const e of envelopes) out.push(await append(e));
-      return out;
-    },
+    appendMany: appendOneByOne(append),
     async *stream(sessionId, range = {}): AsyncIterable<HistoryRecord> {
       const { rows } = await pool.query(
         `SELECT seq, id, session_id, envelope, created_at FROM ${events}

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import Database from 'better-sqlite3';
-import type { BaselineStore } from '../subject.js';
+import { appendOneByOne, type BaselineStore } from '../subject.js';
 
 interface Row {
   seq: number;
@@ -55,11 +55,7 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
 
   return {
     append,
-    async appendMany(envelopes) {
-      const out: AppendResult[] = [];
-      for (const e of envelopes) out.push(await append(e));
-      return out;
-    },
+    appendMany: appendOneByOne(append),
     async *stream(sessionId, range = {}): AsyncIterable<HistoryRecord> {
       // Timestamps compared as text, as the previous store did.
       for (const row of select.iterate(
