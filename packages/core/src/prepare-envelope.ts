@@ -1,5 +1,3 @@
-import { z } from 'zod';
-import type { Envelope } from './envelope.js';
 import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
 import { InvalidEnvelopeError } from './errors/invalid-envelope-error.js';
 import { describe, identifierProblem } from './identifier.js';
@@ -13,28 +11,11 @@ export interface PreparedEnvelope {
   type: string;
   /** `occurredAt` as milliseconds since the epoch, for range filters. */
   occurredAtMs: number;
-  /** The envelope exactly as given, as JSON text. */
+  /** The envelope exactly as validated, as JSON text. */
   json: string;
   /** UTF-8 byte length of `json`. */
   bytes: number;
 }
-
-const identifier = z.string().superRefine((value, ctx) => {
-  const problem = identifierProblem(value);
-  if (problem) ctx.addIssue({ code: 'custom', message: problem });
-});
-
-const envelopeSchema = z.looseObject({
-  id: identifier,
-  type: identifier,
-  payload: z.unknown(),
-  occurredAt: z.string(),
-  sessionId: identifier.optional(),
-  source: identifier.optional(),
-  traceId: identifier.optional(),
-  ttlMs: z.number().int().nonnegative().max(Number.MAX_SAFE_INTEGER).optional(),
-  headers: z.record(z.string(), z.unknown()).optional(),
-});
 
 export interface PrepareOptions {
   maxEnvelopeBytes: number;
@@ -43,65 +24,157 @@ export interface PrepareOptions {
   field?: string;
 }
 
+const IDENTIFIERS = ['id', 'type'] as const;
+const OPTIONAL_IDENTIFIERS = ['sessionId', 'source', 'traceId'] as const;
+
+/** Thrown inside `prepareEnvelope`, turned into an `InvalidEnvelopeError` with the full field path. */
+class Problem {
+  constructor(
+    readonly field: string,
+    readonly message: string,
+    readonly cause?: unknown,
+  ) {}
+}
+
 /**
  * Validates and serialises an envelope, or throws a typed error naming the bad field.
- * `index` (position in an `appendMany` call) prefixes the field as `envelopes[i]`; the
- * string is only built on error, as this runs once per event on the hot path.
+ *
+ * One snapshot is validated and serialised: the envelope's own enumerable
+ * properties, each read exactly once (a getter runs once, a Proxy trap is asked
+ * once; inherited properties play no part, and a property holding a function,
+ * such as an own `toJSON`, is refused). A top-level value with a `toJSON`
+ * method is replaced by its result before validation, as JSON.stringify would.
+ * What is stored is therefore exactly what was checked. Hand-written rather than a
+ * schema library: this runs once per appended event, on the caller's thread.
+ * `index` (position in an `appendMany` call) prefixes the field as `envelopes[i]`;
+ * the string is only built on error.
  */
 export function prepareEnvelope(
   envelope: unknown,
   options: PrepareOptions,
   index?: number,
 ): PreparedEnvelope {
-  const prefix = () => (index === undefined ? options.field : `envelopes[${index}]`);
-  const at = (name: string) => (prefix() ? `${prefix()}.${name}` : name);
+  try {
+    return prepare(envelope, options);
+  } catch (error) {
+    const prefix = index === undefined ? options.field : `envelopes[${index}]`;
+    if (error instanceof Problem) {
+      const field = error.field === '' ? (prefix ?? 'envelope') : join(prefix, error.field);
+      throw new InvalidEnvelopeError(field, error.message, { cause: error.cause });
+    }
+    if (EnvelopeTooLargeError.isInstance(error)) {
+      throw new EnvelopeTooLargeError(prefix ?? 'envelope', error.bytes, error.limit);
+    }
+    // A getter or Proxy trap that throws: still the caller's bad input, not a crash.
+    throw new InvalidEnvelopeError(
+      prefix ?? 'envelope',
+      `could not be read (${(error as Error)?.message ?? String(error)})`,
+      { cause: error },
+    );
+  }
+}
+
+function join(prefix: string | undefined, field: string): string {
+  return prefix ? `${prefix}.${field}` : field;
+}
+
+function prepare(envelope: unknown, options: PrepareOptions): PreparedEnvelope {
   if (typeof envelope !== 'object' || envelope === null || Array.isArray(envelope)) {
-    throw new InvalidEnvelopeError(
-      prefix() ?? 'envelope',
-      `expected an object, received ${describe(envelope)}`,
-    );
+    throw new Problem('', `expected an object, received ${describe(envelope)}`);
   }
-  const parsed = envelopeSchema.safeParse(envelope);
-  if (!parsed.success) {
-    const issue = parsed.error.issues[0]!;
-    throw new InvalidEnvelopeError(
-      at(issue.path.map(String).join('.') || 'envelope'),
-      issue.message,
-    );
+  const source = envelope as Record<string, unknown>;
+  const snapshot: Record<string, unknown> = {};
+  for (const key of Object.keys(source)) {
+    let value: unknown;
+    try {
+      value = source[key];
+    } catch (error) {
+      throw new Problem(
+        key,
+        `could not be read (${(error as Error)?.message ?? String(error)})`,
+        error,
+      );
+    }
+    // What JSON.stringify would do, done once here so the snapshot is what gets stored.
+    if (
+      typeof value === 'object' &&
+      value !== null &&
+      typeof (value as { toJSON?: unknown }).toJSON === 'function'
+    ) {
+      value = (value as { toJSON(key: string): unknown }).toJSON(key);
+      if (value === undefined)
+        throw new Problem(key, 'is not JSON-serialisable (toJSON() returned undefined)');
+    }
+    const kind = typeof value;
+    if (kind === 'function' || kind === 'symbol') {
+      throw new Problem(key, `is not JSON-serialisable (${kind})`);
+    }
+    snapshot[key] = value;
   }
-  const value = parsed.data as Envelope;
-  if (value.payload === undefined) throw new InvalidEnvelopeError(at('payload'), 'is required');
-  if (typeof value.payload === 'function' || typeof value.payload === 'symbol') {
-    throw new InvalidEnvelopeError(
-      at('payload'),
-      `is not JSON-serialisable (${typeof value.payload})`,
-    );
+
+  for (const field of IDENTIFIERS) {
+    const problem = identifierProblem(snapshot[field]);
+    if (problem) throw new Problem(field, problem);
   }
-  const occurredAtMs = parseIsoTimestamp(value.occurredAt);
+  for (const field of OPTIONAL_IDENTIFIERS) {
+    const value = snapshot[field];
+    if (value === undefined) continue;
+    const problem = identifierProblem(value);
+    if (problem) throw new Problem(field, problem);
+  }
+  const payload = snapshot.payload;
+  if (payload === undefined) throw new Problem('payload', 'is required');
+  const occurredAt = snapshot.occurredAt;
+  if (typeof occurredAt !== 'string') {
+    throw new Problem('occurredAt', `expected a string, received ${describe(occurredAt)}`);
+  }
+  const occurredAtMs = parseIsoTimestamp(occurredAt);
   if (occurredAtMs === undefined) {
-    throw new InvalidEnvelopeError(
-      at('occurredAt'),
-      `expected an ISO-8601 timestamp with offset, received ${JSON.stringify(value.occurredAt)}`,
+    throw new Problem(
+      'occurredAt',
+      `expected an ISO-8601 timestamp with offset, received ${JSON.stringify(occurredAt)}`,
     );
   }
-  // Serialise the caller's object, not zod's copy, so key order is kept as given.
-  const serialised = toJson(envelope);
-  if ('problem' in serialised) {
-    const field = Object.keys(value).find(
-      (key) => 'problem' in toJson(value[key as keyof Envelope]),
-    );
-    throw new InvalidEnvelopeError(at(field ?? 'envelope'), serialised.problem);
+  const ttlMs = snapshot.ttlMs;
+  if (ttlMs !== undefined && !(Number.isSafeInteger(ttlMs) && (ttlMs as number) >= 0)) {
+    throw new Problem('ttlMs', 'expected a non-negative safe integer');
   }
-  const bytes = Buffer.byteLength(serialised.json, 'utf8');
+  const headers = snapshot.headers;
+  if (
+    headers !== undefined &&
+    (typeof headers !== 'object' || headers === null || Array.isArray(headers))
+  ) {
+    throw new Problem('headers', `expected an object, received ${describe(headers)}`);
+  }
+
+  let json: string | undefined;
+  try {
+    json = JSON.stringify(snapshot);
+  } catch (error) {
+    throw new Problem(
+      unserialisableField(snapshot),
+      `is not JSON-serialisable (${(error as Error).message})`,
+      error,
+    );
+  }
+  const bytes = Buffer.byteLength(json, 'utf8');
   if (bytes > options.maxEnvelopeBytes) {
-    throw new EnvelopeTooLargeError(prefix() ?? 'envelope', bytes, options.maxEnvelopeBytes);
+    throw new EnvelopeTooLargeError('envelope', bytes, options.maxEnvelopeBytes);
   }
   return {
-    id: value.id,
-    sessionId: value.sessionId ?? options.defaultSessionId,
-    type: value.type,
+    id: snapshot.id as string,
+    sessionId: (snapshot.sessionId as string | undefined) ?? options.defaultSessionId,
+    type: snapshot.type as string,
     occurredAtMs,
-    json: serialised.json,
+    json,
     bytes,
   };
+}
+
+/** The field whose value JSON.stringify refuses (BigInt, a cycle); only called on failure. */
+function unserialisableField(snapshot: Record<string, unknown>): string {
+  for (const key of Object.keys(snapshot)) {
+    if ('problem' in toJson(snapshot[key] ?? null)) return key;
+  }
+  return '';
 }

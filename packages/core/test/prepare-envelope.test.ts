@@ -72,4 +72,129 @@ describe('prepareEnvelope', () => {
       expect.objectContaining({ code: 'HISTORY_INVALID_ENVELOPE', field: 'occurredAt' }),
     );
   });
+
+  it('agrees with Date.parse on every valid timestamp shape, offsets and years included', () => {
+    const stamps: string[] = [];
+    for (const year of ['0001', '0099', '1900', '1970', '2000', '2024', '2100', '9999']) {
+      for (const [month, day] of [
+        ['01', '01'],
+        ['02', '28'],
+        ['03', '01'],
+        ['12', '31'],
+      ]) {
+        for (const time of [
+          '00:00',
+          '23:59:59',
+          '12:30:05.1',
+          '12:30:05.12',
+          '12:30:05.123456789',
+        ]) {
+          for (const zone of ['Z', '+00:00', '-00:30', '+14:00', '-12:00', '+05:45']) {
+            stamps.push(`${year}-${month}-${day}T${time}${zone}`);
+          }
+        }
+      }
+    }
+    for (const occurredAt of stamps) {
+      expect(prepareEnvelope({ ...valid, occurredAt }, options).occurredAtMs).toBe(
+        Date.parse(occurredAt),
+      );
+    }
+  });
+
+  it.each([
+    '2025-01-01T00:00:00.Z',
+    '2025-01-01T00:00:00.1234567890Z',
+    '2025-01-01T00:00:00+0100',
+    '2025-01-01T00:00:00z',
+    '2025-01-01T00:00:00Z ',
+    '2025-1-01T00:00:00Z',
+    '2025-01-01T00:00:0Z',
+  ])('rejects the malformed timestamp %s', (occurredAt) => {
+    expect(() => prepareEnvelope({ ...valid, occurredAt }, options)).toThrow(
+      expect.objectContaining({ field: 'occurredAt' }),
+    );
+  });
+});
+
+describe('prepareEnvelope stores exactly what it validated', () => {
+  const fieldOf = (envelope: unknown) => {
+    try {
+      prepareEnvelope(envelope, options);
+    } catch (error) {
+      expect(InvalidEnvelopeError.isInstance(error)).toBe(true);
+      return (error as InvalidEnvelopeError).field;
+    }
+    return undefined;
+  };
+
+  it('refuses an own toJSON instead of storing what it returns', () => {
+    const forged = { ...valid, toJSON: () => ({ id: 'forged', sessionId: 'other' }) };
+    expect(fieldOf(forged)).toBe('toJSON');
+  });
+
+  it('refuses a payload whose toJSON returns undefined', () => {
+    expect(fieldOf({ ...valid, payload: { toJSON: () => undefined } })).toBe('payload');
+  });
+
+  it('stores the toJSON result of a payload, computed once', () => {
+    let calls = 0;
+    const payload = {
+      toJSON() {
+        calls++;
+        return { at: 'noon' };
+      },
+    };
+    const prepared = prepareEnvelope({ ...valid, payload }, options);
+    expect(JSON.parse(prepared.json).payload).toEqual({ at: 'noon' });
+    expect(calls).toBe(1);
+  });
+
+  it('ignores inherited fields: an envelope made of them is missing its fields', () => {
+    const inherited = Object.assign(Object.create({ type: 't', sessionId: 'elsewhere' }), {
+      id: 'a',
+      payload: 1,
+      occurredAt: valid.occurredAt,
+    });
+    expect(fieldOf(inherited)).toBe('type');
+  });
+
+  it('reads a getter once, so what passed validation is what is stored', () => {
+    let reads = 0;
+    const envelope = {
+      ...valid,
+      get occurredAt() {
+        reads++;
+        return reads === 1 ? '2025-01-01T00:00:00Z' : 'garbage';
+      },
+    };
+    const prepared = prepareEnvelope(envelope, options);
+    expect(JSON.parse(prepared.json).occurredAt).toBe('2025-01-01T00:00:00Z');
+    expect(reads).toBe(1);
+  });
+
+  it('turns a throwing getter or Proxy trap into InvalidEnvelopeError', () => {
+    const getter = {
+      ...valid,
+      get payload(): unknown {
+        throw new Error('boom');
+      },
+    };
+    const proxy = new Proxy(valid, {
+      ownKeys() {
+        throw new Error('trap');
+      },
+    });
+    expect(() => prepareEnvelope(getter, options)).toThrow(
+      expect.objectContaining({ code: 'HISTORY_INVALID_ENVELOPE', field: 'payload' }),
+    );
+    expect(() => prepareEnvelope(proxy, options)).toThrow(
+      expect.objectContaining({ code: 'HISTORY_INVALID_ENVELOPE', field: 'envelope' }),
+    );
+  });
+
+  it('names an unknown field holding a function or a symbol', () => {
+    expect(fieldOf({ ...valid, extra: () => 1 })).toBe('extra');
+    expect(fieldOf({ ...valid, extra: Symbol('x') })).toBe('extra');
+  });
 });
