@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { dedupeBatch } from './dedupe-batch.js';
 import { BackpressureError } from './errors/backpressure-error.js';
 import { HistoryError } from './errors/history-error.js';
 import { StorageError } from './errors/storage-error.js';
@@ -284,25 +285,15 @@ export class BatchWriter {
   }
 
   private async write(slots: Slot[]): Promise<void> {
-    // The backend sees each (session, id) once; later copies in the batch are duplicates of the first.
-    const unique: PreparedEnvelope[] = [];
-    const target = new Array<number>(slots.length);
-    const firstIndex = new Map<string, number>();
+    const items = new Array<PreparedEnvelope>(slots.length);
     let batchBytes = 0;
     for (let i = 0; i < slots.length; i++) {
       const { group, index } = slots[i]!;
       const item = group.items[index]!;
+      items[i] = item;
       batchBytes += item.bytes;
-      const key = `${item.sessionId}\0${item.id}`;
-      const seen = firstIndex.get(key);
-      if (seen === undefined) {
-        firstIndex.set(key, unique.length);
-        target[i] = unique.length;
-        unique.push(item);
-      } else {
-        target[i] = -1 - seen;
-      }
     }
+    const { unique, target } = dedupeBatch(items);
 
     const started = performance.now();
     let attempts = 0;

@@ -13,6 +13,8 @@ export function identifierProblem(value: unknown): string | undefined {
   if (value.length === 0) return 'must not be empty';
   if (value.includes('\0')) return 'must not contain NUL characters';
   if (!value.isWellFormed()) return 'must be well-formed Unicode (no lone surrogates)';
+  // A UTF-16 unit is at most 3 UTF-8 bytes: short ids (nearly all) need no byte count.
+  if (value.length * 3 <= MAX_IDENTIFIER_BYTES) return undefined;
   const bytes = Buffer.byteLength(value, 'utf8');
   if (bytes > MAX_IDENTIFIER_BYTES)
     return `is ${bytes} UTF-8 bytes; at most ${MAX_IDENTIFIER_BYTES}`;
