@@ -2,7 +2,7 @@ import type { Latency } from './measure.js';
 import type { Sizes } from './sizes.js';
 import type { describeWorkload } from './workload.js';
 
-export type Kind = 'adapter' | 'baseline' | 'ceiling';
+export type Kind = 'adapter' | 'baseline' | 'ceiling' | 'floor';
 export const SCENARIOS = ['ingest', 'concurrent', 'replay', 'checkpoint'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
@@ -26,7 +26,24 @@ export interface ConcurrentResult {
   /** Median of the rounds' rates (see `rounds.ts`). */
   eventsPerSec: number;
   roundEventsPerSec: number[];
-  appendLatency: Latency;
+  /** Per-append latency; a floor has none (it serves the producers in lock-step). */
+  appendLatency?: Latency;
+  eventLoopDelayP99Ms: number;
+  gcMaxPauseMs: number;
+}
+
+/** Bulk ingest spread over many sessions: the rate, and the descriptors the process held. */
+export interface ManySessionsResult extends IngestResult {
+  sessions: number;
+  /** Most file descriptors open in the process at a round's end, minus those open before. */
+  peakOpenFdsAdded: number | null;
+}
+
+/** Latency of streaming whole sessions of one size, start to end. */
+export interface WholeSessionResult {
+  events: number;
+  sessions: number;
+  latency: Latency;
   eventLoopDelayP99Ms: number;
   gcMaxPauseMs: number;
 }
@@ -48,15 +65,23 @@ export interface CheckpointResult {
   getCheckpoint: Latency;
 }
 
-/** One store, baseline or ceiling, run through the selected scenarios. */
+/** One store, baseline, ceiling or floor, run through the selected scenarios. */
 export interface RunResult {
   error?: string;
   peakRssMb?: number;
   /** Peak RSS minus RSS when the run started: what the run added on top of the shared workload. */
   rssGrowthMb?: number;
   seconds?: number;
+  /** `appendMany` of `batchSize` envelopes interleaved over `ingestSessions` sessions. */
   ingest?: IngestResult;
-  concurrent?: ConcurrentResult;
+  /** The same over `manySessions` sessions. */
+  manySessions?: ManySessionsResult;
+  /** `appendMany` of one session's next `turnEvents` events per call (an agent flushing a turn). */
+  turns?: IngestResult;
+  /** One result per producer count. */
+  concurrent?: ConcurrentResult[];
+  /** One result per session size. */
+  wholeSessions?: WholeSessionResult[];
   replay?: ReplayResult;
   checkpoint?: CheckpointResult;
 }
@@ -66,7 +91,13 @@ export interface AdapterResult {
   settings: Record<string, string>;
   /** Set when the adapter could not be run at all (e.g. it failed to import). */
   error?: string;
-  runs: { adapter: RunResult; baseline: RunResult | null; ceiling: RunResult | null };
+  runs: {
+    adapter: RunResult;
+    baseline: RunResult | null;
+    ceiling: RunResult | null;
+    /** The raw driver serving the concurrent producers; for `memory`, JSON.stringify alone. */
+    floor: RunResult | null;
+  };
 }
 
 export interface TargetCheck {
@@ -75,7 +106,7 @@ export interface TargetCheck {
   /** The measured figure (a ratio or milliseconds), null when it could not be measured. */
   value: number | null;
   threshold: number;
-  unit: 'ratio' | 'x' | 'ms';
+  unit: 'ratio' | 'x' | 'ms' | 'count';
   pass: boolean;
   /** Context for reading a miss, e.g. what the memory store (core alone) reaches on the same target. */
   note?: string;

@@ -86,6 +86,12 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     const kinds: Kind[] = ['adapter'];
     if (runner.openBaseline) kinds.push('baseline');
     if (runner.openCeiling && scenarios.includes('ingest')) kinds.push('ceiling');
+    if (
+      (runner.openFloor && scenarios.includes('concurrent')) ||
+      (runner.serialisationFloor && scenarios.includes('ingest'))
+    ) {
+      kinds.push('floor');
+    }
     return kinds.map((kind) => ({ runner, kind }));
   });
 
@@ -98,7 +104,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
         row = {
           adapter: runner.name,
           settings: runner.settings,
-          runs: { adapter: {}, baseline: null, ceiling: null },
+          runs: { adapter: {}, baseline: null, ceiling: null, floor: null },
         };
         results.set(runner.name, row);
       }
@@ -162,7 +168,7 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     sizes,
     scenarios,
     adapters: adapterResults,
-    targets: checkTargets(adapterResults, scenarios),
+    targets: checkTargets(adapterResults, scenarios, sizes),
     processPeakRssMb: processPeakRssMb(),
   };
 }

@@ -1,10 +1,19 @@
+import { readdirSync } from 'node:fs';
+import type { Envelope } from '@history/core';
 import { collectGarbage, withPeakRss } from './measure.js';
 import type { Kind, RunResult, Scenario } from './results.js';
+import { ROUNDS, splitRounds } from './rounds.js';
 import { runCheckpoint } from './scenarios/checkpoint.js';
-import { runConcurrent } from './scenarios/concurrent.js';
-import { runCeilingIngest, runIngest } from './scenarios/ingest.js';
+import { runConcurrent, runFloorConcurrent } from './scenarios/concurrent.js';
+import {
+  ingestRounds,
+  runCeilingIngest,
+  runIngest,
+  runSerialisationFloor,
+} from './scenarios/ingest.js';
 import { runReplay } from './scenarios/replay.js';
 import { warmUp } from './scenarios/warm-up.js';
+import { runWholeSessions } from './scenarios/whole-sessions.js';
 import type { Sizes } from './sizes.js';
 import type { AdapterRunner, BaselineStore, BenchContext, BenchStore } from './subject.js';
 import type { WorkloadSet } from './workload-set.js';
@@ -20,10 +29,13 @@ export interface TargetPlan {
   step(label: string): void;
 }
 
-/** Loads the replay sessions (untimed): the adapter through its own API, the baseline in bulk. */
-async function loadReplaySessions(store: BenchStore, plan: TargetPlan): Promise<number> {
+/** Loads sessions (untimed): the adapter through its own API, the baseline in bulk. */
+async function loadSessions(
+  store: BenchStore,
+  plan: TargetPlan,
+  sessions: readonly (readonly Envelope[])[],
+): Promise<number> {
   const started = performance.now();
-  const sessions = plan.work.replaySessions();
   if (plan.kind === 'baseline') {
     for (const session of sessions) await (store as BaselineStore).bulkLoad(session);
   } else {
@@ -36,6 +48,33 @@ async function loadReplaySessions(store: BenchStore, plan: TargetPlan): Promise<
   return Math.round(performance.now() - started) / 1000;
 }
 
+/** Descriptors open in this process (Linux), or null where that cannot be counted. */
+function openFds(): number | null {
+  try {
+    return readdirSync('/proc/self/fd').length;
+  } catch {
+    return null;
+  }
+}
+
+/** The calls of `calls` whose events add up to at most `events` (at least one call). */
+function firstCalls<T>(calls: readonly T[][], events: number): T[][] {
+  const out: T[][] = [];
+  let n = 0;
+  for (const call of calls) {
+    if (out.length > 0 && n + call.length > events) break;
+    out.push(call);
+    n += call.length;
+  }
+  return out;
+}
+
+const jsonBytes = (calls: readonly (readonly Envelope[])[]) =>
+  calls.reduce(
+    (sum, call) => sum + call.reduce((s, e) => s + Buffer.byteLength(JSON.stringify(e)), 0),
+    0,
+  );
+
 async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult): Promise<void> {
   const { work, sizes, scenarios, kind } = plan;
   const baseline = kind === 'baseline';
@@ -47,21 +86,66 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
   plan.step('warm-up');
   await warmUp(store, baseline ? work.warmUp.slice(0, 40) : work.warmUp);
   if (scenarios.includes('ingest')) {
-    phase('ingest');
+    phase(`ingest over ${sizes.ingestSessions} sessions`);
     result.ingest = baseline
-      ? await runIngest(store, work.baselineIngest, sizes.batchSize, work.baselineIngestBytes)
-      : await runIngest(store, work.ingest, sizes.batchSize, work.ingestBytes);
-  }
-  if (scenarios.includes('concurrent')) {
-    phase('concurrent appends');
-    result.concurrent = await runConcurrent(
+      ? await runIngest(
+          store,
+          ingestRounds(work.baselineIngest, sizes.batchSize),
+          work.baselineIngestBytes,
+        )
+      : await runIngest(store, ingestRounds(work.ingest, sizes.batchSize), work.ingestBytes);
+
+    phase(`ingest over ${sizes.manySessions} sessions`);
+    const many = baseline
+      ? work.manySessions.slice(0, sizes.baselineIngestEvents)
+      : work.manySessions;
+    const fdsBefore = openFds();
+    let peakFds = fdsBefore;
+    const ingest = await runIngest(
       store,
-      baseline ? work.baselineProducers : work.producers,
+      ingestRounds(many, sizes.batchSize),
+      baseline ? jsonBytes([many]) : work.manySessionsBytes,
+      () => {
+        const now = openFds();
+        if (now !== null && peakFds !== null) peakFds = Math.max(peakFds, now);
+      },
+    );
+    result.manySessions = {
+      ...ingest,
+      sessions: new Set(many.map((e) => e.sessionId)).size,
+      peakOpenFdsAdded: fdsBefore === null || peakFds === null ? null : peakFds - fdsBefore,
+    };
+
+    phase(`appendMany of ${sizes.turnEvents}-event turns`);
+    const turns = baseline
+      ? firstCalls(work.turns, Math.max(sizes.baselineIngestEvents, ROUNDS * sizes.turnEvents))
+      : work.turns;
+    result.turns = await runIngest(
+      store,
+      splitRounds(turns),
+      baseline ? jsonBytes(turns) : work.turnsBytes,
     );
   }
+  if (scenarios.includes('concurrent')) {
+    result.concurrent = [];
+    const producers = baseline ? work.baselineProducers : work.producers;
+    for (const count of sizes.producerCounts) {
+      phase(`${count} concurrent producers`);
+      result.concurrent.push(await runConcurrent(store, producers.get(count)!));
+    }
+  }
   if (scenarios.includes('replay')) {
+    plan.step('loading whole sessions');
+    const whole = work.wholeSessions();
+    await loadSessions(store, plan, [...whole.values()].flat());
+    phase('whole-session replay');
+    result.wholeSessions = await runWholeSessions(
+      store,
+      whole,
+      baseline ? sizes.baselineWholeSessionReads : sizes.wholeSessionReads,
+    );
     plan.step('loading replay sessions');
-    const loadSeconds = await loadReplaySessions(store, plan);
+    const loadSeconds = await loadSessions(store, plan, work.replaySessions());
     phase('replay');
     result.replay = await runReplay(store, {
       deepSession: 'deep',
@@ -88,6 +172,30 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
   }
 }
 
+/** The floor's runs: the concurrent producers through the raw driver, or (memory) serialisation alone. */
+async function runFloor(plan: TargetPlan, result: RunResult): Promise<void> {
+  const { runner, work, sizes, scenarios } = plan;
+  if (runner.serialisationFloor) {
+    if (scenarios.includes('ingest')) {
+      plan.step('serialisation');
+      collectGarbage();
+      result.ingest = await runSerialisationFloor(work.ingest, work.ingestBytes);
+    }
+    return;
+  }
+  const floor = await runner.openFloor!(plan.ctx);
+  try {
+    result.concurrent = [];
+    for (const count of sizes.producerCounts) {
+      plan.step(`${count} concurrent producers`);
+      collectGarbage();
+      result.concurrent.push(await runFloorConcurrent(floor, work.producers.get(count)!));
+    }
+  } finally {
+    await floor.close();
+  }
+}
+
 /** Runs one store, baseline or ceiling through the selected scenarios; a failure becomes `error`. */
 export async function runTarget(plan: TargetPlan): Promise<RunResult> {
   const { runner, kind, ctx } = plan;
@@ -108,6 +216,10 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
         } finally {
           await ceiling.close();
         }
+        return;
+      }
+      if (kind === 'floor') {
+        await runFloor(plan, result);
         return;
       }
       plan.step('opening');

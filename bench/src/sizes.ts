@@ -7,9 +7,22 @@ export interface Sizes {
   ingestSessions: number;
   /** Envelopes per `appendMany` call, and rows per ceiling batch. */
   batchSize: number;
-  producers: number;
-  appendsPerProducer: number;
-  baselineAppendsPerProducer: number;
+  /** Bulk ingest over many sessions: sessions and events (the baseline gets `baselineIngestEvents`). */
+  manySessions: number;
+  manySessionsEvents: number;
+  /** `appendMany` calls of one session's next `turnEvents` events, `turnEvents` in all. */
+  turnEvents: number;
+  turnsTotal: number;
+  /** Producer counts of the concurrent scenario; each producer is its own session. */
+  producerCounts: number[];
+  /** Appends per producer, per producer count (adapter and floor; the baseline gets its own). */
+  appendsPerProducer: Record<number, number>;
+  baselineAppendsPerProducer: Record<number, number>;
+  /** Whole-session replay: session sizes, sessions of each size, timed reads of each size. */
+  wholeSessionSizes: number[];
+  wholeSessionsEach: number;
+  wholeSessionReads: number;
+  baselineWholeSessionReads: number;
   /** Size of the session `after` jumps deep into. */
   deepEvents: number;
   /** Size of the session streamed whole. */
@@ -28,9 +41,17 @@ export const QUICK: Sizes = {
   baselineIngestEvents: 300,
   ingestSessions: 50,
   batchSize: 1_000,
-  producers: 16,
-  appendsPerProducer: 250,
-  baselineAppendsPerProducer: 20,
+  manySessions: 5_000,
+  manySessionsEvents: 20_000,
+  turnEvents: 100,
+  turnsTotal: 20_000,
+  producerCounts: [16, 256],
+  appendsPerProducer: { 16: 250, 256: 40 },
+  baselineAppendsPerProducer: { 16: 20, 256: 4 },
+  wholeSessionSizes: [100, 1_000],
+  wholeSessionsEach: 10,
+  wholeSessionReads: 220,
+  baselineWholeSessionReads: 220,
   deepEvents: 100_000,
   fullStreamEvents: 10_000,
   pageSize: 1_000,
@@ -47,8 +68,13 @@ export const FULL: Sizes = {
   ingestEvents: 200_000,
   baselineIngestEvents: 10_000,
   ingestSessions: 500,
-  appendsPerProducer: 2_000,
-  baselineAppendsPerProducer: 200,
+  manySessionsEvents: 100_000,
+  turnsTotal: 100_000,
+  appendsPerProducer: { 16: 2_000, 256: 200 },
+  baselineAppendsPerProducer: { 16: 200, 256: 20 },
+  wholeSessionsEach: 50,
+  wholeSessionReads: 1_000,
+  baselineWholeSessionReads: 400,
   fullStreamEvents: 100_000,
   pageIterations: 200,
   baselinePageIterations: 20,
@@ -63,9 +89,17 @@ export const TINY: Sizes = {
   baselineIngestEvents: 100,
   ingestSessions: 5,
   batchSize: 100,
-  producers: 16,
-  appendsPerProducer: 5,
-  baselineAppendsPerProducer: 4,
+  manySessions: 50,
+  manySessionsEvents: 200,
+  turnEvents: 20,
+  turnsTotal: 200,
+  producerCounts: [4, 16],
+  appendsPerProducer: { 4: 8, 16: 4 },
+  baselineAppendsPerProducer: { 4: 4, 16: 4 },
+  wholeSessionSizes: [10, 50],
+  wholeSessionsEach: 2,
+  wholeSessionReads: 4,
+  baselineWholeSessionReads: 4,
   deepEvents: 400,
   fullStreamEvents: 200,
   pageSize: 100,

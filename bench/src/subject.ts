@@ -45,6 +45,17 @@ export interface Ceiling {
   close(): Promise<void>;
 }
 
+/**
+ * The raw driver serving P producers that each await their event, with
+ * perfect group commit and no store around it: each round takes one envelope
+ * from every producer, serialises each (`JSON.stringify`, part of any store's
+ * job) and writes them all in one go. The best any store can do for them.
+ */
+export interface Floor {
+  writeRound(envelopes: readonly Envelope[]): Promise<void>;
+  close(): Promise<void>;
+}
+
 /** Where a run may put its data: a fresh directory, and for PostgreSQL a server and a schema name. */
 export interface BenchContext {
   dir: string;
@@ -61,4 +72,7 @@ export interface AdapterRunner {
   openStore(ctx: BenchContext): Promise<BenchStore>;
   openBaseline?(ctx: BenchContext): Promise<BaselineStore>;
   openCeiling?(ctx: BenchContext): Promise<Ceiling>;
+  openFloor?(ctx: BenchContext): Promise<Floor>;
+  /** No storage to floor (the memory store): its floor is `JSON.stringify` of the ingest events alone. */
+  serialisationFloor?: boolean;
 }

@@ -10,8 +10,17 @@ export interface WorkloadSet {
   baselineIngest: Envelope[];
   baselineIngestBytes: number;
   ceilingRows: CeilingRow[];
-  producers: Envelope[][];
-  baselineProducers: Envelope[][];
+  /** Bulk ingest over `sizes.manySessions` sessions; the baseline writes its first events. */
+  manySessions: Envelope[];
+  manySessionsBytes: number;
+  /** `appendMany` calls of one session's next events each: an agent flushing a turn. */
+  turns: Envelope[][];
+  turnsBytes: number;
+  /** Per producer count: each producer's events (its own session), adapter/floor and baseline. */
+  producers: Map<number, Envelope[][]>;
+  baselineProducers: Map<number, Envelope[][]>;
+  /** Per whole-session size, the sessions streamed whole (generated on demand, like the replay sessions). */
+  wholeSessions(): Map<number, Envelope[][]>;
   /**
    * The replay sessions, generated on demand (deterministic) rather than held:
    * 100,000 envelopes kept alive for the whole run would slow every garbage
@@ -48,12 +57,46 @@ export function buildWorkloadSet(
       json: JSON.stringify(e),
     };
   });
-  const producers = Array.from({ length: sizes.producers }, (_, p) =>
-    sessionEvents(seed, `producer-${p}`, sizes.appendsPerProducer),
+  const producers = new Map<number, Envelope[][]>();
+  const baselineProducers = new Map<number, Envelope[][]>();
+  for (const count of sizes.producerCounts) {
+    const appends = sizes.appendsPerProducer[count] ?? 0;
+    const all = Array.from({ length: count }, (_, p) =>
+      sessionEvents(seed, `p${count}-${p}`, appends),
+    );
+    producers.set(count, all);
+    const baselineAppends = sizes.baselineAppendsPerProducer[count] ?? 0;
+    baselineProducers.set(
+      count,
+      all.map((events) => events.slice(0, baselineAppends)),
+    );
+  }
+  const manySessions = interleavedEvents(
+    seed,
+    'many',
+    sizes.manySessions,
+    sizes.manySessionsEvents,
   );
-  const baselineProducers = producers.map((events) =>
-    events.slice(0, sizes.baselineAppendsPerProducer),
+  // Turns rotate over as many sessions as bulk ingest uses, each session's turns in order.
+  const turnSessions = Math.max(1, sizes.ingestSessions);
+  const perSession = Math.ceil(sizes.turnsTotal / turnSessions);
+  const turnStreams = Array.from({ length: turnSessions }, (_, n) =>
+    sessionEvents(seed, `turn-${n}`, perSession),
   );
+  const turns: Envelope[][] = [];
+  for (let k = 0; turns.length * sizes.turnEvents < sizes.turnsTotal; k++) {
+    const start = Math.floor(k / turnSessions) * sizes.turnEvents;
+    turns.push(turnStreams[k % turnSessions]!.slice(start, start + sizes.turnEvents));
+  }
+  const wholeSessions = () =>
+    new Map(
+      sizes.wholeSessionSizes.map((size) => [
+        size,
+        Array.from({ length: sizes.wholeSessionsEach }, (_, n) =>
+          sessionEvents(seed, `whole${size}-${n}`, size),
+        ),
+      ]),
+    );
   // When the full-session stream is as long as the deep session, stream that one: no second load.
   const fullIsDeep = sizes.fullStreamEvents === sizes.deepEvents;
   const replaySessions = () =>
@@ -71,8 +114,13 @@ export function buildWorkloadSet(
     baselineIngest,
     baselineIngestBytes: jsonBytes(baselineIngest),
     ceilingRows,
+    manySessions,
+    manySessionsBytes: jsonBytes(manySessions),
+    turns,
+    turnsBytes: jsonBytes(turns.flat()),
     producers,
     baselineProducers,
+    wholeSessions,
     replaySessions,
     fullSession: fullIsDeep ? 'deep' : 'full',
     warmUp: sessionEvents(seed, 'warm-up', 200),

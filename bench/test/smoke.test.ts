@@ -18,18 +18,39 @@ const positive = (v: number | undefined) => expect(v).toBeGreaterThan(0);
 
 function expectStoreRun(run: RunResult | null) {
   expect(run?.error).toBeUndefined();
-  positive(run?.ingest?.eventsPerSec);
-  positive(run?.concurrent?.eventsPerSec);
-  expect(run?.ingest?.roundEventsPerSec).toHaveLength(ROUNDS);
-  expect(run?.concurrent?.roundEventsPerSec).toHaveLength(ROUNDS);
-  expect(run?.concurrent?.appendLatency.samples).toBeGreaterThan(0);
+  for (const ingest of [run?.ingest, run?.manySessions, run?.turns]) {
+    positive(ingest?.eventsPerSec);
+    expect(ingest?.roundEventsPerSec).toHaveLength(ROUNDS);
+    expect(ingest?.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(0);
+  }
+  expect(run?.manySessions?.sessions).toBeGreaterThan(TINY.ingestSessions);
+  expect(run?.concurrent?.map((c) => c.producers)).toEqual(TINY.producerCounts);
+  for (const c of run?.concurrent ?? []) {
+    positive(c.eventsPerSec);
+    expect(c.roundEventsPerSec).toHaveLength(ROUNDS);
+    expect(c.appendLatency?.samples).toBe(c.events);
+  }
+  expect(run?.wholeSessions?.map((w) => w.events)).toEqual(TINY.wholeSessionSizes);
+  for (const w of run?.wholeSessions ?? []) {
+    expect(w.latency.samples).toBe(TINY.wholeSessionReads);
+    positive(w.latency.p95Ms);
+  }
   for (const l of [run?.replay?.page, run?.replay?.afterDeep, run?.replay?.fullStream]) {
     expect(l?.samples).toBeGreaterThan(0);
     positive(l?.p95Ms);
   }
   expect(run?.checkpoint?.getCheckpoint.samples).toBe(TINY.checkpointReads);
   positive(run?.peakRssMb);
-  expect(run?.ingest?.eventLoopDelayP99Ms).toBeGreaterThanOrEqual(0);
+}
+
+function expectFloorRun(run: RunResult | null) {
+  expect(run?.error).toBeUndefined();
+  expect(run?.concurrent?.map((c) => c.producers)).toEqual(TINY.producerCounts);
+  for (const c of run?.concurrent ?? []) {
+    positive(c.eventsPerSec);
+    // The floor serves exactly the adapter's events: every producer's appends, in lock-step rounds.
+    expect(c.events).toBe(c.producers * TINY.appendsPerProducer[c.producers]!);
+  }
 }
 
 describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
@@ -49,16 +70,26 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       if (a.adapter === 'memory') {
         expect(a.runs.baseline).toBeNull();
         expect(a.runs.ceiling).toBeNull();
+        // The memory store's floor is JSON.stringify of the ingest events alone.
+        expect(a.runs.floor?.ingest?.events).toBe(TINY.ingestEvents);
+        positive(a.runs.floor?.ingest?.eventsPerSec);
         continue;
       }
       expectStoreRun(a.runs.baseline);
+      expectFloorRun(a.runs.floor);
       expect(a.runs.ceiling?.error).toBeUndefined();
       positive(a.runs.ceiling?.ingest?.eventsPerSec);
       expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents * ROUNDS);
     }
-    // Four targets for sqlite, three each for file and postgres, each with a measured value.
-    expect(result.targets).toHaveLength(10);
+    // Per storage adapter: the 1.3x rule on 11 figures, 3 producer targets, 2 whole-session
+    // spread targets and event-loop delay; file adds 2 many-session targets; memory has 1.
+    expect(result.targets).toHaveLength(3 * 17 + 2 + 1);
     for (const t of result.targets) expect(t.value).not.toBeNull();
+    for (const name of ['file', 'sqlite', 'postgres']) {
+      expect(
+        result.targets.filter((t) => t.adapter === name && /1\.3x baseline/.test(t.target)),
+      ).toHaveLength(11);
+    }
   }, 60_000);
 
   it('renders the table and a self-contained SVG', () => {
@@ -90,12 +121,15 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       ],
       { timeout: 50_000 },
     );
-    expect(stdout).toContain('bulk ingest (appendMany)');
+    expect(stdout).toContain('bulk ingest, appendMany of');
     const latest = JSON.parse(await readFile(join(out, 'latest.json'), 'utf8')) as BenchResult;
     expect(latest.scenarios).toEqual(['ingest', 'checkpoint']);
     expect(latest.adapters.map((a) => a.adapter)).toEqual(['memory', 'file']);
     expect(latest.adapters[1]!.runs.adapter.replay).toBeUndefined();
     positive(latest.adapters[1]!.runs.ceiling?.ingest?.eventsPerSec);
+    // No concurrent scenario, so no driver floor; memory's serialisation floor still runs.
+    expect(latest.adapters[1]!.runs.floor).toBeNull();
+    positive(latest.adapters[0]!.runs.floor?.ingest?.eventsPerSec);
     expect(await readFile(join(out, 'latest.svg'), 'utf8')).toContain('</svg>');
   }, 60_000);
 

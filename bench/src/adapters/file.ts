@@ -1,5 +1,6 @@
 import { openFileBaseline } from '../baselines/file.js';
 import { openFileCeiling } from '../ceilings/file.js';
+import { openFileFloor } from '../floors/file.js';
 import type { AdapterRunner } from '../subject.js';
 import { loadFactory } from './load-factory.js';
 
@@ -15,4 +16,5 @@ export const fileRunner: AdapterRunner = {
   },
   openBaseline: (ctx) => openFileBaseline(ctx.dir),
   openCeiling: (ctx) => openFileCeiling(ctx.dir, false),
+  openFloor: (ctx) => openFileFloor(ctx.dir),
 };

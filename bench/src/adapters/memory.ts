@@ -5,6 +5,7 @@ import { loadFactory } from './load-factory.js';
 export const memoryRunner: AdapterRunner = {
   name: 'memory',
   settings: {},
+  serialisationFloor: true,
   async openStore() {
     const create = await loadFactory('@history/core', 'createMemoryHistoryStore');
     return create({});

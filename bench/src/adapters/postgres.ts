@@ -1,5 +1,6 @@
 import { openPostgresBaseline } from '../baselines/postgres.js';
 import { openPostgresCeiling } from '../ceilings/postgres.js';
+import { openPostgresFloor } from '../floors/postgres.js';
 import type { AdapterRunner, BenchContext, BenchStore } from '../subject.js';
 import { loadFactory } from './load-factory.js';
 
@@ -11,7 +12,7 @@ function urlOf(ctx: BenchContext): string {
 
 export const postgresRunner: AdapterRunner = {
   name: 'postgres',
-  settings: { baseline: 'one INSERT per event, no indexes' },
+  settings: { baseline: 'pool of 10, one INSERT ... ON CONFLICT (id) per event' },
   async openStore(ctx) {
     const url = urlOf(ctx);
     const create = await loadFactory('@history/postgres', 'createPostgresHistoryStore');
@@ -20,6 +21,7 @@ export const postgresRunner: AdapterRunner = {
   },
   openBaseline: (ctx) => openPostgresBaseline(urlOf(ctx), ctx.schema),
   openCeiling: (ctx) => openPostgresCeiling(urlOf(ctx), ctx.schema),
+  openFloor: (ctx) => openPostgresFloor(urlOf(ctx), ctx.schema),
 };
 
 /** Drops the adapter's schema after closing, so repeated runs leave the database as they found it. */

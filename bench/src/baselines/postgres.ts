@@ -2,11 +2,15 @@ import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import pg from 'pg';
 import { copyLine, copyRows } from '../pg-copy.js';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
+import { nextSeqAsync } from './next-seq.js';
 
 /**
- * The previous PostgreSQL store: one `INSERT` round trip per event (seq
- * computed by a MAX subquery), no indexes, COALESCE-wrapped range predicates,
- * every matching row fetched in one result.
+ * The previous PostgreSQL store as it was: a `pg.Pool` of 10 (pg's default)
+ * shared by all callers; one autocommit `INSERT ... ON CONFLICT (id) DO
+ * NOTHING` per event; text columns (seq an integer, so it sorts), `id` the
+ * primary key and no other index; seqs counted in memory per session (from
+ * `MAX(seq)` on first touch); reads with `COALESCE`-wrapped bounds, every
+ * matching row fetched in one result.
  */
 export async function openPostgresBaseline(url: string, schema: string): Promise<BaselineStore> {
   const pool = new pg.Pool({ connectionString: url, max: 10 });
@@ -15,19 +19,33 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
   const checkpoints = `"${schema}".checkpoints`;
   await pool.query(`
     CREATE SCHEMA IF NOT EXISTS "${schema}";
-    CREATE TABLE IF NOT EXISTS ${events} (session_id text, seq bigint, id text, occurred_at timestamptz, envelope text, created_at timestamptz);
-    CREATE TABLE IF NOT EXISTS ${checkpoints} (session_id text, payload text, seq bigint, created_at timestamptz);
+    CREATE TABLE IF NOT EXISTS ${events} (id text PRIMARY KEY, session_id text, seq bigint, occurred_at text, envelope text, created_at text);
+    CREATE TABLE IF NOT EXISTS ${checkpoints} (session_id text, payload text, seq bigint, created_at text);
   `);
+  const seqOf = nextSeqAsync(async (sessionId) => {
+    const { rows } = await pool.query(
+      `SELECT MAX(seq) AS seq FROM ${events} WHERE session_id = $1`,
+      [sessionId],
+    );
+    return Number(rows[0]?.seq ?? 0);
+  });
 
   const append = async (envelope: Envelope): Promise<AppendResult> => {
     const sessionId = envelope.sessionId ?? 'default';
-    const { rows } = await pool.query(
-      `INSERT INTO ${events} (session_id, seq, id, occurred_at, envelope, created_at)
-       VALUES ($1, (SELECT COALESCE(MAX(seq), 0) + 1 FROM ${events} WHERE session_id = $1), $2, $3, $4, now())
-       RETURNING seq`,
-      [sessionId, envelope.id, envelope.occurredAt, JSON.stringify(envelope)],
+    const seq = await seqOf(sessionId);
+    await pool.query(
+      `INSERT INTO ${events} (id, session_id, seq, occurred_at, envelope, created_at)
+       VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
+      [
+        envelope.id,
+        sessionId,
+        seq,
+        envelope.occurredAt,
+        JSON.stringify(envelope),
+        new Date().toISOString(),
+      ],
     );
-    return { id: envelope.id, sessionId, seq: Number(rows[0].seq), duplicate: false };
+    return { id: envelope.id, sessionId, seq, duplicate: false };
   };
 
   return {
@@ -47,15 +65,15 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
           sessionId: row.session_id,
           seq: Number(row.seq),
           envelope: JSON.parse(row.envelope),
-          createdAt: new Date(row.created_at).toISOString(),
+          createdAt: row.created_at,
         };
       }
     },
     async checkpoint(sessionId, payload, opts) {
       await pool.query(`DELETE FROM ${checkpoints} WHERE session_id = $1`, [sessionId]);
       await pool.query(
-        `INSERT INTO ${checkpoints} (session_id, payload, seq, created_at) VALUES ($1, $2, $3, now())`,
-        [sessionId, JSON.stringify(payload), opts?.seq ?? null],
+        `INSERT INTO ${checkpoints} (session_id, payload, seq, created_at) VALUES ($1, $2, $3, $4)`,
+        [sessionId, JSON.stringify(payload), opts?.seq ?? null, new Date().toISOString()],
       );
     },
     async getCheckpoint(sessionId) {
@@ -68,7 +86,7 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
       return {
         sessionId: row.session_id,
         payload: JSON.parse(row.payload),
-        createdAt: new Date(row.created_at).toISOString(),
+        createdAt: row.created_at,
         ...(row.seq === null ? {} : { seq: Number(row.seq) }),
       };
     },
@@ -77,22 +95,21 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
       await pool.end();
     },
     async bulkLoad(envelopes) {
+      // The rows per-event appends would have written, in one COPY to save minutes.
+      const createdAt = new Date().toISOString();
+      const lines: string[] = [];
+      for (const e of envelopes) {
+        const sessionId = e.sessionId ?? 'default';
+        const seq = await seqOf(sessionId);
+        lines.push(
+          copyLine([e.id, sessionId, String(seq), e.occurredAt, JSON.stringify(e), createdAt]),
+        );
+      }
       const client = await pool.connect();
       try {
-        const createdAt = new Date().toISOString();
-        const lines = envelopes.map((e, i) =>
-          copyLine([
-            e.sessionId ?? 'default',
-            String(i + 1),
-            e.id,
-            e.occurredAt,
-            JSON.stringify(e),
-            createdAt,
-          ]),
-        );
         await copyRows(
           client,
-          `COPY ${events} (session_id, seq, id, occurred_at, envelope, created_at) FROM STDIN`,
+          `COPY ${events} (id, session_id, seq, occurred_at, envelope, created_at) FROM STDIN`,
           lines,
         );
       } finally {

@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import Database from 'better-sqlite3';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
+import { nextSeq } from './next-seq.js';
 
 interface Row {
   seq: number;
@@ -12,21 +13,24 @@ interface Row {
 }
 
 /**
- * The previous SQLite store: better-sqlite3 with no pragmas (its defaults:
- * rollback journal, synchronous=FULL), synchronous statements inside async
- * methods, one row per statement and transaction, no indexes, and range
- * predicates wrapped in COALESCE so no index could have served them anyway.
+ * The previous SQLite store as it was: better-sqlite3 with `journal_mode=WAL`
+ * and `synchronous=NORMAL`; one autocommit `INSERT` per event on the main
+ * thread; `id TEXT PRIMARY KEY` (a duplicate id throws) and no other index;
+ * seqs counted in memory per session (from `MAX(seq)` on first touch); reads
+ * with `COALESCE`-wrapped bounds, every row from `all()`, then `JSON.parse`.
  */
 export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
   const db = new Database(join(dir, 'baseline.sqlite'));
+  db.pragma('journal_mode = WAL');
+  db.pragma('synchronous = NORMAL');
   db.exec(`
-    CREATE TABLE IF NOT EXISTS events (session_id TEXT, seq INTEGER, id TEXT, occurred_at TEXT, envelope TEXT, created_at TEXT);
+    CREATE TABLE IF NOT EXISTS events (id TEXT PRIMARY KEY, session_id TEXT, seq INTEGER, occurred_at TEXT, envelope TEXT, created_at TEXT);
     CREATE TABLE IF NOT EXISTS checkpoints (session_id TEXT, payload TEXT, seq INTEGER, created_at TEXT);
   `);
-  const insert = db.prepare(`
-    INSERT INTO events (session_id, seq, id, occurred_at, envelope, created_at)
-    VALUES (?, (SELECT COALESCE(MAX(seq), 0) + 1 FROM events WHERE session_id = ?), ?, ?, ?, ?)
-    RETURNING seq`);
+  const insert = db.prepare(
+    'INSERT INTO events (id, session_id, seq, occurred_at, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?)',
+  );
+  const maxSeq = db.prepare('SELECT MAX(seq) AS seq FROM events WHERE session_id = ?');
   const select = db.prepare(`
     SELECT seq, id, session_id, envelope, created_at FROM events
     WHERE session_id = ? AND seq > COALESCE(?, 0)
@@ -39,17 +43,19 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
   const selectCheckpoint = db.prepare(
     'SELECT session_id, payload, seq, created_at FROM checkpoints WHERE session_id = ?',
   );
+  const seqOf = nextSeq((sessionId) => (maxSeq.get(sessionId) as { seq: number | null }).seq ?? 0);
 
   const append = async (envelope: Envelope): Promise<AppendResult> => {
     const sessionId = envelope.sessionId ?? 'default';
-    const { seq } = insert.get(
-      sessionId,
-      sessionId,
+    const seq = seqOf(sessionId);
+    insert.run(
       envelope.id,
+      sessionId,
+      seq,
       envelope.occurredAt,
       JSON.stringify(envelope),
       new Date().toISOString(),
-    ) as { seq: number };
+    );
     return { id: envelope.id, sessionId, seq, duplicate: false };
   };
 
@@ -58,13 +64,14 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
     appendMany: appendOneByOne(append),
     async *stream(sessionId, range = {}): AsyncIterable<HistoryRecord> {
       // Timestamps compared as text, as the previous store did.
-      for (const row of select.iterate(
+      const rows = select.all(
         sessionId,
         range.after ?? null,
         range.from ?? null,
         range.to ?? null,
         range.limit ?? null,
-      ) as Iterable<Row>) {
+      ) as Row[];
+      for (const row of rows) {
         yield {
           id: row.id,
           sessionId: row.session_id,
@@ -99,21 +106,13 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
       db.close();
     },
     async bulkLoad(envelopes) {
-      const load = db.prepare(
-        'INSERT INTO events (session_id, seq, id, occurred_at, envelope, created_at) VALUES (?, ?, ?, ?, ?, ?)',
-      );
+      // The rows per-event appends would have written, in one transaction to save minutes.
       const createdAt = new Date().toISOString();
       db.transaction(() => {
-        envelopes.forEach((e, i) => {
-          load.run(
-            e.sessionId ?? 'default',
-            i + 1,
-            e.id,
-            e.occurredAt,
-            JSON.stringify(e),
-            createdAt,
-          );
-        });
+        for (const e of envelopes) {
+          const sessionId = e.sessionId ?? 'default';
+          insert.run(e.id, sessionId, seqOf(sessionId), e.occurredAt, JSON.stringify(e), createdAt);
+        }
       })();
     },
   };

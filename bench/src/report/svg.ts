@@ -1,5 +1,5 @@
 import type { BenchResult, Kind } from '../results.js';
-import { FIGURES } from './figures.js';
+import { figures as allFigures } from './figures.js';
 import { formatNumber } from './table.js';
 
 /** Short bar labels: 313k, 44.5k, 9.96. */
@@ -15,7 +15,9 @@ const COLORS: Record<Kind, string> = {
   adapter: '#2563eb',
   baseline: '#9ca3af',
   ceiling: '#16a34a',
+  floor: '#f59e0b',
 };
+const KINDS = ['adapter', 'baseline', 'floor', 'ceiling'] as const;
 const PANEL_W = 400;
 const PANEL_H = 250;
 const COLS = 3;
@@ -31,7 +33,7 @@ const xml = (s: string) =>
  * its value.
  */
 export function renderSvg(result: BenchResult): string {
-  const figures = FIGURES.filter((f) => f.chart);
+  const figures = allFigures(result.sizes).filter((f) => f.chart);
   const rows = Math.ceil(figures.length / COLS);
   const width = COLS * PANEL_W + 20;
   const height = TOP + rows * PANEL_H + 20;
@@ -40,15 +42,21 @@ export function renderSvg(result: BenchResult): string {
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" viewBox="0 0 ${width} ${height}" font-family="system-ui, sans-serif" font-size="11">`,
     `<rect width="100%" height="100%" fill="#fff"/>`,
-    `<text x="10" y="22" font-size="16" font-weight="bold">History Store benchmark: adapter vs naive baseline vs raw ceiling</text>`,
+    `<text x="10" y="22" font-size="16" font-weight="bold">History Store benchmark: adapter vs previous store vs raw driver (floor, ceiling)</text>`,
     `<text x="10" y="40" fill="#444">${xml(`${result.mode} mode, seed ${result.seed}, ${result.startedAt.slice(0, 16)}Z, ${m.cpus} x ${m.cpuModel}, Node ${m.node}; log scale`)}</text>`,
     `<text x="10" y="56" fill="#444">${xml(result.command || 'pnpm bench')}</text>`,
   );
   let lx = 10;
-  for (const kind of ['adapter', 'baseline', 'ceiling'] as const) {
+  const legend: Record<Kind, string> = {
+    adapter: 'adapter',
+    baseline: 'previous store',
+    floor: 'raw floor',
+    ceiling: 'raw ceiling',
+  };
+  for (const kind of KINDS) {
     parts.push(
       `<rect x="${lx}" y="66" width="12" height="12" fill="${COLORS[kind]}"/>`,
-      `<text x="${lx + 16}" y="76">${kind === 'baseline' ? 'naive baseline' : kind === 'ceiling' ? 'raw ceiling' : 'adapter'}</text>`,
+      `<text x="${lx + 16}" y="76">${legend[kind]}</text>`,
     );
     lx += 120;
   }
@@ -62,9 +70,12 @@ export function renderSvg(result: BenchResult): string {
     );
     const groups = result.adapters.map((a) => ({
       name: a.adapter,
-      bars: (['adapter', 'baseline', 'ceiling'] as const)
-        .filter((k) => a.runs[k] !== null && (k !== 'ceiling' || figure.hasCeiling))
-        .map((kind) => ({ kind, value: figure.get(a.runs[kind]) })),
+      bars: KINDS.filter(
+        (k) =>
+          a.runs[k] !== null &&
+          (k !== 'ceiling' || figure.hasCeiling) &&
+          (k !== 'floor' || figure.hasFloor),
+      ).map((kind) => ({ kind, value: figure.get(a.runs[kind]) })),
     }));
     const values = groups.flatMap((g) => g.bars.map((b) => b.value ?? 0)).filter((v) => v > 0);
     const chartTop = py + 50;
@@ -80,7 +91,7 @@ export function renderSvg(result: BenchResult): string {
     const groupW = (PANEL_W - 30) / Math.max(groups.length, 1);
     groups.forEach((group, g) => {
       const gx = px + 5 + g * groupW;
-      const barW = Math.min(36, (groupW - 16) / 3);
+      const barW = Math.min(30, (groupW - 16) / KINDS.length);
       group.bars.forEach((bar, b) => {
         const x = r1(gx + 8 + b * (barW + 2));
         if (bar.value === undefined || bar.value <= 0) {

@@ -1,5 +1,5 @@
 import type { BenchResult } from '../results.js';
-import { FIGURES, improvement } from './figures.js';
+import { figures, improvement } from './figures.js';
 
 export function formatNumber(value: number | undefined): string {
   if (value === undefined) return '-';
@@ -43,13 +43,20 @@ export function renderTable(result: BenchResult): string {
   ];
   const n = (v: number) => v.toLocaleString('en-US');
   const sz = result.sizes;
+  const producers = sz.producerCounts
+    .map(
+      (p) =>
+        `${p} x ${n(sz.appendsPerProducer[p] ?? 0)} (baseline x ${n(sz.baselineAppendsPerProducer[p] ?? 0)})`,
+    )
+    .join(', ');
   out.push(
-    `sizes: ingest ${n(sz.ingestEvents)} events in appendMany calls of ${n(sz.batchSize)} (baseline ${n(sz.baselineIngestEvents)}); ${sz.producers} producers x ${n(sz.appendsPerProducer)} appends (baseline x ${n(sz.baselineAppendsPerProducer)}); replay page = first ${n(sz.pageSize)} events of a ${n(sz.deepEvents)}-event session, after deep = ${n(sz.pageSize)} events after a cursor in its last ${n(2 * sz.pageSize)}, full session = ${n(sz.fullStreamEvents)} events`,
-    'vs baseline: how many times better the adapter is (rates: adapter/baseline; latencies: baseline/adapter).',
-    'of ceiling: adapter rate as a share of the raw driver writing pre-serialised rows.',
+    `sizes: ingest ${n(sz.ingestEvents)} events (baseline ${n(sz.baselineIngestEvents)}); over ${n(sz.manySessions)} sessions ${n(sz.manySessionsEvents)}; turns ${n(sz.turnsTotal)}; producers ${producers}; whole sessions ${sz.wholeSessionSizes.map(n).join(' and ')} events, ${n(sz.wholeSessionReads)} reads each (baseline ${n(sz.baselineWholeSessionReads)}); replay page = first ${n(sz.pageSize)} events of a ${n(sz.deepEvents)}-event session, after deep = ${n(sz.pageSize)} events after a cursor in its last ${n(2 * sz.pageSize)}`,
+    'vs baseline: how many times better the adapter is than the previous store (rates: adapter/baseline; latencies: baseline/adapter).',
+    'of floor: adapter rate as a share of the raw driver serving the same producers with perfect group commit (memory: of JSON.stringify alone).',
+    'of ceiling: adapter rate as a share of the raw driver writing pre-serialised rows in bulk.',
   );
   for (const a of result.adapters) {
-    const { adapter, baseline, ceiling } = a.runs;
+    const { adapter, baseline, ceiling, floor } = a.runs;
     const settings = Object.entries(a.settings)
       .map(([k, v]) => `${k}: ${v}`)
       .join('; ');
@@ -57,23 +64,35 @@ export function renderTable(result: BenchResult): string {
     if (a.error) out.push(`  ERROR: ${a.error}`);
     if (baseline?.error) out.push(`  baseline ERROR: ${baseline.error}`);
     if (ceiling?.error) out.push(`  ceiling ERROR: ${ceiling.error}`);
+    if (floor?.error) out.push(`  floor ERROR: ${floor.error}`);
     const rows: string[][] = [
-      ['  figure', 'adapter', 'baseline', 'vs baseline', 'ceiling', 'of ceiling'],
+      [
+        '  figure',
+        'adapter',
+        'baseline',
+        'vs baseline',
+        'floor',
+        'of floor',
+        'ceiling',
+        'of ceiling',
+      ],
     ];
-    for (const f of FIGURES) {
+    for (const f of figures(result.sizes)) {
       const v = f.get(adapter);
       const b = f.get(baseline);
+      const fl = f.hasFloor ? f.get(floor) : undefined;
       const c = f.hasCeiling ? f.get(ceiling) : undefined;
-      if (v === undefined && b === undefined && c === undefined) continue;
-      const ofCeiling =
-        f.hasCeiling && f.unit !== 'ms' && f.unit !== 'MB' ? improvement(f, v, c) : undefined;
+      if (v === undefined && b === undefined && c === undefined && fl === undefined) continue;
+      const rate = f.unit === 'ev/s' || f.unit === 'MB/s';
       rows.push([
         `  ${f.label} (${f.unit})`,
         formatNumber(v),
         formatNumber(b),
         formatRatio(improvement(f, v, b)),
+        formatNumber(fl),
+        formatShare(rate ? improvement(f, v, fl) : undefined),
         formatNumber(c),
-        formatShare(ofCeiling),
+        formatShare(rate ? improvement(f, v, c) : undefined),
       ]);
     }
     if (rows.length > 1) out.push(...columns(rows));
@@ -88,7 +107,9 @@ export function renderTable(result: BenchResult): string {
             ? formatShare(t.value)
             : t.unit === 'x'
               ? formatRatio(t.value)
-              : `${formatNumber(t.value)} ms`;
+              : t.unit === 'count'
+                ? formatNumber(t.value)
+                : `${formatNumber(t.value)} ms`;
       return [`  ${t.pass ? 'PASS' : 'MISS'}  ${t.adapter.padEnd(8)} ${t.target}`, value];
     });
     out.push(

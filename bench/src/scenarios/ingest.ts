@@ -41,21 +41,51 @@ async function timeRounds<T>(parts: readonly T[][], write: (part: T[]) => Promis
   });
 }
 
-/** Scenario 1: bulk ingest, one `appendMany` of `batchSize` envelopes at a time. */
+/** `envelopes` as `appendMany` calls of `batchSize`, split into timing rounds first. */
+export function ingestRounds(envelopes: readonly Envelope[], batchSize: number): Envelope[][][] {
+  return splitRounds(envelopes).map((part) => {
+    const calls: Envelope[][] = [];
+    for (let i = 0; i < part.length; i += batchSize) calls.push(part.slice(i, i + batchSize));
+    return calls;
+  });
+}
+
+/** Scenario 1: bulk ingest, `appendMany` calls timed in rounds; `afterRound` runs untimed. */
 export async function runIngest(
   store: BenchStore,
+  rounds: readonly (readonly (readonly Envelope[])[])[],
+  bytes: number,
+  afterRound?: () => void,
+): Promise<IngestResult> {
+  const { value, ...delay } = await withEventLoopDelay(async () => {
+    const out: Round[] = [];
+    for (const round of rounds) {
+      const started = performance.now();
+      let events = 0;
+      for (const call of round) {
+        const results = await store.appendMany(call);
+        if (results.length !== call.length)
+          throw new Error(`appendMany returned ${results.length} results`);
+        events += call.length;
+      }
+      out.push({ events, ms: performance.now() - started });
+      afterRound?.();
+    }
+    return out;
+  });
+  return result(value, bytes, delay);
+}
+
+/** The serialisation floor: `JSON.stringify` of the same envelopes and nothing else. */
+export async function runSerialisationFloor(
   envelopes: readonly Envelope[],
-  batchSize: number,
   bytes: number,
 ): Promise<IngestResult> {
+  let sink = 0;
   const { value, ...delay } = await timeRounds(splitRounds(envelopes), async (part) => {
-    for (let i = 0; i < part.length; i += batchSize) {
-      const chunk = part.slice(i, i + batchSize);
-      const results = await store.appendMany(chunk);
-      if (results.length !== chunk.length)
-        throw new Error(`appendMany returned ${results.length} results`);
-    }
+    for (const e of part) sink += JSON.stringify(e).length;
   });
+  if (sink === 0) throw new Error('nothing serialised');
   return result(value, bytes, delay);
 }
 

@@ -1,0 +1,24 @@
+/**
+ * The previous stores' seq counter: kept in memory per session, read from
+ * storage (`last`) the first time a session is touched in the process.
+ */
+export function nextSeq(last: (sessionId: string) => number): (sessionId: string) => number {
+  const seqs = new Map<string, number>();
+  return (sessionId) => {
+    const seq = (seqs.get(sessionId) ?? last(sessionId)) + 1;
+    seqs.set(sessionId, seq);
+    return seq;
+  };
+}
+
+/** `nextSeq` for a store whose `last` is a query: each session's seqs chain in call order. */
+export function nextSeqAsync(
+  last: (sessionId: string) => Promise<number>,
+): (sessionId: string) => Promise<number> {
+  const seqs = new Map<string, Promise<number>>();
+  return (sessionId) => {
+    const seq = (seqs.get(sessionId) ?? last(sessionId)).then((s) => s + 1);
+    seqs.set(sessionId, seq);
+    return seq;
+  };
+}
