@@ -13,6 +13,17 @@ export interface SqliteStoreOptions extends StoreOptions {
   readers?: number;
   /** Rows fetched per page when streaming. Default 1000. */
   pageSize?: number;
+  /**
+   * With `worker: true`: batches of up to this many records (and 512 KiB of JSON) are
+   * written on the main thread's own connection, skipping the worker round trip.
+   * Default 256; 0 writes every batch on the writer thread.
+   */
+  inlineWriteRows?: number;
+  /**
+   * With `worker: true`: the first page of a stream (up to this many rows and 512 KiB) and
+   * `getCheckpoint` are read on the main thread. Default 1000; 0 reads on reader threads only.
+   */
+  inlineReadRows?: number;
 }
 
 export interface SqliteConfig {
@@ -22,6 +33,8 @@ export interface SqliteConfig {
   worker: boolean;
   readers: number;
   pageSize: number;
+  inlineWriteRows: number;
+  inlineReadRows: number;
 }
 
 function integer(value: unknown, field: string, min: number, max: number): number {
@@ -64,5 +77,13 @@ export function resolveSqliteConfig(options: unknown): SqliteConfig {
     worker: o.worker ?? true,
     readers: o.readers === undefined ? 2 : integer(o.readers, 'options.readers', 1, 64),
     pageSize: o.pageSize === undefined ? 1000 : integer(o.pageSize, 'options.pageSize', 1, 100_000),
+    inlineWriteRows:
+      o.inlineWriteRows === undefined
+        ? 256
+        : integer(o.inlineWriteRows, 'options.inlineWriteRows', 0, 100_000),
+    inlineReadRows:
+      o.inlineReadRows === undefined
+        ? 1000
+        : integer(o.inlineReadRows, 'options.inlineReadRows', 0, 100_000),
   };
 }

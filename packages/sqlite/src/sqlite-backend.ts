@@ -69,7 +69,9 @@ export class SqliteBackend implements HistoryBackend {
       ...(range.toMs === undefined ? {} : { toMs: range.toMs }),
     });
     let task = taskAfter(range.after);
-    let pending: Promise<unknown> | undefined = this.run('read', task);
+    // The first page may be served on the main thread (a short session then costs no
+    // thread hop); later ones come from reader threads, one prefetched ahead.
+    let pending: Promise<unknown> | undefined = this.run('read', task, true);
     pending.catch(() => {});
     try {
       while (pending) {
@@ -79,7 +81,7 @@ export class SqliteBackend implements HistoryBackend {
         left -= n;
         // Prefetch: a reader thread fetches the next page while this one is consumed.
         // One page in flight at most, so memory stays bounded.
-        if (n === task.limit && left > 0) {
+        if (page.more && n > 0 && left > 0) {
           task = taskAfter(page.seqs[n - 1]!);
           pending = this.run('read', task);
           // Handled here too: a consumer may drop the iterator without finishing it.
@@ -127,10 +129,11 @@ export class SqliteBackend implements HistoryBackend {
   }
 
   async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
-    const row = (await this.run('read', {
-      kind: 'readCheckpoint',
-      sessionId,
-    })) as CheckpointRow | null;
+    const row = (await this.run(
+      'read',
+      { kind: 'readCheckpoint', sessionId },
+      true,
+    )) as CheckpointRow | null;
     if (!row) return null;
     return {
       sessionId,
@@ -148,10 +151,10 @@ export class SqliteBackend implements HistoryBackend {
     return StorageError.isInstance(error) && error.transient;
   }
 
-  private async run(target: 'write' | 'read', task: Task): Promise<unknown> {
+  private async run(target: 'write' | 'read', task: Task, short = false): Promise<unknown> {
     let result: unknown;
     try {
-      result = await this.runner[target](task);
+      result = await (target === 'write' ? this.runner.write(task) : this.runner.read(task, short));
     } catch (error) {
       if (HistoryError.isInstance(error)) throw error;
       // A thread that died is not retryable.

@@ -2,12 +2,8 @@ import type Database from 'better-sqlite3';
 import { type PageShape, pageSql, SQL } from './schema.js';
 import type { CheckpointRow, PageResult, ReadCheckpointTask, ReadPageTask } from './tasks.js';
 
-interface PageRow {
-  seq: number;
-  id: string;
-  createdAtMs: number;
-  json: string;
-}
+/** A page row in `raw` mode: [seq, id, createdAtMs, json]. */
+type PageRow = [number, string, number, string];
 
 /**
  * Serves whole pages from its own connection (read-only on reader threads).
@@ -26,9 +22,26 @@ export class SqliteReader {
     this.readCheckpointStmt = db.prepare(SQL.readCheckpoint);
   }
 
+  /**
+   * Asks for one row more than `limit`: it tells whether another page follows, so a
+   * session that ends on a page boundary costs no trailing empty query.
+   */
   readPage(task: ReadPageTask): PageResult {
     const session = this.findSession.get(task.sessionId);
-    const rows = session ? this.page(task).all(...this.params(session.sid, task)) : [];
+    const rows: PageRow[] = [];
+    let more = false;
+    if (session) {
+      const maxBytes = task.maxBytes ?? Number.POSITIVE_INFINITY;
+      let bytes = 0;
+      for (const row of this.page(task).iterate(...this.params(session.sid, task))) {
+        if (rows.length === task.limit || bytes >= maxBytes) {
+          more = true;
+          break; // ends the iterator, which resets the statement
+        }
+        rows.push(row);
+        bytes += row[3].length;
+      }
+    }
     const n = rows.length;
     const seqs = new Float64Array(n);
     const createdAtMs = new Float64Array(n);
@@ -36,12 +49,12 @@ export class SqliteReader {
     const jsons = new Array<string>(n);
     for (let i = 0; i < n; i++) {
       const row = rows[i]!;
-      seqs[i] = row.seq;
-      createdAtMs[i] = row.createdAtMs;
-      ids[i] = row.id;
-      jsons[i] = row.json;
+      seqs[i] = row[0];
+      ids[i] = row[1];
+      createdAtMs[i] = row[2];
+      jsons[i] = row[3];
     }
-    return { seqs, ids, createdAtMs, jsons };
+    return { seqs, ids, createdAtMs, jsons, more };
   }
 
   readCheckpoint(task: ReadCheckpointTask): CheckpointRow | null {
@@ -63,7 +76,7 @@ export class SqliteReader {
       (+shape.backward << 0) | (+shape.after << 1) | (+shape.from << 2) | (+shape.to << 3);
     let stmt = this.pages.get(key);
     if (!stmt) {
-      stmt = this.db.prepare(pageSql(shape));
+      stmt = this.db.prepare<number[], PageRow>(pageSql(shape)).raw(true);
       this.pages.set(key, stmt);
     }
     return stmt;
@@ -74,7 +87,7 @@ export class SqliteReader {
     if (task.after !== undefined) params.push(task.after);
     if (task.fromMs !== undefined) params.push(task.fromMs);
     if (task.toMs !== undefined) params.push(task.toMs);
-    params.push(task.limit);
+    params.push(task.limit + 1);
     return params;
   }
 }

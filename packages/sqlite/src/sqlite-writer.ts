@@ -9,31 +9,50 @@ import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './ta
  */
 export class SqliteWriter {
   private readonly db: Database.Database;
-  private readonly findSession: Database.Statement<[string], { sid: number }>;
-  private readonly insertSession: Database.Statement<[string], { sid: number }>;
-  private readonly maxSeq: Database.Statement<[number], { seq: number | null }>;
-  private readonly findDuplicate: Database.Statement<[number, number, string], { seq: number }>;
+  private readonly findSession: Database.Statement<[string], number>;
+  private readonly insertSession: Database.Statement<[string], number>;
+  private readonly maxSeq: Database.Statement<[number], number | null>;
+  private readonly findDuplicate: Database.Statement<[number, number, string], number>;
+  private readonly dataVersion: Database.Statement<[], number>;
+  private readonly begin: Database.Statement<[]>;
+  private readonly commit: Database.Statement<[]>;
   private readonly insertEvent: Database.Statement<
     [number, number, number, string, number, number, string]
   >;
   private readonly upsertCheckpoint: Database.Statement<[number, string, string, number | null]>;
   /** name -> sid; sessions are never deleted, so a cached sid stays valid across processes. */
   private readonly sids = new Map<string, number>();
+  /**
+   * sid -> last seq this connection stored, trusted only while `data_version` shows that
+   * no other connection (thread or process) has committed since: saves a `max(seq)` per
+   * session per batch.
+   */
+  private readonly lastSeqs = new Map<number, number>();
+  private seenVersion = -1;
 
-  constructor(db: Database.Database) {
+  /** `optimize`: refresh planner statistics on open and close; off on the main thread. */
+  private readonly optimize: boolean;
+
+  constructor(db: Database.Database, { optimize = true }: { optimize?: boolean } = {}) {
     this.db = db;
+    this.optimize = optimize;
     // Refreshes planner statistics when stale (cheap when not, and bounded by an
     // analysis limit), so time-range pages choose between the seq and time indexes
-    // on real row counts. Runs here, on the writer's thread, not on the caller's.
-    try {
-      db.pragma('optimize=0x10002');
-    } catch {
-      // Statistics are an optimisation: a busy database must not fail the writer.
+    // on real row counts. Runs on the writer's thread, not on the caller's.
+    if (optimize) {
+      try {
+        db.pragma('optimize=0x10002');
+      } catch {
+        // Statistics are an optimisation: a busy database must not fail the writer.
+      }
     }
-    this.findSession = db.prepare(SQL.findSession);
-    this.insertSession = db.prepare(SQL.insertSession);
-    this.maxSeq = db.prepare(SQL.maxSeq);
-    this.findDuplicate = db.prepare(SQL.findDuplicate);
+    this.findSession = db.prepare<[string], number>(SQL.findSession).pluck();
+    this.insertSession = db.prepare<[string], number>(SQL.insertSession).pluck();
+    this.maxSeq = db.prepare<[number], number | null>(SQL.maxSeq).pluck();
+    this.findDuplicate = db.prepare<[number, number, string], number>(SQL.findDuplicate).pluck();
+    this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.begin = db.prepare('BEGIN IMMEDIATE');
+    this.commit = db.prepare('COMMIT');
     this.insertEvent = db.prepare(SQL.insertEvent);
     this.upsertCheckpoint = db.prepare(SQL.upsertCheckpoint);
   }
@@ -45,21 +64,26 @@ export class SqliteWriter {
     const duplicates = new Uint8Array(n);
     const createdAtMs = Date.now();
     this.transaction(() => {
-      // Last seq per session, read from the database under the write lock:
-      // another process may have appended since our previous batch.
-      const last = new Map<number, number>();
+      // Under the write lock: if another connection committed since this one's last
+      // batch, the cached seqs may be stale and each session's is read from the database.
+      const version = this.dataVersion.get()!;
+      if (version !== this.seenVersion) {
+        this.lastSeqs.clear();
+        this.seenVersion = version;
+      }
+      const last = this.lastSeqs;
       for (let i = 0; i < n; i++) {
         const sid = this.sessionId(task.sessionIds[i]!);
         const id = task.ids[i]!;
         const hash = idHash(id);
         const existing = this.findDuplicate.get(sid, hash, id);
-        if (existing) {
-          seqs[i] = existing.seq;
+        if (existing !== undefined) {
+          seqs[i] = existing;
           duplicates[i] = 1;
           continue;
         }
         let seq = last.get(sid);
-        if (seq === undefined) seq = this.maxSeq.get(sid)?.seq ?? 0;
+        if (seq === undefined) seq = this.maxSeq.get(sid) ?? 0;
         seq++;
         last.set(sid, seq);
         this.insertEvent.run(sid, seq, hash, id, task.occurredAtMs[i]!, createdAtMs, jsons[i]!);
@@ -80,13 +104,20 @@ export class SqliteWriter {
     });
   }
 
+  /** A read: afterwards this WAL-mode connection keeps a shared lock until it closes. */
+  holdLock(): void {
+    this.db.prepare('SELECT count(*) FROM sqlite_master').get();
+  }
+
   close(): void {
     if (!this.db.open) return;
     // What SQLite recommends before closing a long-lived connection.
-    try {
-      this.db.pragma('optimize');
-    } catch {
-      // Statistics are an optimisation: a busy database must not fail close().
+    if (this.optimize) {
+      try {
+        this.db.pragma('optimize');
+      } catch {
+        // Statistics are an optimisation: a busy database must not fail close().
+      }
     }
     this.db.close();
   }
@@ -95,7 +126,7 @@ export class SqliteWriter {
   private sessionId(name: string): number {
     let sid = this.sids.get(name);
     if (sid !== undefined) return sid;
-    sid = (this.findSession.get(name) ?? this.insertSession.get(name)!).sid;
+    sid = this.findSession.get(name) ?? this.insertSession.get(name)!;
     // A rollback may undo the insert: `transaction` then clears the cache.
     this.sids.set(name, sid);
     return sid;
@@ -104,13 +135,14 @@ export class SqliteWriter {
   private transaction(body: () => void): void {
     // IMMEDIATE takes the write lock up front (waiting busy_timeout), so a
     // read-then-write never fails half way with SQLITE_BUSY.
-    this.db.exec('BEGIN IMMEDIATE');
+    this.begin.run();
     try {
       body();
-      this.db.exec('COMMIT');
+      this.commit.run();
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.sids.clear();
+      this.lastSeqs.clear();
       throw error;
     }
   }

@@ -7,8 +7,12 @@ export interface HandlerConfig {
   filename: string;
   durability: 'normal' | 'full';
   busyTimeoutMs: number;
-  /** `writer` owns a read-write connection; `reader` a read-only one; `inline` one connection for both. */
-  role: 'writer' | 'reader' | 'inline';
+  /**
+   * `writer` owns a read-write connection; `reader` a read-only one; `inline` one connection
+   * for both (`worker: false`); `main` one connection for both on the event loop's thread
+   * beside the worker threads: it never waits for a lock and never checkpoints (below).
+   */
+  role: 'writer' | 'reader' | 'inline' | 'main';
 }
 
 export type TaskHandler = (task: Task) => unknown;
@@ -23,7 +27,15 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
   let reader: SqliteReader | undefined;
   const open = () => {
     const db = openConnection({ ...config, readonly: config.role === 'reader' });
-    if (config.role !== 'reader') writer = new SqliteWriter(db);
+    if (config.role === 'main') {
+      // A lock held elsewhere fails at once (SQLITE_BUSY) instead of blocking the event
+      // loop: the caller hands that task to a worker thread, which may wait. WAL
+      // checkpoints are left to the writer thread's connection.
+      db.pragma('busy_timeout = 0');
+      db.pragma('wal_autocheckpoint = 0');
+    }
+    if (config.role !== 'reader')
+      writer = new SqliteWriter(db, { optimize: config.role !== 'main' });
     if (config.role !== 'writer') reader = new SqliteReader(db);
   };
   return (task) => {
@@ -38,6 +50,9 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
       if (!writer && !reader) open();
       switch (task.kind) {
         case 'open':
+          return null;
+        case 'holdLock':
+          writer!.holdLock();
           return null;
         case 'writeBatch':
           return writer!.writeBatch(task);

@@ -35,6 +35,8 @@ export interface ReadPageTask {
   fromMs?: number;
   toMs?: number;
   limit: number;
+  /** Stop once the page holds this many bytes of JSON (the main thread bounds its reads so). */
+  maxBytes?: number;
 }
 
 export interface PageResult {
@@ -42,6 +44,8 @@ export interface PageResult {
   ids: string[];
   createdAtMs: Float64Array;
   jsons: string[];
+  /** Whether rows may follow this page: it was cut by `limit` or `maxBytes` with rows left. */
+  more: boolean;
 }
 
 export interface ReadCheckpointTask {
@@ -59,6 +63,16 @@ export interface CloseTask {
   kind: 'close';
 }
 
+/**
+ * Runs a read, after which a WAL-mode connection keeps a shared lock on the
+ * database file. Sent to the writer thread before the main thread's connection
+ * closes: a connection closing while no other holds that lock checkpoints the
+ * whole WAL, which must not happen on the event loop.
+ */
+export interface HoldLockTask {
+  kind: 'holdLock';
+}
+
 /** Opens the connection ahead of the first real task. */
 export interface OpenTask {
   kind: 'open';
@@ -70,6 +84,7 @@ export type Task =
   | ReadPageTask
   | ReadCheckpointTask
   | CloseTask
+  | HoldLockTask
   | OpenTask;
 
 /** Driver errors cross the thread boundary as plain data: structured cloning drops `code`. */

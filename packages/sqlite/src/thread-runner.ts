@@ -1,20 +1,26 @@
+import { setImmediate as turn } from 'node:timers/promises';
 import { ClosedError } from '@history/core';
 import { Piscina } from 'piscina';
+import { MainThreadLane } from './main-thread-lane.js';
 import type { HandlerConfig } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
 import type { Task } from './tasks.js';
 
 /**
- * One writer thread (a piscina pool of exactly one) owns the write
- * connection, so batches never contend inside the process; a pool of reader
- * threads with read-only connections serves pages and checkpoints. WAL lets
- * them read while the writer commits.
+ * One writer thread (a piscina pool of exactly one) owns the worker-side
+ * write connection; a pool of reader threads with read-only connections
+ * serves pages and checkpoints. WAL lets them read while the writer commits.
+ * Small batches, first pages and checkpoints run on the main thread's own
+ * connection instead when it accepts them (`MainThreadLane`): core's writer
+ * runs one batch at a time, so the two write connections take turns.
  */
 export function createThreadRunner(config: {
   filename: string;
   durability: 'normal' | 'full';
   busyTimeoutMs: number;
   readers: number;
+  inlineWriteRows: number;
+  inlineReadRows: number;
 }): TaskRunner {
   const filename = new URL('./sqlite-worker-entry.cjs', import.meta.url).href;
   const base = {
@@ -42,6 +48,7 @@ export function createThreadRunner(config: {
   // uncaught 'error' event; the tasks it cannot run reject on their own.
   writer.on('error', () => {});
   readers.on('error', () => {});
+  const lane = new MainThreadLane(config);
   // A destroyed piscina pool would start new threads for later tasks: refuse them instead
   // (a stream still being consumed after close() ends with HISTORY_CLOSED).
   let closed = false;
@@ -51,18 +58,31 @@ export function createThreadRunner(config: {
   return {
     write: async (task) => {
       guard(task);
-      return writer.run(task);
+      return lane.write(task) ?? writer.run(task);
     },
-    read: async (task) => {
+    read: async (task, short) => {
       guard(task);
+      if (short) {
+        // One turn of the event loop first: back-to-back short streams would otherwise
+        // run entirely in microtasks and starve timers and I/O.
+        await turn();
+        guard(task);
+        const result = lane.read(task);
+        if (result !== undefined) return result;
+      }
       return readers.run(task);
     },
     async close() {
       closed = true;
-      // Close the write connection cleanly (checkpoints the WAL), then end the threads.
       try {
+        // A connection that closes while no other holds a lock checkpoints the whole WAL:
+        // the writer thread's takes a lock first, so the main thread's closes at once and
+        // the writer's, closing last, checkpoints on its own thread.
+        await writer.run({ kind: 'holdLock' });
+        lane.close();
         await writer.run({ kind: 'close' });
       } finally {
+        lane.close();
         await Promise.all([writer.destroy(), readers.destroy()]);
       }
     },

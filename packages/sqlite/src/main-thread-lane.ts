@@ -1,0 +1,79 @@
+import { isBusyCode } from './busy-code.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from './connection.js';
+import { createTaskHandler, isTaskFailure, type TaskHandler } from './task-handler.js';
+import type { Task } from './tasks.js';
+import { WalFrames } from './wal-frames.js';
+
+export interface MainThreadLaneConfig {
+  filename: string;
+  durability: 'normal' | 'full';
+  busyTimeoutMs: number;
+  /** Largest batch (records) written on the main thread; 0: none. */
+  inlineWriteRows: number;
+  /** Largest first page (rows) read on the main thread; 0: none. */
+  inlineReadRows: number;
+}
+
+/** Bytes of JSON a main-thread task may write or read: keeps each under a few milliseconds. */
+export const INLINE_MAX_BYTES = 512 * 1024;
+
+/**
+ * Short tasks run synchronously on a connection of the main thread, skipping
+ * the round trip to a worker thread, which costs more than a small batch's
+ * own work. Each method returns `undefined` when the task must go to a worker
+ * instead: too large, `durability: 'full'` (an fsync per commit), a WAL due
+ * for a checkpoint (which the writer thread's commit then runs), or a lock
+ * held by another connection (this one never waits for it). A task refused
+ * for a lock rolled back and wrote nothing, so the worker runs it afresh.
+ */
+export class MainThreadLane {
+  private readonly config: MainThreadLaneConfig;
+  private readonly handle: TaskHandler;
+  private readonly wal: WalFrames;
+
+  constructor(config: MainThreadLaneConfig) {
+    this.config = config;
+    this.handle = createTaskHandler({ ...config, role: 'main' });
+    // Opens the connection (and so the WAL-index file) before reading its header.
+    this.handle({ kind: 'open' });
+    this.wal = new WalFrames(config.filename);
+  }
+
+  write(task: Task): unknown {
+    if (this.config.durability === 'full' || this.config.inlineWriteRows === 0) return undefined;
+    if (task.kind === 'writeBatch') {
+      const n = task.ids.length;
+      if (n > this.config.inlineWriteRows) return undefined;
+      let bytes = 0;
+      for (let i = 0; i < n; i++) bytes += task.jsons[i]!.length;
+      if (bytes > INLINE_MAX_BYTES) return undefined;
+    }
+    // At the checkpoint interval this batch goes to the writer thread, whose commit
+    // checkpoints the WAL (wal_autocheckpoint there): never on the event loop.
+    const frames = this.wal.read();
+    if (frames === undefined || frames >= WAL_AUTOCHECKPOINT_PAGES) return undefined;
+    return this.run(task);
+  }
+
+  read(task: Task): unknown {
+    if (task.kind === 'readPage') {
+      if (this.config.inlineReadRows === 0) return undefined;
+      return this.run({
+        ...task,
+        limit: Math.min(task.limit, this.config.inlineReadRows),
+        maxBytes: INLINE_MAX_BYTES,
+      });
+    }
+    return this.run(task);
+  }
+
+  close(): void {
+    this.handle({ kind: 'close' });
+    this.wal.close();
+  }
+
+  private run(task: Task): unknown {
+    const result = this.handle(task);
+    return isTaskFailure(result) && isBusyCode(result.code) ? undefined : result;
+  }
+}
