@@ -11,7 +11,7 @@ import { FULL, QUICK, type Sizes, TINY } from './sizes.js';
 
 const HELP = `pnpm bench [-- options]
 
-  --full                 larger sizes (default: quick mode, under 2 minutes)
+  --full                 larger sizes (default: quick mode, under 3 minutes)
   --tiny                 a few hundred events: checks every code path in seconds (smoke test)
   --adapters=LIST        comma-separated: memory,file,sqlite,postgres (default all four)
   --scenarios=LIST       comma-separated: ${SCENARIOS.join(',')} (default all)
