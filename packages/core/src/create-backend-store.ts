@@ -13,6 +13,7 @@ import type {
 } from './history-store.js';
 import { assertSessionId, describe } from './identifier.js';
 import { prepareEnvelope } from './prepare-envelope.js';
+import { RecordIterator } from './record-iterator.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import { toJson } from './to-json.js';
 
@@ -77,23 +78,12 @@ export function createBackendStore(
       assertSessionId(sessionId);
       const normalized = normalizeRange(range);
       return {
-        async *[Symbol.asyncIterator]() {
-          if (normalized.limit === 0) return;
-          if (closed) throw new ClosedError('stream');
-          let left = normalized.limit ?? Number.POSITIVE_INFINITY;
-          for await (const page of backend.readPages(sessionId, normalized)) {
-            for (const row of page) {
-              yield {
-                id: row.id,
-                sessionId: row.sessionId,
-                seq: row.seq,
-                envelope: JSON.parse(row.json),
-                createdAt: row.createdAt,
-              };
-              if (--left <= 0) return;
-            }
-          }
-        },
+        [Symbol.asyncIterator]: () =>
+          new RecordIterator(
+            () => backend.readPages(sessionId, normalized),
+            normalized.limit,
+            () => closed,
+          ),
       };
     },
 
