@@ -14,8 +14,9 @@ import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import type { ResolvedFileOptions } from './options.js';
 import type { RootLock } from './root-lock.js';
-import { SessionCache } from './session-cache.js';
 import { sessionFiles } from './session-files.js';
+import { SessionHandles } from './session-handles.js';
+import { SessionStates } from './session-states.js';
 
 // Out of descriptors or interrupted: worth a retry; a full disk or a permission error is not.
 const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']);
@@ -23,7 +24,9 @@ const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
   readonly name = 'file';
-  private readonly cache: SessionCache;
+  /** Per-session seq, size and ids, kept apart from the handles (tests inspect both). */
+  readonly states: SessionStates;
+  readonly handles: SessionHandles;
   private readonly writer: FileWriter;
   private readonly durable: boolean;
   private closed = false;
@@ -33,8 +36,9 @@ export class FileBackend implements HistoryBackend {
     private readonly lock: RootLock,
   ) {
     this.durable = options.durability === 'fsync';
-    this.cache = new SessionCache(options.root, options.maxOpenFiles, this.durable);
-    this.writer = new FileWriter(this.cache, options.maxOpenFiles, this.durable);
+    this.states = new SessionStates(options.maxCachedIds);
+    this.handles = new SessionHandles(options.maxOpenFiles);
+    this.writer = new FileWriter(options.root, this.states, this.handles, this.durable);
   }
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
@@ -52,7 +56,7 @@ export class FileBackend implements HistoryBackend {
         sessionId,
         sessionFiles(this.options.root, sessionId),
         range,
-        this.cache.peek(sessionId)?.size,
+        this.states.peek(sessionId)?.size,
       );
     } catch (error) {
       throw this.storageError('reading the session failed', error);
@@ -83,7 +87,8 @@ export class FileBackend implements HistoryBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
-    await this.cache.closeAll();
+    this.handles.closeAll();
+    this.states.clear();
     await this.lock.release();
   }
 

@@ -1,7 +1,7 @@
-import { type FileHandle, open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync } from 'node:fs';
 import { inTimeRange, type NormalizedRange, StorageError, type StoredRecord } from '@history/core';
-import { type Line, readLinesBackward, readLinesForward } from './line-reader.js';
-import { parseRecordLine, type RecordLine } from './record-line.js';
+import { readLinesBackward, readTextForward } from './line-reader.js';
+import { parseRecordLine, parseRecordLineAt, type RecordLine } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { seekLineAtMost } from './session-index.js';
 
@@ -10,9 +10,12 @@ const PAGE_SIZE = 256;
 /**
  * Streams a session's records page by page from its own read handle, never
  * holding more than a chunk and a page in memory. `committedSize` (known when
- * the session is open for appending) keeps readers off a batch still being
- * written; otherwise the file size is used and a torn last line is skipped.
- * Returning early closes the handle (the generator's `finally`).
+ * the writer holds the session's state) keeps readers off a batch still being
+ * written and saves an `fstat`; otherwise the file size is used and a torn last
+ * line is skipped. Opening is synchronous (a local `open` is cheaper than a
+ * thread-pool round trip) and so is reading a session up to 1 MiB: a short
+ * replay makes no trip through the thread pool at all. Returning early closes
+ * the handle (the generator's `finally`).
  */
 export async function* readSessionPages(
   sessionId: string,
@@ -20,24 +23,23 @@ export async function* readSessionPages(
   range: NormalizedRange,
   committedSize: number | undefined,
 ): AsyncGenerator<StoredRecord[]> {
-  let fd: FileHandle;
+  let fd: number;
   try {
-    fd = await open(files.data, 'r');
+    fd = openSync(files.data, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
     throw error;
   }
   try {
-    const end = committedSize ?? (await fd.stat()).size;
+    const end = committedSize ?? fstatSync(fd).size;
     const forward = range.direction === 'forward';
-    const lines = forward
-      ? await forwardLines(fd, files, end, range.after ?? 0)
-      : await backwardLines(fd, files, end, range.after);
+    const records = forward
+      ? forwardRecords(fd, files, end, range.after ?? 0)
+      : backwardRecords(fd, files, end, range.after);
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     let page: StoredRecord[] = [];
-    for await (const chunk of lines) {
-      for (const line of chunk) {
-        const record = parse(line, files);
+    for await (const chunk of records) {
+      for (const record of chunk) {
         if (
           range.after !== undefined &&
           (forward ? record.seq <= range.after : record.seq >= range.after)
@@ -62,53 +64,69 @@ export async function* readSessionPages(
     }
     if (page.length > 0) yield page;
   } finally {
-    await fd.close();
+    closeSync(fd);
   }
 }
 
-/** Lines from the first one past `after`, starting at the nearest index entry before it. */
-async function forwardLines(
-  fd: FileHandle,
+/**
+ * Records from the first one past `after`, starting at the nearest index
+ * entry before it. Lines are decoded a chunk at a time into one string and
+ * parsed in place: no string, no buffer per line.
+ */
+async function* forwardRecords(
+  fd: number,
   files: SessionFiles,
   end: number,
   after: number,
-): Promise<AsyncIterable<Line[]>> {
-  const seek = await seekLineAtMost(files.index, fd, end, after + 1);
+): AsyncGenerator<RecordLine[]> {
+  const seek = seekLineAtMost(files.index, fd, end, after + 1);
   // Seqs are contiguous, so the lines up to `after` are counted, not parsed.
-  return readLinesForward(fd, seek.offset, end, Math.max(0, after + 1 - seek.seq));
+  const skip = Math.max(0, after + 1 - seek.seq);
+  for await (const { offset, text } of readTextForward(fd, seek.offset, end, skip)) {
+    const records: RecordLine[] = [];
+    for (let start = 0; start < text.length; ) {
+      const nl = text.indexOf('\n', start);
+      const record =
+        parseRecordLineAt(text, start, nl) ??
+        corrupt(files, offset + Buffer.byteLength(text.slice(0, start), 'utf8'));
+      records.push(record);
+      start = nl + 1;
+    }
+    yield records;
+  }
 }
 
-/** Lines before the one of seq `after` (all lines without `after`), last first. */
-async function backwardLines(
-  fd: FileHandle,
+/** Records before the one of seq `after` (all records without `after`), last first. */
+async function* backwardRecords(
+  fd: number,
   files: SessionFiles,
   end: number,
   after: number | undefined,
-): Promise<AsyncIterable<Line[]>> {
-  if (after === undefined) return readLinesBackward(fd, 0, end);
-  if (after <= 1) return emptyLines();
-  // Find where the line of seq `after` starts: everything before it is what we want.
-  const seek = await seekLineAtMost(files.index, fd, end, after);
+): AsyncGenerator<RecordLine[]> {
   let stop = end;
-  search: for await (const chunk of readLinesForward(fd, seek.offset, end, after - seek.seq)) {
-    for (const line of chunk) {
-      if (parse(line, files).seq >= after) {
-        stop = line.offset;
-        break search;
+  if (after !== undefined) {
+    if (after <= 1) return;
+    // Find where the line of seq `after` starts: everything before it is what we want.
+    const seek = seekLineAtMost(files.index, fd, end, after);
+    const skip = Math.max(0, after - seek.seq);
+    search: for await (const { offset, text } of readTextForward(fd, seek.offset, end, skip)) {
+      for (let start = 0; start < text.length; ) {
+        const nl = text.indexOf('\n', start);
+        const lineOffset = () => offset + Buffer.byteLength(text.slice(0, start), 'utf8');
+        const record = parseRecordLineAt(text, start, nl) ?? corrupt(files, lineOffset());
+        if (record.seq >= after) {
+          stop = lineOffset();
+          break search;
+        }
+        start = nl + 1;
       }
     }
   }
-  return readLinesBackward(fd, 0, stop);
+  for await (const lines of readLinesBackward(fd, 0, stop)) {
+    yield lines.map((line) => parseRecordLine(line.text) ?? corrupt(files, line.offset));
+  }
 }
 
-async function* emptyLines(): AsyncGenerator<Line[]> {}
-
-function parse(line: Line, files: SessionFiles): RecordLine {
-  const record = parseRecordLine(line.text);
-  if (!record) {
-    throw new StorageError(
-      `file: ${files.data} is corrupt: unreadable line at byte ${line.offset}`,
-    );
-  }
-  return record;
+function corrupt(files: SessionFiles, offset: number): never {
+  throw new StorageError(`file: ${files.data} is corrupt: unreadable line at byte ${offset}`);
 }

@@ -1,14 +1,29 @@
-import { writeSync } from 'node:fs';
-import { constants, open } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fdatasync,
+  ftruncateSync,
+  openSync,
+  write,
+  writeSync,
+} from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { promisify } from 'node:util';
 import type { AppendResult, PreparedEnvelope } from '@history/core';
+import { ensureDir } from './fs-sync.js';
 import { recordLineHead } from './record-line.js';
-import type { SessionCache } from './session-cache.js';
+import { sessionFiles } from './session-files.js';
+import type { SessionHandles } from './session-handles.js';
 import { INDEX_INTERVAL, startsIndexBlock, writeIndexEntries } from './session-index.js';
-import type { SessionState } from './session-state.js';
+import { loadSessionState, type SessionState } from './session-state.js';
+import type { SessionStates } from './session-states.js';
+
+const datasync = promisify(fdatasync);
 
 /** One session's share of a batch, encoded and ready to write. */
 interface SessionWrite {
   state: SessionState;
+  fd: number;
   oldSize: number;
   buffer: Buffer;
   lastSeq: number;
@@ -19,6 +34,19 @@ interface SessionWrite {
 }
 
 /**
+ * A session's share of a batch up to this size is written synchronously: a
+ * copy into the page cache of microseconds, less than a round trip through
+ * libuv's thread pool (many concurrent single appends, or a bulk batch spread
+ * over thousands of sessions, make many such writes). Larger shares go
+ * through the thread pool, in parallel.
+ */
+const SYNC_WRITE_BYTES = 256 * 1024;
+/** Synchronous writes yield to the event loop after this many bytes, keeping its delay bounded. */
+const SYNC_SLICE_BYTES = 1024 * 1024;
+/** Directories known to exist are remembered (one per long-id session at most) up to this many. */
+const MAX_KNOWN_DIRS = 10_000;
+
+/**
  * Writes batches: per touched session one positioned `write` of all its new
  * lines, then (under `fsync` durability) one `fdatasync` per touched file.
  * A batch is all or nothing for the caller: if any write or sync fails, every
@@ -26,9 +54,12 @@ interface SessionWrite {
  * next touch reloads it from disk and a retry stays exactly-once.
  */
 export class FileWriter {
+  private readonly knownDirs = new Set<string>();
+
   constructor(
-    private readonly cache: SessionCache,
-    private readonly maxOpenFiles: number,
+    private readonly root: string,
+    private readonly states: SessionStates,
+    private readonly handles: SessionHandles,
     private readonly durable: boolean,
   ) {}
 
@@ -36,49 +67,46 @@ export class FileWriter {
     const createdAt = new Date().toISOString();
     const results = new Array<AppendResult>(records.length);
     const bySession = new Map<string, number[]>();
-    records.forEach((r, i) => {
-      const list = bySession.get(r.sessionId);
+    for (let i = 0; i < records.length; i++) {
+      const sessionId = records[i]!.sessionId;
+      const list = bySession.get(sessionId);
       if (list) list.push(i);
-      else bySession.set(r.sessionId, [i]);
-    });
+      else bySession.set(sessionId, [i]);
+    }
     const sessionIds = [...bySession.keys()];
     const done: SessionWrite[] = [];
-    const started: Array<{ sessionId: string; path: string; oldSize: number }> = [];
+    const started: SessionWrite[] = [];
     try {
-      // More sessions than open handles allowed: write them a window at a time.
-      for (let w = 0; w < sessionIds.length; w += this.maxOpenFiles) {
-        const window = sessionIds.slice(w, w + this.maxOpenFiles);
-        const pinned = new Set(window);
+      // More sessions than open handles allowed (or than the process can open): a window at a time.
+      for (let next = 0; next < sessionIds.length; ) {
+        const pinned = new Set<string>();
         const writes: SessionWrite[] = [];
-        for (const sessionId of window) {
-          // The common case (an open session) skips an await per session.
-          const state = this.cache.touch(sessionId) ?? (await this.cache.get(sessionId, pinned));
-          writes.push(encode(state, bySession.get(sessionId)!, records, results, createdAt));
+        while (next < sessionIds.length && writes.length < this.handles.limit) {
+          const sessionId = sessionIds[next]!;
+          pinned.add(sessionId);
+          let state: SessionState;
+          let fd: number;
+          try {
+            // The common case (a known session with its handle open) skips every await.
+            state = this.states.get(sessionId) ?? (await this.load(sessionId, pinned));
+            fd =
+              this.handles.get(sessionId) ??
+              this.handles.open(sessionId, state.files.data, constants.O_RDWR, pinned);
+          } catch (error) {
+            // Out of descriptors with this window's handles pinned: write it, then go on.
+            if (!isOutOfDescriptors(error) || writes.length === 0) throw error;
+            pinned.delete(sessionId);
+            break;
+          }
+          writes.push(encode(state, fd, bySession.get(sessionId)!, records, results, createdAt));
+          next++;
         }
         const pending = writes.filter((write) => write.buffer.length > 0);
+        started.push(...pending);
+        await writeAll(pending);
+        if (this.durable) await settleAll(pending.map((write) => datasync(write.fd)));
         for (const write of pending) {
-          started.push({
-            sessionId: write.state.sessionId,
-            path: write.state.files.data,
-            oldSize: write.oldSize,
-          });
-        }
-        let bytes = 0;
-        for (const write of pending) bytes += write.buffer.length;
-        if (bytes <= SYNC_WRITE_BYTES) {
-          for (const write of pending) writeFullySync(write);
-          if (this.durable) await settleAll(pending.map((write) => write.state.fd.datasync()));
-        } else {
-          await settleAll(
-            pending.map(async (write) => {
-              await writeFully(write);
-              if (this.durable) await write.state.fd.datasync();
-            }),
-          );
-        }
-        for (const write of pending) {
-          if (write.blockOffsets.length === 0) continue;
-          await writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
+          writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
         }
         done.push(...writes);
       }
@@ -91,23 +119,49 @@ export class FileWriter {
       write.state.size = write.oldSize + write.buffer.length;
       write.state.lastSeq = write.lastSeq;
       for (const [id, seq] of write.newIds) write.state.seqById.set(id, seq);
+      this.states.grew(write.newIds.length);
     }
+    this.states.trim(bySession);
     return results;
   }
 
-  private async rollback(
-    started: ReadonlyArray<{ sessionId: string; path: string; oldSize: number }>,
-  ): Promise<void> {
+  /**
+   * First touch of a session (or after its state was dropped): its directory
+   * (once per store), its file (created if missing, off the event loop: a
+   * create may wait on the file system's journal), then the scan (nothing to
+   * scan when empty).
+   */
+  private async load(sessionId: string, pinned: ReadonlySet<string>): Promise<SessionState> {
+    const files = sessionFiles(this.root, sessionId);
+    if (!this.knownDirs.has(files.dir)) {
+      await ensureDir(files.dir, this.durable);
+      if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
+      this.knownDirs.add(files.dir);
+    }
+    const flags = constants.O_RDWR | constants.O_CREAT;
+    const fd = await this.handles.create(sessionId, files.data, flags, pinned);
+    try {
+      const state = await loadSessionState(sessionId, files, fd, this.durable);
+      this.states.add(state);
+      return state;
+    } catch (error) {
+      this.handles.close(sessionId);
+      throw error;
+    }
+  }
+
+  private async rollback(started: readonly SessionWrite[]): Promise<void> {
     await Promise.all(
-      started.map(async ({ sessionId, path, oldSize }) => {
-        await this.cache.drop(sessionId);
+      started.map(async ({ state, oldSize }) => {
+        this.states.drop(state.sessionId);
+        this.handles.close(state.sessionId);
         try {
-          const fd = await open(path, constants.O_RDWR);
+          const fd = openSync(state.files.data, constants.O_RDWR);
           try {
-            await fd.truncate(oldSize);
-            if (this.durable) await fd.datasync();
+            ftruncateSync(fd, oldSize);
+            if (this.durable) await datasync(fd);
           } finally {
-            await fd.close();
+            closeSync(fd);
           }
         } catch {
           // Could not cut: the lines stay, and the reload on next touch counts them as stored,
@@ -120,6 +174,7 @@ export class FileWriter {
 
 function encode(
   state: SessionState,
+  fd: number,
   indexes: readonly number[],
   records: readonly PreparedEnvelope[],
   results: AppendResult[],
@@ -165,6 +220,7 @@ function encode(
   }
   return {
     state,
+    fd,
     oldSize: state.size,
     buffer: buffer.subarray(0, at),
     lastSeq: seq,
@@ -175,31 +231,58 @@ function encode(
 }
 
 /**
- * Below this many bytes per batch, writing to the page cache takes
- * microseconds, less than a round trip through libuv's thread pool: small
- * batches (many concurrent single appends) are written synchronously, large
- * ones off the event loop.
+ * Writes every share: large ones through the thread pool, in parallel, while
+ * small ones are written synchronously in slices. Waits for all before
+ * reporting the first failure: a rollback must not race a write in flight.
  */
-const SYNC_WRITE_BYTES = 64 * 1024;
+async function writeAll(writes: readonly SessionWrite[]): Promise<void> {
+  const inFlight = writes
+    .filter((write) => write.buffer.length > SYNC_WRITE_BYTES)
+    .map((write) => writeFully(write));
+  let failure: { error: unknown } | undefined;
+  try {
+    let slice = 0;
+    for (const write of writes) {
+      if (write.buffer.length > SYNC_WRITE_BYTES) continue;
+      if (slice >= SYNC_SLICE_BYTES) {
+        slice = 0;
+        await nextTurn();
+      }
+      writeFullySync(write);
+      slice += write.buffer.length;
+    }
+  } catch (error) {
+    failure = { error };
+  }
+  await settleAll(inFlight);
+  if (failure) throw failure.error;
+}
+
+const writeAt = promisify(write);
 
 /** One `write` call; loops only in the rare case of a short write. */
-async function writeFully({ buffer, state, oldSize }: SessionWrite): Promise<void> {
+async function writeFully({ buffer, fd, oldSize }: SessionWrite): Promise<void> {
   let written = 0;
   while (written < buffer.length) {
     const length = buffer.length - written;
-    written += (await state.fd.write(buffer, written, length, oldSize + written)).bytesWritten;
+    written += (await writeAt(fd, buffer, written, length, oldSize + written)).bytesWritten;
   }
 }
 
-function writeFullySync({ buffer, state, oldSize }: SessionWrite): void {
+function writeFullySync({ buffer, fd, oldSize }: SessionWrite): void {
   let written = 0;
   while (written < buffer.length) {
     const length = buffer.length - written;
-    written += writeSync(state.fd.fd, buffer, written, length, oldSize + written);
+    written += writeSync(fd, buffer, written, length, oldSize + written);
   }
 }
 
-/** Waits for every operation, then throws the first failure: a rollback must not race a write still in flight. */
+function isOutOfDescriptors(error: unknown): boolean {
+  const code = (error as NodeJS.ErrnoException)?.code;
+  return code === 'EMFILE' || code === 'ENFILE';
+}
+
+/** Waits for every operation, then throws the first failure. */
 async function settleAll(operations: Array<Promise<unknown>>): Promise<void> {
   for (const outcome of await Promise.allSettled(operations)) {
     if (outcome.status === 'rejected') throw outcome.reason;

@@ -1,4 +1,4 @@
-import type { FileHandle } from 'node:fs/promises';
+import { read, readSync } from 'node:fs';
 
 /** A complete line (newline excluded) and the byte offset where it starts. */
 export interface Line {
@@ -6,49 +6,163 @@ export interface Line {
   text: string;
 }
 
+/** Complete lines of a range as one string (each ending in a newline) and the byte offset of its start. */
+export interface LineText {
+  offset: number;
+  text: string;
+}
+
 export const CHUNK_BYTES = 256 * 1024;
 /** Forward reads start at CHUNK_BYTES and double up to this: few reads for long streams. */
 const MAX_CHUNK_BYTES = 1024 * 1024;
+/**
+ * A range up to this many chunks (1 MiB by default) is read with one
+ * synchronous read: a copy from the page cache of well under a millisecond,
+ * cheaper than even one round trip through libuv's thread pool (which under
+ * load costs more than the copy). Longer ranges go in chunks off the event loop.
+ */
+const WHOLE_READ_CHUNKS = 4;
 const NEWLINE = 0x0a;
 
 /**
- * Complete lines of `[start, end)` in file order, a chunk at a time. Bytes
- * after the last newline (a torn line) are never yielded. The first `skip`
- * lines are stepped over without being decoded. A newline byte never occurs
- * inside a multi-byte UTF-8 sequence, so splitting bytes is safe.
+ * One buffer for every whole-range read, reused: replaying small sessions
+ * allocates no large buffers (whose external memory would trigger full GCs).
+ * It is only ever used within one synchronous step (read, then decode).
  */
-export async function* readLinesForward(
-  fd: FileHandle,
+let scratch = Buffer.allocUnsafe(0);
+function scratchBuffer(size: number): Buffer {
+  if (scratch.length < size) scratch = Buffer.allocUnsafe(Math.max(size, 64 * 1024));
+  return scratch;
+}
+
+function readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number) {
+  return new Promise<number>((resolve, reject) =>
+    read(fd, buffer, offset, length, position, (error, bytesRead) =>
+      error ? reject(error) : resolve(bytesRead),
+    ),
+  );
+}
+
+/** Index just past the `skip`-th newline at or after `from` in `data[..length)`, or -1. */
+function skipLines(data: Buffer, from: number, length: number, skip: number): number {
+  let i = from;
+  for (let n = 0; n < skip; n++) {
+    const nl = data.indexOf(NEWLINE, i);
+    if (nl < 0 || nl >= length) return -1;
+    i = nl + 1;
+  }
+  return i;
+}
+
+/**
+ * Complete lines of `[start, end)` in file order, as strings of whole lines
+ * (fewer, larger decodes than a string per line). Bytes after the last newline
+ * (a torn line) are never yielded. The first `skip` lines are stepped over
+ * without being decoded. A newline byte never occurs inside a multi-byte UTF-8
+ * sequence, so cutting bytes at newlines is safe.
+ */
+export async function* readTextForward(
+  fd: number,
   start: number,
   end: number,
   skip = 0,
+  chunkBytes = CHUNK_BYTES,
+): AsyncGenerator<LineText> {
+  if (end - start <= chunkBytes * WHOLE_READ_CHUNKS) {
+    const data = scratchBuffer(end - start);
+    const length = readSync(fd, data, 0, end - start, start);
+    const from = skipLines(data, 0, length, skip);
+    // The scratch buffer holds stale bytes past `length`: never search beyond it.
+    const last = from < 0 || length === 0 ? -1 : data.lastIndexOf(NEWLINE, length - 1);
+    if (from >= 0 && last >= from) {
+      yield { offset: start + from, text: data.toString('utf8', from, last + 1) };
+    }
+    return;
+  }
+  for await (const { data, base, length } of chunksForward(fd, start, end, chunkBytes)) {
+    let from = 0;
+    if (skip > 0) {
+      from = skipLines(data, 0, length, skip);
+      if (from < 0) {
+        // Every line of this chunk is skipped: count them, go on.
+        skip -= countLines(data, length);
+        continue;
+      }
+      skip = 0;
+    }
+    if (from < length) yield { offset: base + from, text: data.toString('utf8', from, length) };
+  }
+}
+
+/**
+ * Complete lines of `[start, end)` in file order with their byte offsets, a
+ * chunk at a time (the loader needs offsets to cut a torn tail).
+ */
+export async function* readLinesForward(
+  fd: number,
+  start: number,
+  end: number,
+  chunkBytes = CHUNK_BYTES,
 ): AsyncGenerator<Line[]> {
+  if (end - start <= chunkBytes * WHOLE_READ_CHUNKS) {
+    const data = scratchBuffer(end - start);
+    const length = readSync(fd, data, 0, end - start, start);
+    const lines = splitLines(data, start, length);
+    if (lines.length > 0) yield lines;
+    return;
+  }
+  for await (const { data, base, length } of chunksForward(fd, start, end, chunkBytes)) {
+    yield splitLines(data, base, length);
+  }
+}
+
+function splitLines(data: Buffer, base: number, length: number): Line[] {
+  const lines: Line[] = [];
+  let i = 0;
+  for (;;) {
+    const nl = data.indexOf(NEWLINE, i);
+    if (nl < 0 || nl >= length) break;
+    lines.push({ offset: base + i, text: data.toString('utf8', i, nl) });
+    i = nl + 1;
+  }
+  return lines;
+}
+
+function countLines(data: Buffer, length: number): number {
+  let n = 0;
+  for (let i = data.indexOf(NEWLINE); i >= 0 && i < length; i = data.indexOf(NEWLINE, i + 1)) n++;
+  return n;
+}
+
+/**
+ * Chunks of `[start, end)` cut after their last newline: `data[0..length)`
+ * holds complete lines only, starting at byte `base` of the file. Each chunk
+ * is its own buffer (the caller may decode it after an await).
+ */
+async function* chunksForward(
+  fd: number,
+  start: number,
+  end: number,
+  firstChunkBytes: number,
+): AsyncGenerator<{ data: Buffer; base: number; length: number }> {
   let pos = start;
   let carry: Buffer | undefined;
-  let chunkBytes = CHUNK_BYTES;
+  let chunkBytes = firstChunkBytes;
   while (pos < end) {
     const want = Math.min(chunkBytes, end - pos);
-    chunkBytes = Math.min(chunkBytes * 2, MAX_CHUNK_BYTES);
+    chunkBytes = Math.max(chunkBytes, Math.min(chunkBytes * 2, MAX_CHUNK_BYTES));
     // The partial line carried over goes first in the new buffer: no concat of the whole chunk.
     const carried = carry?.length ?? 0;
     const data = Buffer.allocUnsafe(carried + want);
     carry?.copy(data, 0);
-    const { bytesRead } = await fd.read(data, carried, want, pos);
+    const bytesRead = await readAsync(fd, data, carried, want, pos);
     if (bytesRead === 0) return; // The file shrank under us: nothing more to read.
     const base = pos - carried;
     pos += bytesRead;
-    const length = carried + bytesRead;
-    const lines: Line[] = [];
-    let i = 0;
-    for (;;) {
-      const nl = data.indexOf(NEWLINE, i);
-      if (nl < 0 || nl >= length) break;
-      if (skip > 0) skip--;
-      else lines.push({ offset: base + i, text: data.toString('utf8', i, nl) });
-      i = nl + 1;
-    }
-    carry = i < length ? data.subarray(i, length) : undefined;
-    if (lines.length > 0) yield lines;
+    const filled = carried + bytesRead;
+    const last = data.lastIndexOf(NEWLINE, filled - 1);
+    carry = data.subarray(last + 1, filled);
+    if (last >= 0) yield { data, base, length: last + 1 };
   }
 }
 
@@ -58,7 +172,7 @@ export async function* readLinesForward(
  * are skipped.
  */
 export async function* readLinesBackward(
-  fd: FileHandle,
+  fd: number,
   start: number,
   end: number,
   chunkBytes = CHUNK_BYTES,
@@ -69,7 +183,7 @@ export async function* readLinesBackward(
   while (pos > start) {
     const want = Math.min(chunkBytes, pos - start);
     const chunk = Buffer.allocUnsafe(want);
-    const { bytesRead } = await fd.read(chunk, 0, want, pos - want);
+    const bytesRead = await readAsync(fd, chunk, 0, want, pos - want);
     if (bytesRead < want) throw new Error(`file shrank while reading backward at ${pos - want}`);
     pos -= want;
     const data = carry ? Buffer.concat([chunk, carry]) : chunk;

@@ -11,8 +11,17 @@ export interface FileAdapterOptions {
    * fsynced; survives power loss.
    */
   durability?: 'os' | 'fsync';
-  /** Most session files kept open for appending (least recently used are closed). Default 128. */
+  /**
+   * Most session files kept open for appending; beyond it the least recently
+   * used handle is closed (the session's state is kept). Default 8192.
+   */
   maxOpenFiles?: number;
+  /**
+   * Most event ids kept in memory, over all sessions, for idempotency without
+   * re-reading files; beyond it the least recently used sessions' state is
+   * dropped and rebuilt by one scan on their next append. Default 1,000,000.
+   */
+  maxCachedIds?: number;
 }
 
 export type FileHistoryStoreOptions = FileAdapterOptions & StoreOptions;
@@ -21,16 +30,25 @@ export interface ResolvedFileOptions {
   root: string;
   durability: 'os' | 'fsync';
   maxOpenFiles: number;
+  maxCachedIds: number;
 }
 
-export const DEFAULT_MAX_OPEN_FILES = 128;
+/**
+ * Node raises the soft descriptor limit to the hard one at start-up on Linux
+ * and macOS (usually tens of thousands or more), so thousands of active
+ * sessions each keep their handle; if the process still runs out, the handle
+ * cache shrinks instead of failing (see SessionHandles).
+ */
+export const DEFAULT_MAX_OPEN_FILES = 8192;
+/** About 60 to 100 MB of ids (each a Map entry and its string). */
+export const DEFAULT_MAX_CACHED_IDS = 1_000_000;
 
 /** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
 export function resolveFileOptions(options: unknown): ResolvedFileOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'expected an object with a `root` directory');
   }
-  const { root, durability, maxOpenFiles } = options as Record<string, unknown>;
+  const { root, durability, maxOpenFiles, maxCachedIds } = options as Record<string, unknown>;
   if (typeof root !== 'string' || root.length === 0) {
     throw new InvalidArgumentError('options.root', 'expected a non-empty directory path');
   }
@@ -49,9 +67,16 @@ export function resolveFileOptions(options: unknown): ResolvedFileOptions {
   ) {
     throw new InvalidArgumentError('options.maxOpenFiles', 'expected an integer from 1 to 65536');
   }
+  if (
+    maxCachedIds !== undefined &&
+    (typeof maxCachedIds !== 'number' || !Number.isSafeInteger(maxCachedIds) || maxCachedIds < 0)
+  ) {
+    throw new InvalidArgumentError('options.maxCachedIds', 'expected a non-negative integer');
+  }
   return {
     root,
     durability: durability ?? 'os',
     maxOpenFiles: maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES,
+    maxCachedIds: maxCachedIds ?? DEFAULT_MAX_CACHED_IDS,
   };
 }

@@ -33,45 +33,57 @@ export function recordLineHead(seq: number, id: string, at: number, createdAt: s
 
 /** Parses a line (without its newline), or returns `undefined` when it is not a valid record line. */
 export function parseRecordLine(line: string): RecordLine | undefined {
-  if (line.charCodeAt(line.length - 1) !== 0x7d /* } */) return undefined;
-  return parseLineFast(line) ?? parseLineSlow(line);
+  return parseRecordLineAt(line, 0, line.length);
+}
+
+/**
+ * Parses the line `text[start..end)` (newline excluded) in place: a reader
+ * decodes many lines into one string and never slices out the whole line.
+ */
+export function parseRecordLineAt(
+  text: string,
+  start: number,
+  end: number,
+): RecordLine | undefined {
+  if (end <= start || text.charCodeAt(end - 1) !== 0x7d /* } */) return undefined;
+  return parseLineFast(text, start, end) ?? parseLineSlow(text.slice(start, end));
 }
 
 /**
  * Reads the header as this package writes it, without JSON.parse: replay is
- * dominated by per-line work. Ids with escapes go to the slow path.
+ * dominated by per-line work. Ids with escapes go to the slow path. Every
+ * search is bounded by `end`: the text may hold more lines after this one.
  */
-function parseLineFast(line: string): RecordLine | undefined {
-  if (!line.startsWith('{"seq":')) return undefined;
-  let i = 7;
+function parseLineFast(text: string, start: number, end: number): RecordLine | undefined {
+  if (!text.startsWith('{"seq":', start)) return undefined;
+  let i = start + 7;
   let seq = 0;
-  for (; i < line.length; i++) {
-    const c = line.charCodeAt(i);
+  for (; i < end; i++) {
+    const c = text.charCodeAt(i);
     if (c < 48 || c > 57) break;
     seq = seq * 10 + (c - 48);
   }
-  if (i === 7 || !line.startsWith(',"id":"', i)) return undefined;
+  if (i === start + 7 || !text.startsWith(',"id":"', i)) return undefined;
   i += 7;
-  const idEnd = line.indexOf('"', i);
-  if (idEnd < 0) return undefined;
-  const id = line.slice(i, idEnd);
+  const idEnd = text.indexOf('"', i);
+  if (idEnd < 0 || idEnd >= end) return undefined;
+  const id = text.slice(i, idEnd);
   if (id.includes('\\')) return undefined;
   i = idEnd + 1;
-  if (!line.startsWith(',"at":', i)) return undefined;
+  if (!text.startsWith(',"at":', i)) return undefined;
   i += 6;
-  const atEnd = line.indexOf(',', i);
-  if (atEnd <= i) return undefined;
-  const at = Number(line.slice(i, atEnd));
-  if (!line.startsWith(',"createdAt":"', atEnd)) return undefined;
+  const atEnd = text.indexOf(',', i);
+  if (atEnd <= i || atEnd >= end) return undefined;
+  const at = Number(text.slice(i, atEnd));
+  if (!text.startsWith(',"createdAt":"', atEnd)) return undefined;
   i = atEnd + 14;
-  const createdAtEnd = line.indexOf('"', i);
-  if (createdAtEnd < 0) return undefined;
-  const createdAt = line.slice(i, createdAtEnd);
-  if (!line.startsWith(ENVELOPE_MARK, createdAtEnd + 1)) return undefined;
-  const json = line.slice(createdAtEnd + 1 + ENVELOPE_MARK.length, -1);
-  if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isFinite(at) || json.length === 0) {
-    return undefined;
-  }
+  const createdAtEnd = text.indexOf('"', i);
+  if (createdAtEnd < 0 || createdAtEnd >= end) return undefined;
+  const createdAt = text.slice(i, createdAtEnd);
+  const jsonStart = createdAtEnd + 1 + ENVELOPE_MARK.length;
+  if (!text.startsWith(ENVELOPE_MARK, createdAtEnd + 1) || jsonStart >= end - 1) return undefined;
+  const json = text.slice(jsonStart, end - 1);
+  if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isFinite(at)) return undefined;
   return { seq, id, at, createdAt, json };
 }
 

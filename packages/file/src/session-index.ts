@@ -1,4 +1,12 @@
-import { constants, type FileHandle, open } from 'node:fs/promises';
+import {
+  closeSync,
+  constants,
+  fstatSync,
+  ftruncateSync,
+  openSync,
+  readSync,
+  writeSync,
+} from 'node:fs';
 import { seqPrefix } from './record-line.js';
 
 /**
@@ -6,7 +14,10 @@ import { seqPrefix } from './record-line.js';
  * offset of the line of seq `k * INDEX_INTERVAL + 1`. Seqs of a session are
  * contiguous from 1, so the entry for any seq is found by arithmetic. The index
  * is a hint: every entry is checked against the line it points at before use,
- * and rebuilt whenever the session is loaded for writing.
+ * and rebuilt whenever the session is loaded for writing. Entry 0 (seq 1) is
+ * always offset 0: it is never written, so a session of up to INDEX_INTERVAL
+ * records has no index file at all, and a later entry leaves zeros (a hole) in
+ * its place. Index files are tiny: they are read and written synchronously.
  */
 export const INDEX_INTERVAL = 256;
 const ENTRY_BYTES = 8;
@@ -26,36 +37,42 @@ export function encodeEntries(offsets: readonly number[]): Buffer {
 }
 
 /** Writes entries for consecutive blocks starting at `firstBlock` into the index file. */
-export async function writeIndexEntries(
+export function writeIndexEntries(
   path: string,
   firstBlock: number,
   offsets: readonly number[],
-): Promise<void> {
-  if (offsets.length === 0) return;
-  const fd = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+): void {
+  const from = firstBlock === 0 ? 1 : 0; // Entry 0 is implied.
+  if (offsets.length <= from) return;
+  const buffer = encodeEntries(offsets.slice(from));
+  const fd = openSync(path, constants.O_WRONLY | constants.O_CREAT, 0o644);
   try {
-    const buffer = encodeEntries(offsets);
-    await fd.write(buffer, 0, buffer.length, firstBlock * ENTRY_BYTES);
+    writeSync(fd, buffer, 0, buffer.length, (firstBlock + from) * ENTRY_BYTES);
   } finally {
-    await fd.close();
+    closeSync(fd);
   }
 }
 
-/** Replaces the index file unless it already holds exactly `offsets` (one per block). */
-export async function syncIndexFile(path: string, offsets: readonly number[]): Promise<void> {
+/**
+ * Makes the index file hold exactly `offsets` (one per block, from block 0),
+ * leaving it untouched when it already does. A session of one block needs no
+ * index: its file, if any, is left alone (entries are checked before use).
+ */
+export function syncIndexFile(path: string, offsets: readonly number[]): void {
+  if (offsets.length <= 1) return;
   const expected = encodeEntries(offsets);
-  const fd = await open(path, constants.O_RDWR | constants.O_CREAT, 0o644);
+  const fd = openSync(path, constants.O_RDWR | constants.O_CREAT, 0o644);
   try {
-    const { size } = await fd.stat();
+    const { size } = fstatSync(fd);
     if (size === expected.length) {
       const current = Buffer.alloc(size);
-      await fd.read(current, 0, size, 0);
+      readSync(fd, current, 0, size, 0);
       if (current.equals(expected)) return;
     }
-    await fd.truncate(0);
-    await fd.write(expected, 0, expected.length, 0);
+    ftruncateSync(fd, 0);
+    writeSync(fd, expected, 0, expected.length, 0);
   } finally {
-    await fd.close();
+    closeSync(fd);
   }
 }
 
@@ -64,50 +81,45 @@ export async function syncIndexFile(path: string, offsets: readonly number[]): P
  * block start, checked against the data file), or the file start when the
  * index has no usable entry.
  */
-export async function seekLineAtMost(
+export function seekLineAtMost(
   indexPath: string,
-  data: FileHandle,
+  data: number,
   dataEnd: number,
   seq: number,
-): Promise<{ offset: number; seq: number }> {
+): { offset: number; seq: number } {
   const none = { offset: 0, seq: 1 };
-  if (seq <= INDEX_INTERVAL) return none;
-  let fd: FileHandle;
+  if (seq <= INDEX_INTERVAL) return none; // Block 0 starts at 0: no need to open the index.
+  let fd: number;
   try {
-    fd = await open(indexPath, 'r');
+    fd = openSync(indexPath, 'r');
   } catch {
     return none;
   }
   try {
     let block = Math.floor((seq - 1) / INDEX_INTERVAL);
     const raw = Buffer.alloc(ENTRY_BYTES);
-    let { bytesRead } = await fd.read(raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
+    let bytesRead = readSync(fd, raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
     if (bytesRead < ENTRY_BYTES) {
       // Past the indexed part (the newest records): start from the last entry.
-      block = Math.floor((await fd.stat()).size / ENTRY_BYTES) - 1;
+      block = Math.floor(fstatSync(fd).size / ENTRY_BYTES) - 1;
       if (block <= 0) return none;
-      ({ bytesRead } = await fd.read(raw, 0, ENTRY_BYTES, block * ENTRY_BYTES));
+      bytesRead = readSync(fd, raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
       if (bytesRead < ENTRY_BYTES) return none;
     }
     const offset = Number(raw.readBigUInt64LE(0));
     const blockSeq = block * INDEX_INTERVAL + 1;
-    return (await isLineStart(data, dataEnd, offset, seqPrefix(blockSeq)))
+    return isLineStart(data, dataEnd, offset, seqPrefix(blockSeq))
       ? { offset, seq: blockSeq }
       : none;
   } finally {
-    await fd.close();
+    closeSync(fd);
   }
 }
 
 /** True when `offset` starts a line (follows a newline) that begins with `prefix`. */
-async function isLineStart(
-  fd: FileHandle,
-  dataEnd: number,
-  offset: number,
-  prefix: string,
-): Promise<boolean> {
+function isLineStart(fd: number, dataEnd: number, offset: number, prefix: string): boolean {
   if (!Number.isSafeInteger(offset) || offset < 1 || offset + prefix.length > dataEnd) return false;
   const head = Buffer.alloc(prefix.length + 1);
-  const { bytesRead } = await fd.read(head, 0, head.length, offset - 1);
+  const bytesRead = readSync(fd, head, 0, head.length, offset - 1);
   return bytesRead === head.length && head[0] === 0x0a && head.toString('latin1', 1) === prefix;
 }

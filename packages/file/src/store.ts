@@ -7,7 +7,11 @@ import {
 } from '@history/core';
 import { FileBackend } from './file-backend.js';
 import { ensureDir } from './fs-sync.js';
-import { type FileHistoryStoreOptions, resolveFileOptions } from './options.js';
+import {
+  type FileHistoryStoreOptions,
+  type ResolvedFileOptions,
+  resolveFileOptions,
+} from './options.js';
 import { acquireRootLock } from './root-lock.js';
 import { prepareLayout } from './schema.js';
 
@@ -23,6 +27,11 @@ export async function createFileHistoryStore(
   const fileOptions = resolveFileOptions(options);
   // Core validates its own keys and leaves the adapter's alone.
   const storeOptions = resolveStoreOptions(options);
+  return createBackendStore(await openFileBackend(fileOptions), storeOptions);
+}
+
+/** The backend under a store: creates the root and its layout, takes its lock. */
+export async function openFileBackend(fileOptions: ResolvedFileOptions): Promise<FileBackend> {
   const durable = fileOptions.durability === 'fsync';
   try {
     await ensureDir(fileOptions.root, durable);
@@ -43,5 +52,5 @@ export async function createFileHistoryStore(
       { cause: error },
     );
   }
-  return createBackendStore(new FileBackend(fileOptions, lock), storeOptions);
+  return new FileBackend(fileOptions, lock);
 }

@@ -1,7 +1,14 @@
-import { open, writeFile } from 'node:fs/promises';
+import { closeSync, openSync } from 'node:fs';
+import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type Line, readLinesBackward, readLinesForward } from '../src/line-reader.js';
+import {
+  type Line,
+  type LineText,
+  readLinesBackward,
+  readLinesForward,
+  readTextForward,
+} from '../src/line-reader.js';
 import { tempRoot } from './temp-root.js';
 
 let root: Awaited<ReturnType<typeof tempRoot>>;
@@ -19,18 +26,29 @@ async function collect(gen: AsyncIterable<Line[]>): Promise<Line[]> {
   return out;
 }
 
-async function withFile<T>(
-  text: string,
-  use: (fd: Awaited<ReturnType<typeof open>>, size: number) => Promise<T>,
-) {
+async function withFile<T>(text: string, use: (fd: number, size: number) => Promise<T>) {
   const path = join(root.path, `f${Math.random()}`);
   await writeFile(path, text);
-  const fd = await open(path, 'r');
+  const fd = openSync(path, 'r');
   try {
     return await use(fd, Buffer.byteLength(text));
   } finally {
-    await fd.close();
+    closeSync(fd);
   }
+}
+
+/** Lines of every text chunk, with the byte offset of each. */
+async function collectText(gen: AsyncIterable<LineText>): Promise<Line[]> {
+  const out: Line[] = [];
+  for await (const { offset, text } of gen) {
+    expect(text.endsWith('\n')).toBe(true);
+    let at = offset;
+    for (const line of text.slice(0, -1).split('\n')) {
+      out.push({ offset: at, text: line });
+      at += Buffer.byteLength(line) + 1;
+    }
+  }
+  return out;
 }
 
 const offsets = lines.map((_, i) =>
@@ -43,15 +61,31 @@ const offsets = lines.map((_, i) =>
 );
 
 describe('line reader', () => {
-  it('reads lines forward with byte offsets, skipping a torn tail and counted lines', async () => {
+  it('reads lines forward with byte offsets, skipping a torn tail, whole or in any chunk size', async () => {
     await withFile(`${body}torn-no-newline`, async (fd, size) => {
-      const all = await collect(readLinesForward(fd, 0, size));
-      expect(all.map((l) => l.text)).toEqual(lines);
-      expect(all.map((l) => l.offset)).toEqual(offsets);
-      const skipped = await collect(readLinesForward(fd, 0, size, 2));
-      expect(skipped.map((l) => l.text)).toEqual(lines.slice(2));
-      const fromMiddle = await collect(readLinesForward(fd, offsets[3]!, size));
-      expect(fromMiddle.map((l) => l.offset)).toEqual(offsets.slice(3));
+      // Chunk 256 KiB: one synchronous read of the whole range; small chunks: many reads.
+      for (const chunk of [256 * 1024, 1, 2, 5, 13, 64]) {
+        const all = await collect(readLinesForward(fd, 0, size, chunk));
+        expect(all.map((l) => l.text)).toEqual(lines);
+        expect(all.map((l) => l.offset)).toEqual(offsets);
+        const fromMiddle = await collect(readLinesForward(fd, offsets[3]!, size, chunk));
+        expect(fromMiddle.map((l) => l.offset)).toEqual(offsets.slice(3));
+      }
+    });
+  });
+
+  it('reads whole lines as text forward, skipping counted lines and a torn tail, in any chunk size', async () => {
+    await withFile(`${body}torn-no-newline`, async (fd, size) => {
+      for (const chunk of [256 * 1024, 1, 2, 5, 13, 64]) {
+        const all = await collectText(readTextForward(fd, 0, size, 0, chunk));
+        expect(all.map((l) => l.text)).toEqual(lines);
+        expect(all.map((l) => l.offset)).toEqual(offsets);
+        for (let skip = 1; skip <= lines.length + 1; skip++) {
+          const skipped = await collectText(readTextForward(fd, 0, size, skip, chunk));
+          expect(skipped.map((l) => l.text)).toEqual(lines.slice(skip));
+          expect(skipped.map((l) => l.offset)).toEqual(offsets.slice(skip));
+        }
+      }
     });
   });
 
@@ -71,6 +105,9 @@ describe('line reader', () => {
   it('yields nothing for a file that is only a torn line', async () => {
     await withFile('no newline at all', async (fd, size) => {
       expect(await collect(readLinesForward(fd, 0, size))).toEqual([]);
+      expect(await collect(readLinesForward(fd, 0, size, 4))).toEqual([]);
+      expect(await collectText(readTextForward(fd, 0, size))).toEqual([]);
+      expect(await collectText(readTextForward(fd, 0, size, 0, 4))).toEqual([]);
       expect(await collect(readLinesBackward(fd, 0, size, 4))).toEqual([]);
     });
   });

@@ -48,8 +48,8 @@ describe('a batch failing in one session file', () => {
   });
 
   for (const [name, padding] of [
-    ['small batch, synchronous writes', 10],
-    ['large batch, asynchronous writes', 2000],
+    ['small shares, synchronous writes', 10],
+    ['large share of a session, asynchronous writes', 8000],
   ] as const) {
     it(`rolls back when a write itself fails (${name})`, async () => {
       const root = await tempRoot();
