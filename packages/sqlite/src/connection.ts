@@ -1,5 +1,6 @@
 import Database from 'better-sqlite3';
 import { isBusyCode } from './busy-code.js';
+import { sleepSync } from './sleep-sync.js';
 
 export interface ConnectionOptions {
   filename: string;
@@ -22,12 +23,10 @@ export function openConnection(options: ConnectionOptions): Database.Database {
     } catch (error) {
       if (!isBusyCode((error as { code?: unknown })?.code) || Date.now() >= deadline) throw error;
       // A synchronous pause, as SQLite's own busy handler does; opening is synchronous anyway.
-      Atomics.wait(pause, 0, 0, 10);
+      sleepSync(10);
     }
   }
 }
-
-const pause = new Int32Array(new SharedArrayBuffer(4));
 
 export const WAL_AUTOCHECKPOINT_PAGES = 32_768;
 

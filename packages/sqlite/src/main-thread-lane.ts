@@ -12,6 +12,8 @@ export interface MainThreadLaneConfig {
   inlineWriteRows: number;
   /** Largest first page (rows) read on the main thread; 0: none. */
   inlineReadRows: number;
+  /** WAL size (frames) from which writes go to the writer thread. Default: its checkpoint interval. */
+  checkpointFrames?: number;
 }
 
 /** Bytes of JSON a main-thread task may write or read: keeps each under a few milliseconds. */
@@ -51,7 +53,8 @@ export class MainThreadLane {
     // At the checkpoint interval this batch goes to the writer thread, whose commit
     // checkpoints the WAL (wal_autocheckpoint there): never on the event loop.
     const frames = this.wal.read();
-    if (frames === undefined || frames >= WAL_AUTOCHECKPOINT_PAGES) return undefined;
+    const due = this.config.checkpointFrames ?? WAL_AUTOCHECKPOINT_PAGES;
+    if (frames === undefined || frames >= due) return undefined;
     return this.run(task);
   }
 

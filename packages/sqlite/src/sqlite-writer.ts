@@ -1,6 +1,8 @@
 import type Database from 'better-sqlite3';
+import { isBusyCode } from './busy-code.js';
 import { idHash } from './id-hash.js';
 import { SQL } from './schema.js';
+import { sleepSync } from './sleep-sync.js';
 import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './tasks.js';
 
 /**
@@ -30,12 +32,18 @@ export class SqliteWriter {
   private readonly lastSeqs = new Map<number, number>();
   private seenVersion = -1;
 
-  /** `optimize`: refresh planner statistics on open and close; off on the main thread. */
+  /** Refresh planner statistics on open and close (not on the main thread). */
   private readonly optimize: boolean;
+  /** How long `BEGIN IMMEDIATE` retries a lock held elsewhere; 0 leaves waiting to busy_timeout. */
+  private readonly lockWaitMs: number;
 
-  constructor(db: Database.Database, { optimize = true }: { optimize?: boolean } = {}) {
+  constructor(
+    db: Database.Database,
+    { optimize = true, lockWaitMs = 0 }: { optimize?: boolean; lockWaitMs?: number } = {},
+  ) {
     this.db = db;
     this.optimize = optimize;
+    this.lockWaitMs = lockWaitMs;
     // Refreshes planner statistics when stale (cheap when not, and bounded by an
     // analysis limit), so time-range pages choose between the seq and time indexes
     // on real row counts. Runs on the writer's thread, not on the caller's.
@@ -132,10 +140,30 @@ export class SqliteWriter {
     return sid;
   }
 
+  /**
+   * With `lockWaitMs`, retries every millisecond instead of relying on busy_timeout:
+   * SQLite's busy handler sleeps up to 100 ms between attempts, and against a process
+   * that commits back to back (small batches on its main thread, a few tens of
+   * microseconds apart) it would seldom find the lock free.
+   */
+  private beginImmediate(): void {
+    const deadline = Date.now() + this.lockWaitMs;
+    for (;;) {
+      try {
+        this.begin.run();
+        return;
+      } catch (error) {
+        const code = (error as { code?: unknown })?.code;
+        if (this.lockWaitMs === 0 || !isBusyCode(code) || Date.now() >= deadline) throw error;
+      }
+      sleepSync(1);
+    }
+  }
+
   private transaction(body: () => void): void {
     // IMMEDIATE takes the write lock up front (waiting busy_timeout), so a
     // read-then-write never fails half way with SQLITE_BUSY.
-    this.begin.run();
+    this.beginImmediate();
     try {
       body();
       this.commit.run();

@@ -31,11 +31,18 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
       // A lock held elsewhere fails at once (SQLITE_BUSY) instead of blocking the event
       // loop: the caller hands that task to a worker thread, which may wait. WAL
       // checkpoints are left to the writer thread's connection.
-      db.pragma('busy_timeout = 0');
       db.pragma('wal_autocheckpoint = 0');
     }
-    if (config.role !== 'reader')
-      writer = new SqliteWriter(db, { optimize: config.role !== 'main' });
+    if (config.role === 'main' || config.role === 'writer') {
+      // The writer thread waits for the write lock itself, polling (see SqliteWriter).
+      db.pragma('busy_timeout = 0');
+    }
+    if (config.role !== 'reader') {
+      writer = new SqliteWriter(db, {
+        optimize: config.role !== 'main',
+        lockWaitMs: config.role === 'writer' ? config.busyTimeoutMs : 0,
+      });
+    }
     if (config.role !== 'writer') reader = new SqliteReader(db);
   };
   return (task) => {

@@ -4,9 +4,15 @@ import { describe } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { tempDb } from './temp-db.js';
 
-for (const worker of [true, false]) {
-  // The suite checks metrics carry the subject name, so both modes are 'sqlite'.
-  describe(worker ? 'worker threads (default)' : 'inline (worker: false)', () => {
+const modes = [
+  ['worker threads with main-thread small tasks (default)', { worker: true }],
+  ['worker threads only', { worker: true, inlineWriteRows: 0, inlineReadRows: 0 }],
+  ['inline (worker: false)', { worker: false }],
+] as const;
+
+for (const [title, mode] of modes) {
+  // The suite checks metrics carry the subject name, so every mode is 'sqlite'.
+  describe(title, () => {
     runHistoryStoreContract({
       name: 'sqlite',
       capabilities: { persistent: true },
@@ -14,7 +20,7 @@ for (const worker of [true, false]) {
         const db = tempDb();
         return {
           open: (overrides) =>
-            createSqliteHistoryStore({ filename: db.filename, worker, ...overrides }),
+            createSqliteHistoryStore({ filename: db.filename, ...mode, ...overrides }),
           cleanup: async () => db.cleanup(),
         };
       },

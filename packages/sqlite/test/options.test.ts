@@ -19,6 +19,8 @@ describe('createSqliteHistoryStore options', () => {
     [{ filename: db.filename, worker: 'yes' }, 'options.worker'],
     [{ filename: db.filename, readers: 0 }, 'options.readers'],
     [{ filename: db.filename, pageSize: 0 }, 'options.pageSize'],
+    [{ filename: db.filename, inlineWriteRows: -1 }, 'options.inlineWriteRows'],
+    [{ filename: db.filename, inlineReadRows: 0.5 }, 'options.inlineReadRows'],
     [{ filename: db.filename, maxBatchSize: 0 }, 'options.maxBatchSize'],
     [{ filename: db.filename, backpressure: 'drop' }, 'options.backpressure'],
   ])('rejects %o naming %s', async (options, field) => {
@@ -41,6 +43,8 @@ describe('createSqliteHistoryStore options', () => {
       worker: false,
       readers: 1,
       pageSize: 2,
+      inlineWriteRows: 0,
+      inlineReadRows: 0,
       maxBatchSize: 10,
       retries: 0,
     });

@@ -10,15 +10,21 @@ const fixture = (name: string) => new URL(`./fixtures/${name}`, import.meta.url)
 interface Child {
   proc: ChildProcess;
   acks: Map<string, number>;
+  /** Resolves on each `ready`/`done` line the child prints. */
+  nextMark(): Promise<void>;
   stderr: () => string;
   exited: Promise<[number | null, NodeJS.Signals | null]>;
 }
 
-function run(script: string, args: string[]): Child {
+function run(script: string, args: string[], env: Record<string, string> = {}): Child {
   const proc = spawn(process.execPath, [fixture(script), ...args], {
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['pipe', 'pipe', 'pipe'],
+    env: { ...process.env, ...env },
   });
   const acks = new Map<string, number>();
+  const waiting: Array<{ target: number; resolve(): void }> = [];
+  let seen = 0;
+  let wanted = 0;
   let rest = '';
   let err = '';
   proc.stdout!.setEncoding('utf8').on('data', (chunk: string) => {
@@ -27,13 +33,22 @@ function run(script: string, args: string[]): Child {
     for (const line of lines) {
       const [kind, id, seq] = line.split(' ');
       if (kind === 'ack') acks.set(id!, Number(seq));
+      else if (kind === 'ready' || kind === 'done') {
+        seen++;
+        while (waiting.length > 0 && waiting[0]!.target <= seen) waiting.shift()!.resolve();
+      }
     }
   });
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk;
   });
   const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
-  return { proc, acks, stderr: () => err, exited };
+  const nextMark = () => {
+    const target = ++wanted;
+    if (seen >= target) return Promise.resolve();
+    return new Promise<void>((resolve) => waiting.push({ target, resolve }));
+  };
+  return { proc, acks, nextMark, stderr: () => err, exited };
 }
 
 async function readAll(filename: string, sessionId: string) {
@@ -69,8 +84,13 @@ describe('processes', () => {
     db = tempDb();
     const perChild = 1500;
     const children = ['a', 'b'].map((p) =>
-      run('append-loop.mjs', [db.filename, 'shared', p, String(perChild), '8']),
+      run('append-loop.mjs', [db.filename, 'shared', p, String(perChild), '8'], {
+        WAIT_FOR_GO: '1',
+      }),
     );
+    // Both open their store (threads, connections) first, then start appending together.
+    await Promise.all(children.map((c) => c.nextMark()));
+    for (const c of children) c.proc.stdin!.write('go\n');
     const exits = await Promise.all(children.map((c) => c.exited));
     for (const [i, [code]] of exits.entries()) {
       expect(children[i]!.stderr()).toBe('');
@@ -89,6 +109,57 @@ describe('processes', () => {
     const firstOfB = records.findIndex((r) => r.id.startsWith('b-'));
     const lastOfA = records.findLastIndex((r) => r.id.startsWith('a-'));
     expect(firstOfB).toBeLessThan(lastOfA);
+    expect(integrity(db.filename)).toBe('ok');
+  });
+
+  it('a main-thread writer and a writer-thread-only process alternating on one session keep seqs and idempotency', async () => {
+    db = tempDb();
+    // 'a' writes its small batches on its main thread; 'b' sends every batch to its writer thread.
+    const a = run('append-steps.mjs', [db.filename, 'mixed', 'a']);
+    const b = run('append-steps.mjs', [db.filename, 'mixed', 'b', '{"inlineWriteRows":0}']);
+    await Promise.all([a.nextMark(), b.nextMark()]);
+    // Exact alternation: each batch follows a commit of the other process, whose seqs and
+    // ids the next batch must see (nothing is trusted from the process's own memory).
+    for (let step = 0; step < 40; step++) {
+      for (const child of step % 3 === 2 ? [b, a] : [a, b]) {
+        child.proc.stdin!.write('8\n');
+        await child.nextMark();
+      }
+    }
+    a.proc.stdin!.end();
+    b.proc.stdin!.end();
+    const exits = await Promise.all([a.exited, b.exited]);
+    for (const [i, [code]] of exits.entries()) {
+      expect([a, b][i]!.stderr()).toBe('');
+      expect(code).toBe(0);
+    }
+    const records = await readAll(db.filename, 'mixed');
+    expect(records.map((r) => r.seq)).toEqual(Array.from({ length: 640 }, (_, i) => i + 1));
+    const byId = new Map(records.map((r) => [r.id, r.seq]));
+    for (const child of [a, b]) {
+      expect(child.acks.size).toBe(320);
+      for (const [id, seq] of child.acks) expect(byId.get(id)).toBe(seq);
+    }
+    // Retrying acknowledged appends, through either path, stores nothing new.
+    const retry = (id: string) => ({
+      id,
+      type: 'tick',
+      sessionId: 'mixed',
+      occurredAt: '2026-01-01T00:00:00Z',
+      payload: 0,
+    });
+    for (const inlineWriteRows of [256, 0]) {
+      const store = await createSqliteHistoryStore({ filename: db.filename, inlineWriteRows });
+      for (const child of [a, b]) {
+        const acks = [...child.acks].slice(0, 100);
+        const results = await store.appendMany(acks.map(([id]) => retry(id)));
+        expect(results.map((r) => [r.id, r.seq, r.duplicate])).toEqual(
+          acks.map(([id, seq]) => [id, seq, true]),
+        );
+      }
+      await store.close();
+    }
+    expect(await readAll(db.filename, 'mixed')).toHaveLength(640);
     expect(integrity(db.filename)).toBe('ok');
   });
 
