@@ -30,6 +30,8 @@ export class FileBackend implements HistoryBackend {
   private readonly writer: FileWriter;
   private readonly durable: boolean;
   private closed = false;
+  /** The batch being written: batches run one after another even if core starts several. */
+  private writing: Promise<unknown> = Promise.resolve();
 
   constructor(
     private readonly options: ResolvedFileOptions,
@@ -43,8 +45,12 @@ export class FileBackend implements HistoryBackend {
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
     this.assertWritable('append');
+    // Handles and states are shared by every batch: with core's `maxConcurrentBatches` above 1
+    // a second batch could close a handle the first is still writing through.
+    const batch = this.writing.then(() => this.writer.writeBatch(records));
+    this.writing = batch.catch(() => {});
     try {
-      return await this.writer.writeBatch(records);
+      return await batch;
     } catch (error) {
       throw this.storageError('append failed', error);
     }

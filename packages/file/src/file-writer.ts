@@ -27,7 +27,8 @@ interface SessionWrite {
   oldSize: number;
   buffer: Buffer;
   lastSeq: number;
-  newIds: Array<[string, number]>;
+  /** Ids stored by this write, in order: their seqs follow the state's `lastSeq`. */
+  newIds: string[];
   /** First index block started in this write, and the offsets of the blocks it starts. */
   firstBlock: number;
   blockOffsets: number[];
@@ -115,11 +116,12 @@ export class FileWriter {
       throw error;
     }
     // Committed: only now do readers and later batches see the new lines.
-    for (const write of done) {
-      write.state.size = write.oldSize + write.buffer.length;
-      write.state.lastSeq = write.lastSeq;
-      for (const [id, seq] of write.newIds) write.state.seqById.set(id, seq);
-      this.states.grew(write.newIds.length);
+    for (const { state, oldSize, buffer, lastSeq, newIds } of done) {
+      let seq = state.lastSeq;
+      for (const id of newIds) state.seqById.set(id, ++seq);
+      state.size = oldSize + buffer.length;
+      state.lastSeq = lastSeq;
+      this.states.grew(newIds.length);
     }
     this.states.trim(bySession);
     return results;
@@ -181,8 +183,9 @@ function encode(
   createdAt: string,
 ): SessionWrite {
   let seq = state.lastSeq;
-  const fresh: Array<{ record: PreparedEnvelope; head: string }> = [];
-  const newIds: Array<[string, number]> = [];
+  const fresh: PreparedEnvelope[] = [];
+  const heads: string[] = [];
+  const newIds: string[] = [];
   // Upper bound of the UTF-8 size: at most 3 bytes per UTF-16 unit of a head; envelopes are exact.
   let capacity = 0;
   for (const i of indexes) {
@@ -194,9 +197,10 @@ function encode(
     }
     seq++;
     const head = recordLineHead(seq, r.id, r.occurredAtMs, createdAt);
-    fresh.push({ record: r, head });
+    fresh.push(r);
+    heads.push(head);
     capacity += head.length * 3 + r.bytes + 2;
-    newIds.push([r.id, seq]);
+    newIds.push(r.id);
     results[i] = { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
   }
   // Encoded straight into one buffer: no big intermediate string, offsets for the index for free.
@@ -205,13 +209,14 @@ function encode(
   let firstBlock = -1;
   let at = 0;
   seq = state.lastSeq;
-  for (const { record, head } of fresh) {
+  for (let k = 0; k < fresh.length; k++) {
+    const record = fresh[k]!;
     seq++;
     if (startsIndexBlock(seq)) {
       if (firstBlock < 0) firstBlock = (seq - 1) / INDEX_INTERVAL;
       blockOffsets.push(state.size + at);
     }
-    at += buffer.write(head, at, 'utf8');
+    at += buffer.write(heads[k]!, at, 'utf8');
     const bytes = buffer.write(record.json, at, 'utf8');
     if (bytes !== record.bytes) throw new Error(`envelope ${record.id}: byte length mismatch`);
     at += bytes;

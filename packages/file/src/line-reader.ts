@@ -23,6 +23,12 @@ const MAX_CHUNK_BYTES = 1024 * 1024;
  */
 const WHOLE_READ_CHUNKS = 4;
 const NEWLINE = 0x0a;
+/**
+ * Text is decoded in pieces of about this size, cut at newlines: V8 puts
+ * strings over ~128 KiB in large-object space (fresh pages each time), where a
+ * 1 MiB decode measured 6x slower than the same bytes in 64 KiB pieces.
+ */
+const PIECE_BYTES = 64 * 1024;
 
 /**
  * One buffer for every whole-range read, reused: replaying small sessions
@@ -74,9 +80,8 @@ export async function* readTextForward(
     const from = skipLines(data, 0, length, skip);
     // The scratch buffer holds stale bytes past `length`: never search beyond it.
     const last = from < 0 || length === 0 ? -1 : data.lastIndexOf(NEWLINE, length - 1);
-    if (from >= 0 && last >= from) {
-      yield { offset: start + from, text: data.toString('utf8', from, last + 1) };
-    }
+    // Decoded before the first yield: the scratch buffer may be reused by then.
+    if (from >= 0 && last >= from) yield* decodePieces(data, from, last + 1, start);
     return;
   }
   for await (const { data, base, length } of chunksForward(fd, start, end, chunkBytes)) {
@@ -90,8 +95,26 @@ export async function* readTextForward(
       }
       skip = 0;
     }
-    if (from < length) yield { offset: base + from, text: data.toString('utf8', from, length) };
+    if (from < length) yield* decodePieces(data, from, length, base);
   }
+}
+
+/** `data[from..to)` (whole lines) decoded in pieces of whole lines; `base` is the file offset of `data[0]`. */
+function decodePieces(data: Buffer, from: number, to: number, base: number): LineText[] {
+  const pieces: LineText[] = [];
+  for (let start = from; start < to; ) {
+    let end = start + PIECE_BYTES;
+    if (end >= to) {
+      end = to;
+    } else {
+      const nl = data.lastIndexOf(NEWLINE, end - 1);
+      // A line longer than a piece is decoded whole.
+      end = nl >= start ? nl + 1 : data.indexOf(NEWLINE, end) + 1;
+    }
+    pieces.push({ offset: base + start, text: data.toString('utf8', start, end) });
+    start = end;
+  }
+  return pieces;
 }
 
 /**

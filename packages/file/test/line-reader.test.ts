@@ -89,6 +89,23 @@ describe('line reader', () => {
     });
   });
 
+  it('decodes long ranges in pieces of whole lines, a line longer than a piece whole', async () => {
+    // ~400 KiB: several 64 KiB pieces, one line of 100 KiB, multi-byte characters throughout.
+    const many = Array.from({ length: 3000 }, (_, i) =>
+      i === 1234 ? 'L'.repeat(100 * 1024) : `${i} é ${'x'.repeat(i % 200)}`,
+    );
+    const text = many.map((l) => `${l}\n`).join('');
+    await withFile(text, async (fd, size) => {
+      for (const chunk of [256 * 1024, 32 * 1024]) {
+        const all = await collectText(readTextForward(fd, 0, size, 0, chunk));
+        expect(all.map((l) => l.text)).toEqual(many);
+        const skipped = await collectText(readTextForward(fd, 0, size, 2000, chunk));
+        expect(skipped.map((l) => l.text)).toEqual(many.slice(2000));
+        expect(skipped[0]!.offset).toBe(Buffer.byteLength(many.slice(0, 2000).join('\n')) + 1);
+      }
+    });
+  });
+
   it('reads lines backward with any chunk size, across chunk boundaries, skipping a torn tail', async () => {
     await withFile(`${body}torn ${'t'.repeat(40)}`, async (fd, size) => {
       for (let chunk = 1; chunk <= 120; chunk += 7) {

@@ -88,6 +88,23 @@ describe('session state is kept apart from open handles', () => {
   });
 });
 
+describe('batches started concurrently by core', () => {
+  it('are written one after another: no handle is closed under a batch in flight', async () => {
+    const { store } = await open({ maxOpenFiles: 2, maxConcurrentBatches: 4 });
+    const sessions = Array.from({ length: 12 }, (_, i) => `c${i}`);
+    await Promise.all(
+      sessions.map(async (s) => {
+        for (let i = 1; i <= 15; i++) await store.append(ev(s, `${s}-${i}`));
+      }),
+    );
+    for (const s of sessions) {
+      expect(await ids(store, s)).toEqual(
+        Array.from({ length: 15 }, (_, i) => `${i + 1}:${s}-${i + 1}`),
+      );
+    }
+  });
+});
+
 describe('a new session', () => {
   it('has no index file until its second index block', async () => {
     const { store, root } = await open({});
