@@ -42,8 +42,13 @@ interface SessionWrite {
  * through the thread pool, in parallel.
  */
 const SYNC_WRITE_BYTES = 256 * 1024;
-/** Synchronous writes yield to the event loop after this many bytes, keeping its delay bounded. */
+/**
+ * Synchronous writes yield to the event loop after this many bytes or writes
+ * (a bulk batch over thousands of sessions is a syscall per session), keeping
+ * its delay bounded.
+ */
 const SYNC_SLICE_BYTES = 1024 * 1024;
+const SYNC_SLICE_WRITES = 128;
 /** Directories known to exist are remembered (one per long-id session at most) up to this many. */
 const MAX_KNOWN_DIRS = 10_000;
 
@@ -246,15 +251,18 @@ async function writeAll(writes: readonly SessionWrite[]): Promise<void> {
     .map((write) => writeFully(write));
   let failure: { error: unknown } | undefined;
   try {
-    let slice = 0;
+    let sliceBytes = 0;
+    let sliceWrites = 0;
     for (const write of writes) {
       if (write.buffer.length > SYNC_WRITE_BYTES) continue;
-      if (slice >= SYNC_SLICE_BYTES) {
-        slice = 0;
+      if (sliceBytes >= SYNC_SLICE_BYTES || sliceWrites >= SYNC_SLICE_WRITES) {
+        sliceBytes = 0;
+        sliceWrites = 0;
         await nextTurn();
       }
       writeFullySync(write);
-      slice += write.buffer.length;
+      sliceBytes += write.buffer.length;
+      sliceWrites++;
     }
   } catch (error) {
     failure = { error };
