@@ -2,11 +2,11 @@
 // Two stores on fresh schemas, one forced to each path, written batch for batch in
 // alternation so both see the same background load (the machine is shared); prints
 // the events/s of each path per batch size and their ratio.
-// Usage: pnpm build && node scripts/measure-copy-crossover.mjs   (HISTORY_PG_URL optional)
+// Usage: pnpm build && node scripts/measure-copy-crossover.mjs   (HISTORY_PG_URL, BATCHES, SIZES=10,100 optional)
 import { createPostgresHistoryStore } from '../dist/index.js';
 import { envelopes, pgTarget } from './pg-target.mjs';
 
-const SIZES = [10, 100, 250, 500, 1000, 2000, 5000];
+const SIZES = (process.env.SIZES ?? '10,100,250,500,1000,2000,5000').split(',').map(Number);
 const BATCHES = Number(process.env.BATCHES ?? 100);
 const target = await pgTarget();
 

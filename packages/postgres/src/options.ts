@@ -9,11 +9,11 @@ export interface PostgresAdapterOptions {
   schema?: string;
   /** Run pending migrations on open (under an advisory lock). Default `true`. */
   migrate?: boolean;
-  /** Batches of at least this many records are written with COPY; smaller ones in one `append_batch()` call. Default 1000. */
+  /** Batches of at least this many records are written with COPY into a staging table; the others as one statement with bind parameters. Default: never (the bind path is faster at every size, see README). */
   copyThreshold?: number;
   /** Rows fetched per keyset page when streaming. Default 1000. */
   pageSize?: number;
-  /** Size of the pool the store creates from `connectionString` (ignored with `pool`). Default 4. */
+  /** Size of the pool the store creates from `connectionString` (ignored with `pool`). Default 8. */
   poolSize?: number;
   /** Hash-partition `events` by session id into this many partitions when the schema is created. Default 0 (none). */
   partitions?: number;
@@ -36,9 +36,10 @@ export interface ResolvedPostgresOptions {
   partitions: number;
 }
 
-// Measured with scripts/measure-copy-crossover.mjs (see README): COPY pulls ahead from about 2000 rows.
-export const DEFAULT_COPY_THRESHOLD = 2000;
-// Batches up to 5000 so that bulk appends reach the COPY path (core's default is 1000).
+// Measured with scripts/measure-copy-crossover.mjs (see README): since the bind-parameter
+// statement sends envelopes as one text, COPY is slower at every batch size: off unless asked for.
+export const DEFAULT_COPY_THRESHOLD = Number.POSITIVE_INFINITY;
+// Batches up to 5000: bulk appends commit fewer, larger statements (core's default is 1000).
 export const DEFAULT_MAX_BATCH_SIZE = 5000;
 export const DEFAULT_PAGE_SIZE = 1000;
 // Room for DEFAULT_CONCURRENT_BATCHES writes plus concurrent reads.

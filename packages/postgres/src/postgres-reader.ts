@@ -1,19 +1,31 @@
 import type { NormalizedRange, StoredRecord } from '@history/core';
-import type pg from 'pg';
+import pg from 'pg';
 import type { Statements } from './statements.js';
 
-interface Row {
-  seq: string;
-  session_id: string;
-  id: string;
-  json: string;
-  created_at: Date;
-}
+/** A page row in `rowMode: 'array'`: seq, id, envelope JSON text, created_at text. */
+type Row = [number, string, string, string];
+
+const INT8 = 20;
+const TIMESTAMPTZ = 1184;
+const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => Date;
+
+// created_at comes back as the server's text, parsed once per distinct value (a batch shares
+// one) rather than into a Date per row as pg's default parser would; seq straight to a number.
+const PAGE_TYPES = {
+  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
+    oid === TIMESTAMPTZ
+      ? (text: string) => text
+      : oid === INT8
+        ? Number
+        : pg.types.getTypeParser(oid, format),
+};
 
 /**
  * Keyset pagination on (session_id, seq): each page is one short query on a
  * pooled connection, resuming after the last seq seen. Memory is one page;
  * no connection or cursor is held between pages, so leaving early holds nothing.
+ * A page asks for one row more than it yields: when that row is missing the
+ * stream ends without another query.
  */
 export async function* readPages(
   pool: pg.Pool,
@@ -27,6 +39,8 @@ export async function* readPages(
   let left = range.limit ?? Number.POSITIVE_INFINITY;
   const from = range.fromMs === undefined ? undefined : new Date(range.fromMs).toISOString();
   const to = range.toMs === undefined ? undefined : new Date(range.toMs).toISOString();
+  let lastRaw = '';
+  let lastCreatedAt = '';
   while (left > 0) {
     const size = Math.min(pageSize, left);
     const statement = sql.read({
@@ -35,24 +49,30 @@ export async function* readPages(
       from: from !== undefined,
       to: to !== undefined,
     });
-    const values: unknown[] = [sessionId, size];
+    const values: unknown[] = [sessionId, left > size ? size + 1 : size];
     if (after !== undefined) values.push(after);
     if (from !== undefined) values.push(from);
     if (to !== undefined) values.push(to);
-    const { rows } = await pool.query<Row>({ ...statement, values });
-    if (rows.length === 0) return;
-    const page = rows.map(
-      (row): StoredRecord => ({
-        seq: Number(row.seq),
-        sessionId: row.session_id,
-        id: row.id,
-        json: row.json,
-        createdAt: row.created_at.toISOString(),
-      }),
-    );
+    const { rows } = await pool.query<Row>({
+      ...statement,
+      values,
+      rowMode: 'array',
+      types: PAGE_TYPES,
+    });
+    const n = Math.min(rows.length, size);
+    if (n === 0) return;
+    const page = new Array<StoredRecord>(n);
+    for (let i = 0; i < n; i++) {
+      const [seq, id, json, createdAt] = rows[i]!;
+      if (createdAt !== lastRaw) {
+        lastRaw = createdAt;
+        lastCreatedAt = parseTimestamptz(createdAt).toISOString();
+      }
+      page[i] = { seq, sessionId, id, json, createdAt: lastCreatedAt };
+    }
     yield page;
-    if (rows.length < size) return;
-    left -= rows.length;
-    after = page[page.length - 1]!.seq;
+    if (rows.length <= size) return;
+    left -= n;
+    after = page[n - 1]!.seq;
   }
 }

@@ -21,6 +21,7 @@ function named(text: string): NamedStatement {
 
 /** Every SQL text the backend runs on one schema; the schema name enters only quoted. */
 export class Statements {
+  readonly appendNew: NamedStatement;
   readonly appendBatch: NamedStatement;
   readonly appendStaged: NamedStatement;
   readonly writeCheckpoint: NamedStatement;
@@ -31,19 +32,24 @@ export class Statements {
   constructor(schema: string) {
     const s = quoteIdentifier(schema);
     this.s = s;
-    // The whole small-batch write in one round trip (migrations/postgres/0001_initial.sql).
+    // Small batches, the hot path (see appendNewSql). The rows arrive as bind-parameter
+    // arrays, the envelopes as one text joined by U+001E, which no JSON text can contain
+    // (raw control characters are invalid JSON): cheaper to encode and parse than an array
+    // literal, which escapes every quote.
+    this.appendNew = named(appendNewSql(s));
+    // The same parameters (but the fifth) when some ids may be stored already.
     this.appendBatch = named(
-      `SELECT r_seq, r_duplicate
-       FROM ${s}.append_batch($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::json[])`,
+      appendSql(
+        s,
+        `SELECT n, session_id, id, occurred_at, envelope
+         FROM unnest($1::text[], $2::text[], $3::timestamptz[],
+                     string_to_array($4::text, E'\\x1e'))
+              WITH ORDINALITY AS u(session_id, id, occurred_at, envelope, n)`,
+      ),
     );
-    // The COPY path: the same function, fed from the staging table the batch was copied into.
+    // Large batches: the same statement, fed from the staging table the batch was copied into.
     this.appendStaged = named(
-      `SELECT r_seq, r_duplicate
-       FROM (SELECT array_agg(session_id ORDER BY n) AS session_ids, array_agg(id ORDER BY n) AS ids,
-                    array_agg(occurred_at ORDER BY n) AS occurred_at,
-                    array_agg(envelope ORDER BY n) AS envelopes
-             FROM pg_temp.history_staging) AS staged,
-            LATERAL ${s}.append_batch($1::text[], session_ids, ids, occurred_at, envelopes)`,
+      appendSql(s, 'SELECT n, session_id, id, occurred_at, envelope FROM pg_temp.history_staging'),
     );
     this.writeCheckpoint = named(
       `INSERT INTO ${s}.checkpoints (session_id, payload, seq, created_at)
@@ -74,7 +80,7 @@ export class Statements {
       if (shape.from) where.push(`occurred_at >= $${++n}`);
       if (shape.to) where.push(`occurred_at <= $${++n}`);
       statement = named(
-        `SELECT seq, session_id, id, envelope::text AS json, created_at
+        `SELECT seq, id, envelope, created_at
          FROM ${this.s}.events WHERE ${where.join(' AND ')}
          ORDER BY seq ${shape.forward ? 'ASC' : 'DESC'} LIMIT $2`,
       );
@@ -84,9 +90,81 @@ export class Statements {
   }
 }
 
+/** Record separator of the envelopes parameter of `appendBatch`. */
+export const ENVELOPE_SEPARATOR = '\x1e';
+
+/**
+ * The hot path's write of a batch, assuming none of its ids is stored yet (appends are
+ * retried rarely): one counter upsert per session reserves the batch's seqs, under a row
+ * lock taken in session order (so batches cannot deadlock) and held until commit, which
+ * makes seq allocation exact across processes and lets a session's rows commit in seq
+ * order; then one plain INSERT. $5 gives each row how many rows of its session follow it
+ * in the batch, so its seq is the session's new last_seq minus that. If an id is stored
+ * after all, the INSERT raises unique_violation, nothing is written, and the writer runs
+ * `appendSql` instead. Returns (session_id, last_seq) per session.
+ */
+function appendNewSql(s: string): string {
+  return `WITH reserved AS (
+    INSERT INTO ${s}.sessions AS t (session_id, last_seq)
+    SELECT session_id, count(*) FROM unnest($1::text[]) AS u(session_id)
+    GROUP BY session_id ORDER BY session_id COLLATE "C"
+    ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq + excluded.last_seq
+    RETURNING t.session_id, t.last_seq
+  ), inserted AS (
+    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
+    SELECT u.session_id, (m.last_seqs ->> u.session_id)::bigint - u.after, u.id, u.occurred_at, u.envelope
+    FROM (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs FROM reserved) AS m,
+         unnest($1::text[], $2::text[], $3::timestamptz[],
+                string_to_array($4::text, E'\\x1e'), $5::int[])
+           AS u(session_id, id, occurred_at, envelope, after)
+  )
+  SELECT session_id, last_seq FROM reserved`;
+}
+
+/**
+ * The write of one batch, one statement whatever the number of sessions: `source`
+ * yields (n, session_id, id, occurred_at, envelope), n being the position in the batch.
+ * - `batch`: ids already stored in the session become duplicates (one index probe each).
+ * - `reserved`: one upsert per session adds the session's new rows to `last_seq` and
+ *   returns it; its row lock, taken in session order (so batches cannot deadlock) and
+ *   held until commit, makes seq allocation exact across processes, and rows of a
+ *   session commit in seq order.
+ * - `numbered`: each new row gets `last_seq - new rows + rank`, via a session -> last_seq
+ *   map (a join on a CTE would be planned as a nested loop on unknown row counts).
+ * - `inserted`: a plain INSERT. An id stored by another process after this statement's
+ *   snapshot raises unique_violation, which rolls the batch back; the writer retries it.
+ * Returns (seq, duplicate) in batch order.
+ */
+function appendSql(s: string, source: string): string {
+  return `WITH batch AS MATERIALIZED (
+    SELECT b.n, b.session_id, b.id, b.occurred_at, b.envelope,
+           (SELECT e.seq FROM ${s}.events e WHERE e.session_id = b.session_id AND e.id = b.id) AS stored
+    FROM (${source}) AS b
+  ), ranked AS MATERIALIZED (
+    SELECT batch.*,
+           row_number() OVER (PARTITION BY session_id, stored IS NULL ORDER BY n) AS rank,
+           count(*) FILTER (WHERE stored IS NULL) OVER (PARTITION BY session_id) AS fresh
+    FROM batch
+  ), reserved AS (
+    INSERT INTO ${s}.sessions AS t (session_id, last_seq)
+    SELECT session_id, count(*) FROM batch WHERE stored IS NULL
+    GROUP BY session_id ORDER BY session_id COLLATE "C"
+    ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq + excluded.last_seq
+    RETURNING t.session_id, t.last_seq
+  ), numbered AS MATERIALIZED (
+    SELECT r.n, r.session_id, r.id, r.occurred_at, r.envelope, r.stored,
+           coalesce(r.stored, (m.last_seqs ->> r.session_id)::bigint - r.fresh + r.rank) AS seq
+    FROM ranked r, (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs FROM reserved) m
+  ), inserted AS (
+    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
+    SELECT session_id, seq, id, occurred_at, envelope FROM numbered WHERE stored IS NULL
+  )
+  SELECT seq, stored IS NOT NULL AS duplicate FROM numbered ORDER BY n`;
+}
+
 /** Per-connection staging table for COPY (`n`: position in the batch); emptied at every commit. */
 export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS history_staging (
-  n integer, session_id text, id text, occurred_at timestamptz, envelope json
+  n integer, session_id text, id text, occurred_at timestamptz, envelope text
 ) ON COMMIT DELETE ROWS`;
 
 export const COPY_STAGING =

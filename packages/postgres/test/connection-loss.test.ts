@@ -4,22 +4,8 @@ import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { quoteIdentifier } from '../src/schema-name.js';
-import { pgTargets, testPool } from './pg-fixtures.js';
+import { blockedBackend, pgTargets, testPool } from './pg-fixtures.js';
 import { event, migratedSchema } from './store-fixture.js';
-
-/** Waits (bounded) until a backend of `applicationName` is blocked on a lock, and returns its pid. */
-async function blockedBackend(observer: pg.Pool, applicationName: string): Promise<number> {
-  for (let i = 0; i < 200; i++) {
-    const { rows } = await observer.query(
-      `SELECT pid FROM pg_stat_activity
-       WHERE application_name = $1 AND wait_event_type = 'Lock'`,
-      [applicationName],
-    );
-    if (rows[0]) return rows[0].pid;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no backend of ${applicationName} ever waited on a lock`);
-}
 
 for (const target of pgTargets()) {
   describe(`connection killed during a batch (${target.name})`, () => {
@@ -110,11 +96,12 @@ for (const target of pgTargets()) {
       });
       await store.append(event(1));
       await blockInsertAtSeq2();
-      const pending = store.appendMany([event(2), event(3)]);
+      // Caught at once: the rejection may come before pg_terminate_backend's own reply.
+      const pending = store.appendMany([event(2), event(3)]).catch((e) => e);
       await observer.query('SELECT pg_terminate_backend($1)', [
         await blockedBackend(observer, applicationName),
       ]);
-      const error = await pending.catch((e) => e);
+      const error = await pending;
       expect(StorageError.isInstance(error)).toBe(true);
       expect(error.transient).toBe(true);
       await blocker.query('ROLLBACK');

@@ -6,7 +6,7 @@ import { dropSchema, freshSchemaName, pgTargets } from './pg-fixtures.js';
 const variants = [
   { label: 'plain table', options: {} },
   // Hash-partitioned events, same queries; copyThreshold 2 sends single appends through
-  // append_batch() and every larger batch through COPY, so both paths meet the partitions.
+  // the bind-parameter statement and every larger batch through COPY, so both paths meet the partitions.
   { label: 'partitioned, COPY from 2 records', options: { partitions: 4, copyThreshold: 2 } },
 ];
 

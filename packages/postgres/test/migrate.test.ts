@@ -153,6 +153,57 @@ for (const target of pgTargets()) {
       }
     });
 
+    it.each([0, 2])(
+      'migrates a version-1 schema with data (partitions: %i) to text envelopes, every byte kept',
+      async (partitions) => {
+        const schema = schemaFor();
+        const pool = testPool(target.url);
+        const s = quoteIdentifier(schema);
+        // A JSON text jsonb would normalise (key order, spacing) and a \u0000 escape.
+        const original = '{"z":1, "a":"\\u0000","id":"e1"}';
+        const v1Append = (id: string, envelope: string) =>
+          pool.query(
+            `SELECT r_seq::int AS seq, r_duplicate AS duplicate
+             FROM ${s}.append_batch($1::text[], $1::text[], $2::text[], $3::timestamptz[], $4::json[])`,
+            [['s'], [id], ['2025-01-01T00:00:00Z'], [envelope]],
+          );
+        try {
+          await migratePool(pool, schema, partitions, loadMigrations().slice(0, 1));
+          expect((await v1Append('e1', original)).rows).toEqual([{ seq: 1, duplicate: false }]);
+
+          expect((await migrate({ pool }, { schema })).applied).toEqual([2]);
+          const { rows: columns } = await pool.query(
+            `SELECT data_type FROM information_schema.columns
+             WHERE table_schema = $1 AND table_name = 'events' AND column_name = 'envelope'`,
+            [schema],
+          );
+          expect(columns).toEqual([{ data_type: 'text' }]);
+
+          // A process of the previous version still appends (its json lands as text).
+          expect((await v1Append('e2', '{"id":"e2"}')).rows).toEqual([
+            { seq: 2, duplicate: false },
+          ]);
+          const store = await createPostgresHistoryStore({ pool, schema, migrate: false });
+          const [r] = await store.appendMany([
+            { id: 'e3', type: 't', payload: 3, occurredAt: '2025-01-01T00:00:03Z', sessionId: 's' },
+          ]);
+          expect(r).toMatchObject({ seq: 3, duplicate: false });
+          const seen = [];
+          for await (const rec of store.stream('s')) seen.push([rec.seq, rec.id]);
+          expect(seen).toEqual([
+            [1, 'e1'],
+            [2, 'e2'],
+            [3, 'e3'],
+          ]);
+          await store.close();
+          const { rows } = await pool.query(`SELECT envelope FROM ${s}.events WHERE id = 'e1'`);
+          expect(rows).toEqual([{ envelope: original }]);
+        } finally {
+          await pool.end();
+        }
+      },
+    );
+
     it('refuses a schema written by a newer version of the package', async () => {
       const schema = schemaFor();
       await migrate({ connectionString: target.url }, { schema });

@@ -29,3 +29,17 @@ export async function dropSchema(url: string, schema: string): Promise<void> {
     await client.end();
   }
 }
+
+/** Waits (bounded) until a backend of `applicationName` is blocked on a lock, and returns its pid. */
+export async function blockedBackend(observer: pg.Pool, applicationName: string): Promise<number> {
+  for (let i = 0; i < 200; i++) {
+    const { rows } = await observer.query(
+      `SELECT pid FROM pg_stat_activity
+       WHERE application_name = $1 AND wait_event_type = 'Lock'`,
+      [applicationName],
+    );
+    if (rows[0]) return rows[0].pid;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  throw new Error(`no backend of ${applicationName} ever waited on a lock`);
+}

@@ -1,0 +1,14 @@
+-- 0002_envelope_text: events.envelope becomes text (was json).
+--
+-- Down: ALTER TABLE events ALTER COLUMN envelope TYPE json USING envelope::json;
+--       DELETE FROM schema_migrations WHERE version = 2;
+--
+-- The store only ever writes core's JSON.stringify output and returns it verbatim, so the
+-- server's json input check re-validated text that is valid by construction: it was about
+-- a tenth of the hot-path write (see the package README). text keeps the same guarantees
+-- (any string, \u0000 escapes and key order round-trip exactly).
+-- This rewrites events under an ACCESS EXCLUSIVE lock: on a large table, migrate at a
+-- quiet time. append_batch() from 0001 is no longer called by this version; it is kept so
+-- processes of the previous version keep working until they are replaced (json values it
+-- inserts are stored as their text).
+ALTER TABLE events ALTER COLUMN envelope TYPE text;
