@@ -1,3 +1,4 @@
+import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { StorageError, type StoredCheckpoint } from '@history/core';
 import { ensureDir, replaceFile } from './fs-sync.js';
@@ -18,14 +19,41 @@ export async function writeCheckpointFile(
   await replaceFile(files.checkpoint, text, durable);
 }
 
-export async function readCheckpointFile(files: SessionFiles): Promise<StoredCheckpoint | null> {
-  let text: string;
+/**
+ * Checkpoints up to this size are read synchronously: open, fstat, read and
+ * close of a small local file take microseconds, four thread-pool round trips
+ * take far longer.
+ */
+const SYNC_READ_BYTES = 64 * 1024;
+
+/** The checkpoint file's text, or null when there is none. */
+async function readText(path: string): Promise<string | null> {
+  let fd: number;
   try {
-    text = await readFile(files.checkpoint, 'utf8');
+    fd = openSync(path, 'r');
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code === 'ENOENT') return null;
     throw error;
   }
+  try {
+    const { size } = fstatSync(fd);
+    if (size > SYNC_READ_BYTES) return await readFile(path, 'utf8');
+    const buffer = Buffer.allocUnsafe(size);
+    let read = 0;
+    while (read < size) {
+      const n = readSync(fd, buffer, read, size - read, read);
+      if (n === 0) break;
+      read += n;
+    }
+    return buffer.toString('utf8', 0, read);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+export async function readCheckpointFile(files: SessionFiles): Promise<StoredCheckpoint | null> {
+  const text = await readText(files.checkpoint);
+  if (text === null) return null;
   const cut = text.indexOf(PAYLOAD_MARK);
   const body = text.trimEnd();
   let head: { sessionId?: unknown; createdAt?: unknown; seq?: unknown } | undefined;
