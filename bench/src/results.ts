@@ -35,6 +35,8 @@ export interface ConcurrentResult {
 /** Bulk ingest spread over many sessions: the rate, and the descriptors the process held. */
 export interface ManySessionsResult extends IngestResult {
   sessions: number;
+  /** Sessions created per second by the untimed first pass (each session's first event). */
+  sessionsCreatedPerSec: number;
   /** Most file descriptors open in the process at a round's end, minus those open before. */
   peakOpenFdsAdded: number | null;
 }

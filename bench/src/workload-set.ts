@@ -10,8 +10,13 @@ export interface WorkloadSet {
   baselineIngest: Envelope[];
   baselineIngestBytes: number;
   ceilingRows: CeilingRow[];
-  /** Bulk ingest over `sizes.manySessions` sessions; the baseline writes its first events. */
+  /**
+   * Bulk ingest over `sizes.manySessions` sessions that already exist: `manySessions` is
+   * timed (the baseline writes its first events), `manySessionsFirst` holds each
+   * session's first event, appended untimed beforehand.
+   */
   manySessions: Envelope[];
+  manySessionsFirst: Envelope[];
   manySessionsBytes: number;
   /** `appendMany` calls of one session's next events each: an agent flushing a turn. */
   turns: Envelope[][];
@@ -71,12 +76,21 @@ export function buildWorkloadSet(
       all.map((events) => events.slice(0, baselineAppends)),
     );
   }
-  const manySessions = interleavedEvents(
+  const manySessionsFirst: Envelope[] = [];
+  const manySessions: Envelope[] = [];
+  const seen = new Set<string | undefined>();
+  for (const e of interleavedEvents(
     seed,
     'many',
     sizes.manySessions,
-    sizes.manySessionsEvents,
-  );
+    sizes.manySessions + sizes.manySessionsEvents,
+  )) {
+    if (seen.has(e.sessionId)) manySessions.push(e);
+    else {
+      seen.add(e.sessionId);
+      manySessionsFirst.push(e);
+    }
+  }
   // Turns rotate over as many sessions as bulk ingest uses, each session's turns in order.
   const turnSessions = Math.max(1, sizes.ingestSessions);
   const perSession = Math.ceil(sizes.turnsTotal / turnSessions);
@@ -115,6 +129,7 @@ export function buildWorkloadSet(
     baselineIngestBytes: jsonBytes(baselineIngest),
     ceilingRows,
     manySessions,
+    manySessionsFirst,
     manySessionsBytes: jsonBytes(manySessions),
     turns,
     turnsBytes: jsonBytes(turns.flat()),

@@ -52,6 +52,28 @@ export function worstEventLoopDelay(r: Run): number | undefined {
   ]);
 }
 
+/** Event-loop delay p99 of each phase, to tell which one a bad worst phase comes from. */
+function eventLoopDelays(sizes: Sizes): Figure[] {
+  const phase = (label: string, get: (r: Run) => number | undefined): Figure => ({
+    label: `  ${label}`,
+    unit: 'ms',
+    better: 'lower',
+    get,
+  });
+  return [
+    phase('ingest', (r) => r?.ingest?.eventLoopDelayP99Ms),
+    phase(`over ${n(sizes.manySessions)} sessions`, (r) => r?.manySessions?.eventLoopDelayP99Ms),
+    phase('turns', (r) => r?.turns?.eventLoopDelayP99Ms),
+    ...sizes.producerCounts.map((p) =>
+      phase(`${p} producers`, (r) => concurrentOf(r, p)?.eventLoopDelayP99Ms),
+    ),
+    ...sizes.wholeSessionSizes.map((events) =>
+      phase(`whole ${n(events)}-event sessions`, (r) => wholeOf(r, events)?.eventLoopDelayP99Ms),
+    ),
+    phase('replay pages and long session', (r) => r?.replay?.eventLoopDelayP99Ms),
+  ];
+}
+
 /** Every figure of a run with these sizes, in report order. */
 export function figures(sizes: Sizes): Figure[] {
   const out: Figure[] = [
@@ -73,12 +95,18 @@ export function figures(sizes: Sizes): Figure[] {
       hasCeiling: true,
     },
     {
-      label: `bulk ingest over ${n(sizes.manySessions)} sessions`,
+      label: `bulk ingest over ${n(sizes.manySessions)} live sessions`,
       unit: 'ev/s',
       better: 'higher',
       get: (r) => r?.manySessions?.eventsPerSec,
       chart: true,
       rule: true,
+    },
+    {
+      label: '  sessions created beforehand (untimed)',
+      unit: '/s',
+      better: 'higher',
+      get: (r) => r?.manySessions?.sessionsCreatedPerSec,
     },
     {
       label: '  descriptors opened (peak)',
@@ -143,6 +171,7 @@ export function figures(sizes: Sizes): Figure[] {
       better: 'lower',
       get: worstEventLoopDelay,
     },
+    ...eventLoopDelays(sizes),
     {
       label: 'longest GC pause, ingest',
       unit: 'ms',
