@@ -17,7 +17,7 @@ export interface MainThreadLaneConfig {
 }
 
 /** Bytes of JSON a main-thread task may write or read: keeps each under a few milliseconds. */
-export const INLINE_MAX_BYTES = 512 * 1024;
+export const INLINE_MAX_BYTES = 1024 * 1024;
 
 /**
  * Short tasks run synchronously on a connection of the main thread, skipping

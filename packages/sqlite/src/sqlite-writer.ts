@@ -3,6 +3,7 @@ import { isBusyCode } from './busy-code.js';
 import { idHash } from './id-hash.js';
 import { SQL } from './schema.js';
 import { sleepSync } from './sleep-sync.js';
+import { refreshStatistics } from './statistics.js';
 import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './tasks.js';
 
 /**
@@ -49,7 +50,7 @@ export class SqliteWriter {
     // on real row counts. Runs on the writer's thread, not on the caller's.
     if (optimize) {
       try {
-        db.pragma('optimize=0x10002');
+        refreshStatistics(db, 'open');
       } catch {
         // Statistics are an optimisation: a busy database must not fail the writer.
       }
@@ -122,7 +123,7 @@ export class SqliteWriter {
     // What SQLite recommends before closing a long-lived connection.
     if (this.optimize) {
       try {
-        this.db.pragma('optimize');
+        refreshStatistics(this.db, 'close');
       } catch {
         // Statistics are an optimisation: a busy database must not fail close().
       }

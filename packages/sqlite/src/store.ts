@@ -10,6 +10,7 @@ import { createInlineRunner } from './inline-runner.js';
 import { migrate } from './migrate.js';
 import { resolveSqliteConfig, type SqliteStoreOptions } from './options.js';
 import { SqliteBackend } from './sqlite-backend.js';
+import { dropStat4 } from './statistics.js';
 import { createThreadRunner } from './thread-runner.js';
 
 /**
@@ -38,6 +39,8 @@ function prepareDatabase(config: ReturnType<typeof resolveSqliteConfig>): void {
   }
   try {
     migrate(db);
+    // Before any other connection of the process loads them (see statistics.ts).
+    dropStat4(db);
   } catch (error) {
     if (HistoryError.isInstance(error)) throw error;
     throw new StorageError(
