@@ -1,6 +1,7 @@
 import { ClosedError } from './errors/closed-error.js';
 import type { StoredRecord } from './history-backend.js';
 import type { HistoryRecord } from './history-store.js';
+import { yieldIfDue } from './loop-budget.js';
 
 /**
  * The records of a backend's pages, parsed one at a time as the consumer asks.
@@ -9,6 +10,8 @@ import type { HistoryRecord } from './history-store.js';
  * pays a thousand times; here a record already in the page costs one resolved
  * promise. Leaving early (`return()`) or reaching `limit` releases the
  * backend's iterator, so its cursor, connection or file handle is freed.
+ * Before each page it lets the event loop turn when it has not for a few
+ * milliseconds (`yieldIfDue`), as a backend may serve pages without I/O.
  */
 export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
   private pages: AsyncIterator<readonly StoredRecord[]> | undefined;
@@ -80,6 +83,7 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
         this.pages = this.open()[Symbol.asyncIterator]();
       }
       for (;;) {
+        await yieldIfDue();
         const next = await this.pages.next();
         if (next.done) {
           this.finished = true;

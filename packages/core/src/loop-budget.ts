@@ -1,0 +1,35 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+
+/**
+ * Longest stretch of work done in promise continuations (microtasks) before
+ * the event loop is let turn. Backends that complete without real I/O (file
+ * reads of small sessions, memory) resolve every step at once, so a consumer
+ * looping over replays would otherwise never let timers, sockets or V8's
+ * incremental garbage collection run: the loop stalls and GC pauses grow.
+ */
+export const LOOP_BUDGET_MS = 4;
+
+let sliceStarted = 0;
+let turnScheduled = false;
+
+function turned(): void {
+  turnScheduled = false;
+}
+
+/**
+ * Resolves at once while the event loop has turned in the last
+ * `LOOP_BUDGET_MS`; otherwise after one macrotask turn. Call it between units
+ * of work (a page, a batch) on paths that may complete synchronously.
+ */
+export function yieldIfDue(): Promise<void> | undefined {
+  const now = performance.now();
+  if (!turnScheduled) {
+    // A turn of the loop runs this callback: from then on, a new slice starts.
+    turnScheduled = true;
+    sliceStarted = now;
+    setImmediate(turned);
+    return undefined;
+  }
+  if (now - sliceStarted < LOOP_BUDGET_MS) return undefined;
+  return nextTurn();
+}

@@ -1,0 +1,38 @@
+import { describe, expect, it } from 'vitest';
+import { createMemoryHistoryStore } from '../src/index.js';
+
+describe('replays of a backend without I/O let the event loop turn', () => {
+  it('fires a timer while sessions are being replayed back to back', async () => {
+    // The memory backend serves every page at once: without the loop budget the whole
+    // replay below would run as promise continuations and the timer would wait for its end.
+    const store = createMemoryHistoryStore();
+    const sessions = 50;
+    for (let s = 0; s < sessions; s++) {
+      await store.appendMany(
+        Array.from({ length: 1000 }, (_, i) => ({
+          id: `e${i}`,
+          sessionId: `s${s}`,
+          type: 't',
+          payload: { i, text: 'some words of an agent turn' },
+          occurredAt: '2025-01-01T00:00:00Z',
+        })),
+      );
+    }
+    let timerFired = false;
+    let recordsWhenFired = -1;
+    let records = 0;
+    setTimeout(() => {
+      timerFired = true;
+      recordsWhenFired = records;
+    }, 0);
+    for (let pass = 0; pass < 4; pass++) {
+      for (let s = 0; s < sessions; s++) {
+        for await (const _ of store.stream(`s${s}`)) records++;
+      }
+    }
+    expect(records).toBe(4 * sessions * 1000);
+    expect(timerFired).toBe(true);
+    expect(recordsWhenFired).toBeGreaterThan(0);
+    expect(recordsWhenFired).toBeLessThan(records);
+  });
+});
