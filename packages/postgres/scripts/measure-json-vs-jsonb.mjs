@@ -2,6 +2,9 @@
 // adapter's own write path, COPY batches of 1000) and replays them with stream(),
 // then checks what each type does to text the contract says must round-trip exactly.
 // Usage: pnpm build && node scripts/measure-json-vs-jsonb.mjs   (HISTORY_PG_URL optional)
+// Written for 0001's json column: since 0002 the envelope column is text and the write
+// statement sends text, which json and jsonb columns refuse without a cast; run it from a
+// checkout of the version before 0002.
 import { createPostgresHistoryStore } from '../dist/index.js';
 import { envelopes, median, pgTarget } from './pg-target.mjs';
 
