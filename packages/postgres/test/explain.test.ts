@@ -4,7 +4,7 @@ const { escapeLiteral } = pg;
 
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { quoteIdentifier } from '../src/schema-name.js';
-import { type ReadShape, Statements } from '../src/statements.js';
+import { CREATE_STAGING, type ReadShape, Statements } from '../src/statements.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
 import { migratedSchema } from './store-fixture.js';
 
@@ -26,7 +26,63 @@ function nodeTypes(plan: Record<string, unknown>): string[] {
   return [String(plan['Node Type']), ...children.flatMap(nodeTypes)];
 }
 
+/** `Node Type on relation` of the scan nodes of a JSON plan, depth first. */
+function scans(plan: Record<string, unknown>): string[] {
+  const children = (plan.Plans as Record<string, unknown>[] | undefined) ?? [];
+  const own = plan['Relation Name'] ? [`${plan['Node Type']} on ${plan['Relation Name']}`] : [];
+  return [...own, ...children.flatMap(scans)];
+}
+
+/**
+ * The scans of the duplicate-aware write statements' plans with `mode`: 0001's function once
+ * looked ids up with a hash join over a Seq Scan of events, from a generic plan made while
+ * the table was small.
+ */
+async function writePlans(pool: pg.Pool, sql: Statements, mode: string): Promise<string[][]> {
+  const client = await pool.connect();
+  const plans: string[][] = [];
+  try {
+    await client.query(`SET plan_cache_mode = ${mode}`);
+    await client.query(CREATE_STAGING);
+    for (const [statement, args] of [
+      [sql.appendBatch, `('{s1}', '{e1}', '{2025-01-01T00:00:00Z}', '{}')`],
+      [sql.appendStaged, ''],
+    ] as const) {
+      await client.query(`PREPARE w AS ${statement.text}`);
+      try {
+        const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE w${args}`);
+        plans.push(scans(rows[0]['QUERY PLAN'][0].Plan));
+      } finally {
+        await client.query('DEALLOCATE w');
+      }
+    }
+  } finally {
+    await client.query('RESET plan_cache_mode');
+    client.release();
+  }
+  return plans;
+}
+
 for (const target of pgTargets()) {
+  describe(`write plans on an empty, never analysed table (${target.name})`, () => {
+    it.each(['force_custom_plan', 'force_generic_plan'])(
+      'ids are looked up by index (%s)',
+      async (mode) => {
+        const fixture = await migratedSchema(target.url, 'explainw');
+        const pool = testPool(target.url, 1);
+        try {
+          for (const plan of await writePlans(pool, new Statements(fixture.schema), mode)) {
+            expect(plan).toContain('Index Scan on events');
+            expect(plan).not.toContain('Seq Scan on events');
+          }
+        } finally {
+          await pool.end();
+          await fixture.drop();
+        }
+      },
+    );
+  });
+
   describe(`read plans on ${ROWS} rows (${target.name})`, () => {
     let fixture: Awaited<ReturnType<typeof migratedSchema>>;
     let pool: pg.Pool;
@@ -51,6 +107,16 @@ for (const target of pgTargets()) {
       await pool.end();
       await fixture.drop();
     });
+
+    it.each(['force_custom_plan', 'force_generic_plan'])(
+      'the duplicate-aware writes look ids up by index (%s)',
+      async (mode) => {
+        for (const plan of await writePlans(pool, sql, mode)) {
+          expect(plan).toContain('Index Scan on events');
+          expect(plan).not.toContain('Seq Scan on events');
+        }
+      },
+    );
 
     // Both the custom plan (first executions) and the generic plan a prepared statement
     // switches to later must be a range scan of the primary key: no Seq Scan, no Sort.
