@@ -16,8 +16,10 @@ export interface MainThreadLaneConfig {
   checkpointFrames?: number;
 }
 
-/** Bytes of JSON a main-thread task may write or read: keeps each under a few milliseconds. */
-export const INLINE_MAX_BYTES = 1024 * 1024;
+/** Bytes of JSON a batch written on the main thread may hold: about a millisecond of work. */
+export const INLINE_WRITE_BYTES = 256 * 1024;
+/** Bytes of JSON a first page read on the main thread may hold: a few milliseconds at most. */
+export const INLINE_READ_BYTES = 1024 * 1024;
 
 /**
  * Short tasks run synchronously on a connection of the main thread, skipping
@@ -48,7 +50,7 @@ export class MainThreadLane {
       if (n > this.config.inlineWriteRows) return undefined;
       let bytes = 0;
       for (let i = 0; i < n; i++) bytes += task.jsons[i]!.length;
-      if (bytes > INLINE_MAX_BYTES) return undefined;
+      if (bytes > INLINE_WRITE_BYTES) return undefined;
     }
     // At the checkpoint interval this batch goes to the writer thread, whose commit
     // checkpoints the WAL (wal_autocheckpoint there): never on the event loop.
@@ -64,7 +66,7 @@ export class MainThreadLane {
       return this.run({
         ...task,
         limit: Math.min(task.limit, this.config.inlineReadRows),
-        maxBytes: INLINE_MAX_BYTES,
+        maxBytes: INLINE_READ_BYTES,
       });
     }
     return this.run(task);

@@ -14,13 +14,13 @@ export interface SqliteStoreOptions extends StoreOptions {
   /** Rows fetched per page when streaming. Default 1000. */
   pageSize?: number;
   /**
-   * With `worker: true`: batches of up to this many records (and 512 KiB of JSON) are
+   * With `worker: true`: batches of up to this many records (and 256 KiB of JSON) are
    * written on the main thread's own connection, skipping the worker round trip.
-   * Default 256; 0 writes every batch on the writer thread.
+   * Default 64; 0 writes every batch on the writer thread.
    */
   inlineWriteRows?: number;
   /**
-   * With `worker: true`: the first page of a stream (up to this many rows and 512 KiB) and
+   * With `worker: true`: the first page of a stream (up to this many rows and 1 MiB) and
    * `getCheckpoint` are read on the main thread. Default 1000; 0 reads on reader threads only.
    */
   inlineReadRows?: number;
@@ -79,7 +79,7 @@ export function resolveSqliteConfig(options: unknown): SqliteConfig {
     pageSize: o.pageSize === undefined ? 1000 : integer(o.pageSize, 'options.pageSize', 1, 100_000),
     inlineWriteRows:
       o.inlineWriteRows === undefined
-        ? 256
+        ? 64
         : integer(o.inlineWriteRows, 'options.inlineWriteRows', 0, 100_000),
     inlineReadRows:
       o.inlineReadRows === undefined

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { INLINE_MAX_BYTES, MainThreadLane } from '../src/main-thread-lane.js';
+import { INLINE_READ_BYTES, INLINE_WRITE_BYTES, MainThreadLane } from '../src/main-thread-lane.js';
 import type { WriteBatchResult, WriteBatchTask } from '../src/tasks.js';
 import { WalFrames } from '../src/wal-frames.js';
 import { tempDb } from './temp-db.js';
@@ -46,7 +46,7 @@ describe('main-thread lane', () => {
     const written = lane.write(batch('s', 0, 10)) as WriteBatchResult;
     expect([...written.seqs]).toEqual([1, 2, 3, 4, 5, 6, 7, 8, 9, 10]);
     expect(lane.write(batch('s', 10, 11))).toBeUndefined();
-    const big = Math.ceil(INLINE_MAX_BYTES / 4) + 1;
+    const big = Math.ceil(INLINE_WRITE_BYTES / 4) + 1;
     expect(lane.write(batch('t', 0, 1, 4 * big))).toBeUndefined();
     expect(open({ inlineWriteRows: 0 }).write(batch('s', 10, 1))).toBeUndefined();
   });
@@ -159,7 +159,7 @@ describe('store with the main-thread lane', () => {
     db = tempDb();
     const store = await createSqliteHistoryStore({ filename: db.filename, pageSize: 1000 });
     const pad = 'y'.repeat(4096);
-    const total = Math.ceil((3 * INLINE_MAX_BYTES) / pad.length);
+    const total = Math.ceil((3 * INLINE_READ_BYTES) / pad.length);
     await store.appendMany(
       Array.from({ length: total }, (_, i) => ({
         id: `e${i}`,
