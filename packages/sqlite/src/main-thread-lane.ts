@@ -34,17 +34,21 @@ export class MainThreadLane {
   private readonly config: MainThreadLaneConfig;
   private readonly handle: TaskHandler;
   private readonly wal: WalFrames;
+  /** The connection could not be opened: everything goes to the worker threads (never reopened here). */
+  private readonly disabled: boolean;
 
   constructor(config: MainThreadLaneConfig) {
     this.config = config;
     this.handle = createTaskHandler({ ...config, role: 'main' });
     // Opens the connection (and so the WAL-index file) before reading its header.
-    this.handle({ kind: 'open' });
+    this.disabled = isTaskFailure(this.handle({ kind: 'open' }));
     this.wal = new WalFrames(config.filename);
   }
 
   write(task: Task): unknown {
-    if (this.config.durability === 'full' || this.config.inlineWriteRows === 0) return undefined;
+    if (this.disabled || this.config.durability === 'full' || this.config.inlineWriteRows === 0) {
+      return undefined;
+    }
     if (task.kind === 'writeBatch') {
       const n = task.ids.length;
       if (n > this.config.inlineWriteRows) return undefined;
@@ -61,8 +65,8 @@ export class MainThreadLane {
   }
 
   read(task: Task): unknown {
+    if (this.disabled || this.config.inlineReadRows === 0) return undefined;
     if (task.kind === 'readPage') {
-      if (this.config.inlineReadRows === 0) return undefined;
       return this.run({
         ...task,
         limit: Math.min(task.limit, this.config.inlineReadRows),

@@ -125,6 +125,9 @@ describe('main-thread lane', () => {
         limit: 10,
       }),
     ).toBeUndefined();
+    expect(
+      open({ inlineReadRows: 0 }).read({ kind: 'readCheckpoint', sessionId: 's' }),
+    ).toBeUndefined();
   });
 });
 
