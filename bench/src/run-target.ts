@@ -84,7 +84,11 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
     collectGarbage();
   };
   plan.step('warm-up');
-  await warmUp(store, baseline ? work.warmUp.slice(0, 40) : work.warmUp);
+  await warmUp(
+    store,
+    baseline ? work.warmUp.slice(0, 40) : work.warmUp,
+    baseline ? [] : work.bulkWarmUp,
+  );
   if (scenarios.includes('ingest')) {
     phase(`ingest over ${sizes.ingestSessions} sessions`);
     result.ingest = baseline

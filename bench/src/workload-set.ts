@@ -36,6 +36,8 @@ export interface WorkloadSet {
   fullSession: string;
   /** A throw-away session to warm each store up with. */
   warmUp: Envelope[];
+  /** Bulk calls over a few throw-away sessions, for stores fast enough to warm up on them. */
+  bulkWarmUp: Envelope[];
   summary: ReturnType<typeof describeWorkload>;
 }
 
@@ -139,6 +141,7 @@ export function buildWorkloadSet(
     replaySessions,
     fullSession: fullIsDeep ? 'deep' : 'full',
     warmUp: sessionEvents(seed, 'warm-up', 200),
+    bulkWarmUp: interleavedEvents(seed, 'warm-up-bulk', 20, Math.min(3000, sizes.ingestEvents)),
     summary: describeWorkload([...ingest, ...replaySessions().flat()]),
   };
 }
