@@ -55,6 +55,9 @@ interface Slot {
 }
 
 const RATE_WINDOW_MS = 5000;
+/** A group this large starts its batch in the next event-loop turn (see `push`). */
+const DEFER_EVENTS = 256;
+const DEFER_BYTES = 256 * 1024;
 
 /**
  * Group commit without a timer: while a batch is being written, new records
@@ -150,11 +153,16 @@ export class BatchWriter {
       this.enqueuedEvents += items.length;
       if (!this.scheduled && !this.yielding && this.inFlight < this.options.maxConcurrentBatches) {
         this.scheduled = true;
-        // A microtask lets records appended in the same tick join the same batch.
-        queueMicrotask(() => {
+        const start = () => {
           this.scheduled = false;
           this.pump();
-        });
+        };
+        // A microtask lets records appended in the same tick join the same batch. A bulk
+        // call was just validated and serialised synchronously by its caller: the backend's
+        // own synchronous part then starts in the next turn, so the two never add up into
+        // one long stall of the event loop.
+        if (bytes >= DEFER_BYTES || items.length >= DEFER_EVENTS) setImmediate(start);
+        else queueMicrotask(start);
       }
     });
   }

@@ -54,6 +54,27 @@ function writer(
 }
 
 describe('BatchWriter', () => {
+  it('starts a small group within the same turn and a bulk group in the next one', async () => {
+    const started: number[] = [];
+    const w = writer(async (records) => {
+      started.push(records.length);
+      return new MemoryBackend().writeBatch(records);
+    });
+    const turn = () => new Promise<void>((resolve) => setImmediate(resolve));
+    const small = w.enqueue([prepare(1)]);
+    for (let i = 0; i < 5; i++) await Promise.resolve();
+    expect(started).toEqual([1]);
+    await small;
+    await turn();
+    // A bulk call was validated synchronously by its caller: the backend waits one turn.
+    const bulk = w.enqueue(Array.from({ length: 300 }, (_, i) => prepare(100 + i)));
+    for (let i = 0; i < 20; i++) await Promise.resolve();
+    expect(started).toEqual([1]);
+    await turn();
+    expect(started).toEqual([1, 300]);
+    await expect(bulk).resolves.toHaveLength(300);
+  });
+
   it('groups 64 concurrent single appends into batches larger than one', async () => {
     const b = slowBackend();
     const w = writer((r) => b.writeBatch(r));
