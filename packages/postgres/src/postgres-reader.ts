@@ -22,10 +22,12 @@ const PAGE_TYPES = {
 
 /**
  * Keyset pagination on (session_id, seq): each page is one short query on a
- * pooled connection, resuming after the last seq seen. Memory is one page;
- * no connection or cursor is held between pages, so leaving early holds nothing.
- * A page asks for one row more than it yields: when that row is missing the
- * stream ends without another query.
+ * pooled connection, resuming after the last seq seen. A page asks for one row
+ * more than it yields: when that row is missing the stream ends without
+ * another query. When it is there, the next page's query is sent before this
+ * page is handed over, so the server and the wire work while the consumer
+ * parses: at most two pages in memory. No connection or cursor is held between
+ * pages; leaving early waits for a query in flight, so nothing runs after it.
  */
 export async function* readPages(
   pool: pg.Pool,
@@ -35,14 +37,12 @@ export async function* readPages(
   range: NormalizedRange,
 ): AsyncGenerator<StoredRecord[]> {
   const forward = range.direction === 'forward';
-  let after = range.after;
-  let left = range.limit ?? Number.POSITIVE_INFINITY;
   const from = range.fromMs === undefined ? undefined : new Date(range.fromMs).toISOString();
   const to = range.toMs === undefined ? undefined : new Date(range.toMs).toISOString();
+  let left = range.limit ?? Number.POSITIVE_INFINITY;
   let lastRaw = '';
   let lastCreatedAt = '';
-  while (left > 0) {
-    const size = Math.min(pageSize, left);
+  const query = (after: number | undefined, size: number) => {
     const statement = sql.read({
       forward,
       after: after !== undefined,
@@ -53,26 +53,36 @@ export async function* readPages(
     if (after !== undefined) values.push(after);
     if (from !== undefined) values.push(from);
     if (to !== undefined) values.push(to);
-    const { rows } = await pool.query<Row>({
-      ...statement,
-      values,
-      rowMode: 'array',
-      types: PAGE_TYPES,
-    });
-    const n = Math.min(rows.length, size);
-    if (n === 0) return;
-    const page = new Array<StoredRecord>(n);
-    for (let i = 0; i < n; i++) {
-      const [seq, id, json, createdAt] = rows[i]!;
-      if (createdAt !== lastRaw) {
-        lastRaw = createdAt;
-        lastCreatedAt = parseTimestamptz(createdAt).toISOString();
+    const pending = pool.query<Row>({ ...statement, values, rowMode: 'array', types: PAGE_TYPES });
+    // Handled here too: a consumer may leave before this page is awaited.
+    pending.catch(() => {});
+    return pending;
+  };
+  let size = Math.min(pageSize, left);
+  let pending: Promise<{ rows: Row[] }> | undefined = query(range.after, size);
+  try {
+    while (pending) {
+      const { rows } = await pending;
+      pending = undefined;
+      const n = Math.min(rows.length, size);
+      if (n === 0) return;
+      const page = new Array<StoredRecord>(n);
+      for (let i = 0; i < n; i++) {
+        const [seq, id, json, createdAt] = rows[i]!;
+        if (createdAt !== lastRaw) {
+          lastRaw = createdAt;
+          lastCreatedAt = parseTimestamptz(createdAt).toISOString();
+        }
+        page[i] = { seq, sessionId, id, json, createdAt: lastCreatedAt };
       }
-      page[i] = { seq, sessionId, id, json, createdAt: lastCreatedAt };
+      left -= n;
+      if (rows.length > n && left > 0) {
+        size = Math.min(pageSize, left);
+        pending = query(page[n - 1]!.seq, size);
+      }
+      yield page;
     }
-    yield page;
-    if (rows.length <= size) return;
-    left -= n;
-    after = page[n - 1]!.seq;
+  } finally {
+    await pending?.catch(() => {});
   }
 }
