@@ -59,8 +59,9 @@ export const QUICK: Sizes = {
   pageSize: 1_000,
   pageIterations: 40,
   baselinePageIterations: 2,
-  fullStreamIterations: 5,
-  baselineFullStreamIterations: 2,
+  // The same number of samples on both sides: a p95 of two samples is their maximum.
+  fullStreamIterations: 10,
+  baselineFullStreamIterations: 10,
   checkpointSessions: 50,
   checkpointReads: 500,
 };
@@ -81,7 +82,7 @@ export const FULL: Sizes = {
   pageIterations: 200,
   baselinePageIterations: 20,
   fullStreamIterations: 10,
-  baselineFullStreamIterations: 3,
+  baselineFullStreamIterations: 10,
   checkpointReads: 2_000,
 };
 
