@@ -160,7 +160,10 @@ function countLines(data: Buffer, length: number): number {
 /**
  * Chunks of `[start, end)` cut after their last newline: `data[0..length)`
  * holds complete lines only, starting at byte `base` of the file. Each chunk
- * is its own buffer (the caller may decode it after an await).
+ * is its own buffer (the caller may decode it after an await). The next
+ * chunk's read is started before this one is handed over, so the thread pool
+ * reads while the consumer decodes and parses: two chunks at most in memory.
+ * Leaving early waits for that read, so none is running once the fd may close.
  */
 async function* chunksForward(
   fd: number,
@@ -168,24 +171,37 @@ async function* chunksForward(
   end: number,
   firstChunkBytes: number,
 ): AsyncGenerator<{ data: Buffer; base: number; length: number }> {
-  let pos = start;
-  let carry: Buffer | undefined;
   let chunkBytes = firstChunkBytes;
-  while (pos < end) {
+  const readNext = (pos: number, carry: Buffer | undefined) => {
     const want = Math.min(chunkBytes, end - pos);
     chunkBytes = Math.max(chunkBytes, Math.min(chunkBytes * 2, MAX_CHUNK_BYTES));
     // The partial line carried over goes first in the new buffer: no concat of the whole chunk.
     const carried = carry?.length ?? 0;
     const data = Buffer.allocUnsafe(carried + want);
     carry?.copy(data, 0);
-    const bytesRead = await readAsync(fd, data, carried, want, pos);
-    if (bytesRead === 0) return; // The file shrank under us: nothing more to read.
-    const base = pos - carried;
-    pos += bytesRead;
-    const filled = carried + bytesRead;
-    const last = data.lastIndexOf(NEWLINE, filled - 1);
-    carry = data.subarray(last + 1, filled);
-    if (last >= 0) yield { data, base, length: last + 1 };
+    const done = readAsync(fd, data, carried, want, pos).then((bytesRead) => ({
+      data,
+      base: pos - carried,
+      pos: pos + bytesRead,
+      filled: carried + bytesRead,
+      bytesRead,
+    }));
+    done.catch(() => {});
+    return done;
+  };
+  let pending: ReturnType<typeof readNext> | undefined =
+    start < end ? readNext(start, undefined) : undefined;
+  try {
+    while (pending) {
+      const { data, base, pos, filled, bytesRead } = await pending;
+      pending = undefined;
+      if (bytesRead === 0) return; // The file shrank under us: nothing more to read.
+      const last = data.lastIndexOf(NEWLINE, filled - 1);
+      if (pos < end) pending = readNext(pos, data.subarray(last + 1, filled));
+      if (last >= 0) yield { data, base, length: last + 1 };
+    }
+  } finally {
+    await pending?.catch(() => {});
   }
 }
 
