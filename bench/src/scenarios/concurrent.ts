@@ -4,6 +4,44 @@ import type { ConcurrentResult } from '../results.js';
 import { median, ROUNDS, splitRounds } from '../rounds.js';
 import type { BenchStore, Floor } from '../subject.js';
 
+interface Round {
+  events: number;
+  ms: number;
+}
+
+/**
+ * Times `ROUNDS` rounds of the producers' events (each producer's split into
+ * rounds); `runRound` serves one round's parts, `parts[p]` being producer p's.
+ */
+async function timeRounds(
+  producers: readonly (readonly Envelope[])[],
+  runRound: (parts: ReadonlyArray<readonly Envelope[]>) => Promise<void>,
+): Promise<Omit<ConcurrentResult, 'appendLatency'>> {
+  const parts = producers.map((events) => splitRounds(events));
+  const { value, eventLoopDelayP99Ms, gcMaxPauseMs } = await withEventLoopDelay(async () => {
+    const rounds: Round[] = [];
+    for (let r = 0; r < ROUNDS; r++) {
+      const round = parts.map((p) => p[r] ?? []);
+      const events = round.reduce((sum, part) => sum + part.length, 0);
+      const started = performance.now();
+      await runRound(round);
+      if (events > 0) rounds.push({ events, ms: performance.now() - started });
+    }
+    return rounds;
+  });
+  const ms = value.reduce((sum, r) => sum + r.ms, 0);
+  const roundRates = value.map((r) => Math.round((r.events / r.ms) * 1000));
+  return {
+    producers: producers.length,
+    events: value.reduce((sum, r) => sum + r.events, 0),
+    seconds: Math.round(ms) / 1000,
+    eventsPerSec: Math.round(median(roundRates)),
+    roundEventsPerSec: roundRates,
+    eventLoopDelayP99Ms,
+    gcMaxPauseMs,
+  };
+}
+
 /**
  * Scenario 2, the agent hot path: each producer (its own session) awaits
  * one `append` after another; all producers run at once. Each producer's
@@ -15,84 +53,32 @@ export async function runConcurrent(
   producers: readonly (readonly Envelope[])[],
 ): Promise<ConcurrentResult> {
   const latencies: number[] = [];
-  const parts = producers.map((events) => splitRounds(events));
-  const {
-    value: rounds,
-    eventLoopDelayP99Ms,
-    gcMaxPauseMs,
-  } = await withEventLoopDelay(async () => {
-    const out: Array<{ events: number; ms: number }> = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const started = performance.now();
-      let events = 0;
-      await Promise.all(
-        parts.map(async (rounds) => {
-          for (const envelope of rounds[r] ?? []) {
-            const t = performance.now();
-            await store.append(envelope);
-            latencies.push(performance.now() - t);
-            events++;
-          }
-        }),
-      );
-      if (events > 0) out.push({ events, ms: performance.now() - started });
-    }
-    return out;
+  const result = await timeRounds(producers, async (round) => {
+    await Promise.all(
+      round.map(async (part) => {
+        for (const envelope of part) {
+          const t = performance.now();
+          await store.append(envelope);
+          latencies.push(performance.now() - t);
+        }
+      }),
+    );
   });
-  const ms = rounds.reduce((sum, r) => sum + r.ms, 0);
-  const roundRates = rounds.map((r) => Math.round((r.events / r.ms) * 1000));
-  return {
-    producers: producers.length,
-    events: latencies.length,
-    seconds: Math.round(ms) / 1000,
-    eventsPerSec: Math.round(median(roundRates)),
-    roundEventsPerSec: roundRates,
-    appendLatency: summarise(latencies),
-    eventLoopDelayP99Ms,
-    gcMaxPauseMs,
-  };
+  return { ...result, appendLatency: summarise(latencies) };
 }
 
 /**
  * Scenario 2 for the floor: the same producers served in lock-step, one
- * `writeRound` per round of one envelope from each producer still going.
+ * `writeRound` per step of one envelope from each producer still going.
  */
-export async function runFloorConcurrent(
+export function runFloorConcurrent(
   floor: Floor,
   producers: readonly (readonly Envelope[])[],
 ): Promise<ConcurrentResult> {
-  const parts = producers.map((events) => splitRounds(events));
-  let total = 0;
-  const {
-    value: rounds,
-    eventLoopDelayP99Ms,
-    gcMaxPauseMs,
-  } = await withEventLoopDelay(async () => {
-    const out: Array<{ events: number; ms: number }> = [];
-    for (let r = 0; r < ROUNDS; r++) {
-      const lists = parts.map((p) => p[r] ?? []);
-      const longest = Math.max(0, ...lists.map((l) => l.length));
-      const started = performance.now();
-      let events = 0;
-      for (let k = 0; k < longest; k++) {
-        const round = lists.flatMap((l) => (k < l.length ? [l[k]!] : []));
-        await floor.writeRound(round);
-        events += round.length;
-      }
-      if (events > 0) out.push({ events, ms: performance.now() - started });
-      total += events;
+  return timeRounds(producers, async (round) => {
+    const steps = Math.max(0, ...round.map((part) => part.length));
+    for (let k = 0; k < steps; k++) {
+      await floor.writeRound(round.flatMap((part) => (k < part.length ? [part[k]!] : [])));
     }
-    return out;
   });
-  const ms = rounds.reduce((sum, r) => sum + r.ms, 0);
-  const roundRates = rounds.map((r) => Math.round((r.events / r.ms) * 1000));
-  return {
-    producers: producers.length,
-    events: total,
-    seconds: Math.round(ms) / 1000,
-    eventsPerSec: Math.round(median(roundRates)),
-    roundEventsPerSec: roundRates,
-    eventLoopDelayP99Ms,
-    gcMaxPauseMs,
-  };
 }
