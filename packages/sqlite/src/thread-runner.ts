@@ -55,10 +55,20 @@ export function createThreadRunner(config: {
   const guard = (task: Task) => {
     if (closed) throw new ClosedError(task.kind);
   };
+  // A task still running on a thread when close() destroys the pools rejects with piscina's
+  // "Terminating worker thread": to the caller that is the store closing, not a storage fault.
+  const onThread = async (pool: Piscina, task: Task) => {
+    try {
+      return await pool.run(task);
+    } catch (error) {
+      if (closed) throw new ClosedError(task.kind);
+      throw error;
+    }
+  };
   return {
     write: async (task) => {
       guard(task);
-      return lane.write(task) ?? writer.run(task);
+      return lane.write(task) ?? onThread(writer, task);
     },
     read: async (task, short) => {
       guard(task);
@@ -70,7 +80,7 @@ export function createThreadRunner(config: {
         const result = lane.read(task);
         if (result !== undefined) return result;
       }
-      return readers.run(task);
+      return onThread(readers, task);
     },
     async close() {
       closed = true;
