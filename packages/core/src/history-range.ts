@@ -48,7 +48,7 @@ export function normalizeRange(range: unknown, field = 'range'): NormalizedRange
     if (ms === undefined) {
       throw new InvalidArgumentError(
         `${field}.${key}`,
-        'expected an ISO-8601 timestamp with offset',
+        'expected an ISO-8601 timestamp with offset between years 0001 and 9999 UTC',
       );
     }
     out[target] = ms;

@@ -15,9 +15,17 @@ function digits(value: string, at: number, length: number): number {
 }
 
 /**
+ * The instants every adapter can store: years 0001 to 9999 in UTC. PostgreSQL has
+ * no year 0, and `Date#toISOString` writes years past 9999 with a sign no store reads.
+ */
+export const MIN_INSTANT_MS = -62_135_596_800_000; // 0001-01-01T00:00:00.000Z
+export const MAX_INSTANT_MS = 253_402_300_799_999; // 9999-12-31T23:59:59.999Z
+
+/**
  * Milliseconds since the epoch of an ISO-8601 timestamp with offset
  * (`YYYY-MM-DDTHH:MM[:SS[.fraction]](Z|±HH:MM)`), or `undefined` if it is not
- * one. Fractions beyond milliseconds are truncated, as `Date.parse` does.
+ * one or its instant falls outside years 0001-9999 UTC (an offset can move it
+ * there). Fractions beyond milliseconds are truncated, as `Date.parse` does.
  */
 export function parseIsoTimestamp(value: string): number | undefined {
   const length = value.length;
@@ -66,7 +74,8 @@ export function parseIsoTimestamp(value: string): number | undefined {
     return undefined;
   }
   const minutes = (daysFromCivil(year, month, day) * 24 + hour) * 60 + minute - offsetMinutes;
-  return (minutes * 60 + second) * 1000 + ms;
+  const instant = (minutes * 60 + second) * 1000 + ms;
+  return instant < MIN_INSTANT_MS || instant > MAX_INSTANT_MS ? undefined : instant;
 }
 
 /** Days from 1970-01-01 to a proleptic Gregorian date (H. Hinnant's days_from_civil). */

@@ -133,7 +133,7 @@ function prepare(envelope: unknown, options: PrepareOptions): PreparedEnvelope {
   if (occurredAtMs === undefined) {
     throw new Problem(
       'occurredAt',
-      `expected an ISO-8601 timestamp with offset, received ${JSON.stringify(occurredAt)}`,
+      `expected an ISO-8601 timestamp with offset between years 0001 and 9999 UTC, received ${JSON.stringify(occurredAt)}`,
     );
   }
   const ttlMs = snapshot.ttlMs;

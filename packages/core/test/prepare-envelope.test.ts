@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { EnvelopeTooLargeError, InvalidEnvelopeError, prepareEnvelope } from '../src/index.js';
+import { MAX_INSTANT_MS, MIN_INSTANT_MS } from '../src/iso-timestamp.js';
 
 const options = { maxEnvelopeBytes: 1024, defaultSessionId: 'default' };
 const valid = { id: 'a', type: 't', payload: { x: 1 }, occurredAt: '2025-01-01T00:00:00+01:00' };
@@ -95,11 +96,33 @@ describe('prepareEnvelope', () => {
         }
       }
     }
+    let outside = 0;
     for (const occurredAt of stamps) {
-      expect(prepareEnvelope({ ...valid, occurredAt }, options).occurredAtMs).toBe(
-        Date.parse(occurredAt),
-      );
+      const ms = Date.parse(occurredAt);
+      if (ms < MIN_INSTANT_MS || ms > MAX_INSTANT_MS) {
+        // An offset moved the instant out of years 0001-9999: no adapter can store it.
+        outside++;
+        expect(() => prepareEnvelope({ ...valid, occurredAt }, options)).toThrow(
+          expect.objectContaining({ field: 'occurredAt' }),
+        );
+      } else {
+        expect(prepareEnvelope({ ...valid, occurredAt }, options).occurredAtMs).toBe(ms);
+      }
     }
+    expect(outside).toBeGreaterThan(0);
+  });
+
+  it.each([
+    ['0000-01-01T00:00:00Z', false],
+    ['0001-01-01T00:00:00+00:01', false],
+    ['9999-12-31T23:59:59.999-00:01', false],
+    ['0001-01-01T00:00:00Z', true],
+    ['0001-01-01T00:30:00+00:30', true],
+    ['9999-12-31T23:59:59.999Z', true],
+  ])('keeps instants within years 0001-9999 UTC: %s accepted: %s', (occurredAt, accepted) => {
+    const attempt = () => prepareEnvelope({ ...valid, occurredAt }, options);
+    if (accepted) expect(attempt().occurredAtMs).toBe(Date.parse(occurredAt));
+    else expect(attempt).toThrow(expect.objectContaining({ field: 'occurredAt' }));
   });
 
   it.each([

@@ -30,6 +30,21 @@ export function badInputSuite(_subject: ContractSubject, h: Harness): void {
       ['date-only occurredAt', envelope(1, { occurredAt: '2025-01-01' }), 'occurredAt'],
       ['impossible date', envelope(1, { occurredAt: '2025-02-30T00:00:00Z' }), 'occurredAt'],
       ['free-text occurredAt', envelope(1, { occurredAt: 'yesterday' }), 'occurredAt'],
+      [
+        'occurredAt in year 0000',
+        envelope(1, { occurredAt: '0000-06-01T00:00:00Z' }),
+        'occurredAt',
+      ],
+      [
+        'occurredAt whose offset moves it before year 0001',
+        envelope(1, { occurredAt: '0001-01-01T00:00:00+01:00' }),
+        'occurredAt',
+      ],
+      [
+        'occurredAt whose offset moves it past year 9999',
+        envelope(1, { occurredAt: '9999-12-31T23:00:00-05:00' }),
+        'occurredAt',
+      ],
       ['negative ttlMs', envelope(1, { ttlMs: -5 }), 'ttlMs'],
       ['fractional ttlMs', envelope(1, { ttlMs: 1.5 }), 'ttlMs'],
       ['array headers', { ...envelope(1), headers: ['x'] }, 'headers'],
@@ -180,6 +195,8 @@ export function badInputSuite(_subject: ContractSubject, h: Harness): void {
       [{ direction: 'sideways' }, 'range.direction'],
       [{ from: 'not a date' }, 'range.from'],
       [{ to: '2025-01-01' }, 'range.to'],
+      [{ from: '0000-01-01T00:00:00Z' }, 'range.from'],
+      [{ to: '9999-12-31T23:59:59-00:01' }, 'range.to'],
       [{ before: 3 }, 'range.before'],
       ['everything', 'range'],
     ])('rejects stream range %j naming %s', async (range, field) => {

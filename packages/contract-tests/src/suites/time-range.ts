@@ -17,6 +17,34 @@ export function timeRangeSuite(_subject: ContractSubject, h: Harness): void {
       at(7, '2025-01-01T07:59:59.999Z'),
     ];
 
+    it('stores and filters the first and last instants of years 0001-9999, whatever the offset', async () => {
+      const store = await h.open();
+      // Another event in the same batch must not be failed by the extreme ones.
+      await store.appendMany([
+        at(1, '0001-01-01T00:00:00Z'),
+        at(2, '0001-01-01T05:30:00+05:30'),
+        at(3, '2025-01-01T08:00:00Z'),
+        at(4, '9999-12-31T23:59:59.999Z'),
+        at(5, '9999-12-31T18:59:59.999-05:00'),
+      ]);
+      expect(await ids(() => store.stream('s1'))).toEqual([
+        'evt-1',
+        'evt-2',
+        'evt-3',
+        'evt-4',
+        'evt-5',
+      ]);
+      expect(
+        await ids(() =>
+          store.stream('s1', { from: '0001-01-01T00:00:00Z', to: '0001-01-01T00:00:00Z' }),
+        ),
+      ).toEqual(['evt-1', 'evt-2']);
+      expect(await ids(() => store.stream('s1', { from: '9999-12-31T23:59:59.999Z' }))).toEqual([
+        'evt-4',
+        'evt-5',
+      ]);
+    });
+
     it('includes records at exactly from', async () => {
       const store = await h.open();
       await store.appendMany(fixture);
