@@ -85,6 +85,7 @@ export class BatchWriter {
   private waiters: Waiter[] = [];
   private waitersHead = 0;
   private waitingEvents = 0;
+  private waitingBytes = 0;
   private enqueuedEvents = 0;
   private settledEvents = 0;
   private flushWaiters: Array<{ target: number; resolve(): void }> = [];
@@ -107,10 +108,14 @@ export class BatchWriter {
     if (this.waitersHead === this.waiters.length && this.hasRoom(items.length, bytes)) {
       return this.push(items, bytes);
     }
-    if (this.options.backpressure === 'reject') {
-      return Promise.reject(new BackpressureError(this.pendingEvents, this.pendingBytes));
+    // Waiting appends hold their serialised envelopes: at most a queue's worth may wait, so
+    // callers that never await cannot grow memory without bound. Beyond it, or with
+    // `backpressure: 'reject'`, the append is refused.
+    if (this.options.backpressure === 'reject' || !this.hasWaitingRoom(items.length, bytes)) {
+      return Promise.reject(backpressureError(this.pendingEvents, this.pendingBytes));
     }
     this.waitingEvents += items.length;
+    this.waitingBytes += bytes;
     // Resolved with push()'s promise once admitted, which it then follows.
     return new Promise<AppendResult[]>((resolve) => {
       this.waiters.push({ items, bytes, resolve });
@@ -122,6 +127,15 @@ export class BatchWriter {
     const target = this.enqueuedEvents + this.waitingEvents;
     if (this.settledEvents >= target) return Promise.resolve();
     return new Promise((resolve) => this.flushWaiters.push({ target, resolve }));
+  }
+
+  private hasWaitingRoom(events: number, bytes: number): boolean {
+    // Like the queue: a request larger than the limits may still wait alone.
+    if (this.waitingEvents === 0) return true;
+    return (
+      this.waitingEvents + events <= this.options.maxQueuedEvents &&
+      this.waitingBytes + bytes <= this.options.maxQueuedBytes
+    );
   }
 
   private hasRoom(events: number, bytes: number): boolean {
@@ -173,6 +187,7 @@ export class BatchWriter {
       if (!this.hasRoom(next.items.length, next.bytes)) break;
       this.waiters[this.waitersHead++] = undefined as unknown as Waiter;
       this.waitingEvents -= next.items.length;
+      this.waitingBytes -= next.bytes;
       next.resolve(this.push(next.items, next.bytes));
     }
     // Compact the FIFO now and then instead of shifting it on every admission.
@@ -411,4 +426,19 @@ function sessionsOf(group: Group): readonly string[] {
         : [...new Set(group.items.map((item) => item.sessionId))];
   }
   return group.sessions;
+}
+
+/**
+ * A refusal is flow control, raised once per refused call and possibly a
+ * million times in a burst: without a captured stack each costs about a tenth
+ * of the memory (the message and code say all there is to say).
+ */
+function backpressureError(events: number, bytes: number): BackpressureError {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return new BackpressureError(events, bytes);
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
 }

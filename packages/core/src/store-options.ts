@@ -13,11 +13,15 @@ export interface StoreOptions {
   maxBatchSize?: number;
   /** Most JSON bytes written in one batch. */
   maxBatchBytes?: number;
-  /** Above this many queued or in-flight events, `append` waits (or rejects). */
+  /**
+   * Above this many queued or in-flight events, `append` waits (or rejects). At most as
+   * many again may wait; beyond that `append` rejects with `HISTORY_BACKPRESSURE` even
+   * with `backpressure: 'wait'`. Default 20,000.
+   */
   maxQueuedEvents?: number;
-  /** Above this many queued or in-flight bytes, `append` waits (or rejects). */
+  /** The same limit in bytes of envelope JSON. Default 64 MiB. */
   maxQueuedBytes?: number;
-  /** What `append` does when the queue is full. Default `'wait'`. */
+  /** What `append` does when the queue is full: wait for room (within the waiting limit) or reject. Default `'wait'`. */
   backpressure?: 'wait' | 'reject';
   /**
    * Batches written at once. Above 1 (backends with a connection pool), batches

@@ -193,7 +193,8 @@ describe('BatchWriter', () => {
     const b = slowBackend(2);
     const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 40, maxBatchSize: 10 });
     let maxPending = 0;
-    const all = Array.from({ length: 400 }, (_, i) => {
+    // 40 queued and 40 waiting for room: as many as may wait (see the next test).
+    const all = Array.from({ length: 80 }, (_, i) => {
       const p = w.enqueue([prepare(i)]);
       maxPending = Math.max(maxPending, w.pending);
       return p;
@@ -206,8 +207,25 @@ describe('BatchWriter', () => {
     // Callers wait outside the queue: what is queued or in flight stays bounded.
     const queuedOrWriting = b.batches.map((x) => x.length);
     expect(Math.max(...queuedOrWriting)).toBeLessThanOrEqual(10);
-    expect(b.batches.flat()).toHaveLength(400);
-    expect(maxPending).toBeLessThanOrEqual(400);
+    expect(b.batches.flat()).toHaveLength(80);
+    expect(maxPending).toBeLessThanOrEqual(80);
+  });
+
+  it('rejects appends beyond a queue of waiting ones, so callers that never await stay bounded', async () => {
+    const b = slowBackend(2);
+    const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 10, maxBatchSize: 5 });
+    const outcomes = await Promise.allSettled(
+      Array.from({ length: 100 }, (_, i) => w.enqueue([prepare(i)])),
+    );
+    const rejected = outcomes.filter((o) => o.status === 'rejected');
+    expect(outcomes.filter((o) => o.status === 'fulfilled')).toHaveLength(20);
+    expect(rejected).toHaveLength(80);
+    for (const r of rejected) {
+      expect((r as PromiseRejectedResult).reason).toMatchObject({ code: 'HISTORY_BACKPRESSURE' });
+    }
+    // The first 20 (10 queued, 10 waiting) were written; the refused ones never reached it.
+    expect(b.batches.flat()).toEqual(Array.from({ length: 20 }, (_, i) => `e${i}`));
+    await expect(w.enqueue([prepare(500)])).resolves.toMatchObject([{ seq: 21 }]);
   });
 
   it('bounds queued bytes: waiting callers are not yet in the queue', async () => {
@@ -218,7 +236,13 @@ describe('BatchWriter', () => {
       maxBatchSize: 5,
       onMetrics: (m) => depths.push(m.queuedBytes),
     });
-    await Promise.all(Array.from({ length: 200 }, (_, i) => w.enqueue([prepare(i)])));
+    // 20 producers, each awaiting its appends: far more bytes than fit, none refused.
+    await Promise.all(
+      Array.from({ length: 20 }, async (_, p) => {
+        for (let k = 0; k < 10; k++) await w.enqueue([prepare(p * 10 + k)]);
+      }),
+    );
+    expect(b.batches.flat()).toHaveLength(200);
     expect(Math.max(...depths)).toBeLessThanOrEqual(2000);
   });
 
@@ -247,11 +271,12 @@ describe('BatchWriter', () => {
     const b = slowBackend(2);
     const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 3 });
     let settled = 0;
-    const all = Array.from({ length: 30 }, (_, i) =>
+    // 3 queued, 3 waiting for room.
+    const all = Array.from({ length: 6 }, (_, i) =>
       w.enqueue([prepare(i)]).finally(() => settled++),
     );
     await w.flush();
-    expect(settled).toBe(30);
+    expect(settled).toBe(6);
     await Promise.all(all);
   });
 
@@ -295,10 +320,10 @@ describe('BatchWriter', () => {
   it('accepts appends again after a backpressure episode, even when idle', async () => {
     const b = slowBackend(1);
     const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 3 });
-    await Promise.all(Array.from({ length: 20 }, (_, i) => w.enqueue([prepare(i)])));
+    await Promise.all(Array.from({ length: 6 }, (_, i) => w.enqueue([prepare(i)])));
     await sleep(5);
     const [late] = await w.enqueue([prepare(100)]);
-    expect(late).toMatchObject({ seq: 21, duplicate: false });
+    expect(late).toMatchObject({ seq: 7, duplicate: false });
   });
 
   it('writes several batches at once without two sharing a session, keeping session order', async () => {

@@ -1,7 +1,7 @@
 import type { AppendResult, BatchMetrics } from '@history/core';
 import { describe, expect, it } from 'vitest';
 import type { ContractSubject } from '../contract-subject.js';
-import { collect, envelope, envelopes, type Harness } from '../harness.js';
+import { collect, envelope, envelopes, type Harness, ids } from '../harness.js';
 
 /** Many concurrent callers: nothing lost, nothing duplicated, order kept. */
 export function concurrencySuite(subject: ContractSubject, h: Harness): void {
@@ -129,11 +129,37 @@ export function concurrencySuite(subject: ContractSubject, h: Harness): void {
           maxBatchSize: 20,
           onMetrics: (m) => depths.push(m.queueDepth),
         });
-        const all = await Promise.all(
+        // 100 callers, each awaiting its appends: twice what fits, none refused.
+        const results = await producers(100, 10, (p, k) =>
+          store.append(envelope(p * 10 + k + 1, { id: `p${p}-${k}` })),
+        );
+        expect(results.flat()).toHaveLength(1000);
+        const seqs = (await collect(() => store.stream('s1'))).map((r) => r.seq);
+        expect(seqs).toEqual(Array.from({ length: 1000 }, (_, k) => k + 1));
+        expect(Math.max(...depths)).toBeLessThanOrEqual(50);
+      },
+      timeout,
+    );
+
+    it(
+      "bounds what waits under backpressure: 'wait': beyond a queue's worth of waiting appends, HISTORY_BACKPRESSURE",
+      async () => {
+        const store = await h.open({ maxQueuedEvents: 50, maxBatchSize: 20 });
+        // Issued in one go, never awaited: 50 fill the queue, 50 wait for room, the rest are refused.
+        const outcomes = await Promise.allSettled(
           Array.from({ length: 1000 }, (_, k) => store.append(envelope(k + 1))),
         );
-        expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 1000 }, (_, k) => k + 1));
-        expect(Math.max(...depths)).toBeLessThanOrEqual(50);
+        const accepted = outcomes.filter((o) => o.status === 'fulfilled');
+        expect(accepted).toHaveLength(100);
+        for (const o of outcomes.slice(100)) {
+          expect((o as PromiseRejectedResult).reason).toMatchObject({
+            code: 'HISTORY_BACKPRESSURE',
+          });
+        }
+        expect(await ids(() => store.stream('s1'))).toEqual(
+          Array.from({ length: 100 }, (_, k) => `evt-${k + 1}`),
+        );
+        await expect(store.append(envelope(5000))).resolves.toMatchObject({ seq: 101 });
       },
       timeout,
     );
