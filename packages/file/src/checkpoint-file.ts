@@ -1,4 +1,4 @@
-import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
+import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { StorageError, type StoredCheckpoint } from '@history/core';
 import { ensureDir, replaceFile } from './fs-sync.js';
@@ -7,7 +7,32 @@ import type { SessionFiles } from './session-files.js';
 // As in record lines, the payload comes last and is sliced out verbatim.
 const PAYLOAD_MARK = ',"payload":';
 
-/** Replaces the session's checkpoint atomically: temp file, fsync, rename (directory fsync when durable). */
+/**
+ * The temp file a checkpoint is written to before its rename: one fixed name
+ * per session (the store writes a session's checkpoints one at a time), so a
+ * temp file left by a crash is found without listing a directory.
+ */
+export function checkpointTempPath(files: SessionFiles): string {
+  return `${files.checkpoint}.tmp`;
+}
+
+/**
+ * Removes the session's checkpoint temp file, if any: only call it when no
+ * checkpoint write of the session is running, so that one is a crash's leftover.
+ * One `unlink` (usually answered ENOENT); never any other file.
+ */
+export function removeStaleCheckpointTemp(files: SessionFiles): void {
+  try {
+    unlinkSync(checkpointTempPath(files));
+  } catch {
+    // None (the usual case), or it cannot be removed now: the next write replaces it.
+  }
+}
+
+/**
+ * Replaces the session's checkpoint atomically: temp file, fsync, rename
+ * (directory fsync when durable). A failed write removes its temp file.
+ */
 export async function writeCheckpointFile(
   files: SessionFiles,
   checkpoint: StoredCheckpoint,
@@ -16,7 +41,7 @@ export async function writeCheckpointFile(
   await ensureDir(files.dir, durable);
   const seq = checkpoint.seq === undefined ? '' : `,"seq":${checkpoint.seq}`;
   const text = `{"sessionId":${JSON.stringify(checkpoint.sessionId)},"createdAt":${JSON.stringify(checkpoint.createdAt)}${seq}${PAYLOAD_MARK}${checkpoint.json}}\n`;
-  await replaceFile(files.checkpoint, text, durable);
+  await replaceFile(files.checkpoint, checkpointTempPath(files), text, durable);
 }
 
 /**

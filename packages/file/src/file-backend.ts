@@ -2,6 +2,7 @@ import {
   type AppendResult,
   ClosedError,
   type HistoryBackend,
+  HistoryError,
   LockedError,
   type NormalizedRange,
   type PreparedEnvelope,
@@ -9,12 +10,17 @@ import {
   type StoredCheckpoint,
   type StoredRecord,
 } from '@history/core';
-import { readCheckpointFile, writeCheckpointFile } from './checkpoint-file.js';
+import {
+  readCheckpointFile,
+  removeStaleCheckpointTemp,
+  writeCheckpointFile,
+} from './checkpoint-file.js';
 import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import type { ResolvedFileOptions } from './options.js';
+import { ReadHandles } from './read-handles.js';
 import type { RootLock } from './root-lock.js';
-import { sessionFiles } from './session-files.js';
+import { type SessionFiles, sessionFiles } from './session-files.js';
 import { SessionHandles } from './session-handles.js';
 import { SessionStates } from './session-states.js';
 
@@ -27,9 +33,16 @@ export class FileBackend implements HistoryBackend {
   /** Per-session seq, size and ids, kept apart from the handles (tests inspect both). */
   readonly states: SessionStates;
   readonly handles: SessionHandles;
+  /** Read handles of running streams: `close()` closes those a consumer abandoned. */
+  readonly readHandles = new ReadHandles();
   private readonly writer: FileWriter;
   private readonly durable: boolean;
   private closed = false;
+  /**
+   * Checkpoint writes running, per session: a session's run one after another (they share
+   * one temp file name), and while none runs, a temp file found is a crash's leftover.
+   */
+  private readonly checkpointing = new Map<string, Promise<void>>();
   /** The batch being written: batches run one after another even if core starts several. */
   private writing: Promise<unknown> = Promise.resolve();
 
@@ -40,7 +53,13 @@ export class FileBackend implements HistoryBackend {
     this.durable = options.durability === 'fsync';
     this.states = new SessionStates(options.maxCachedIds);
     this.handles = new SessionHandles(options.maxOpenFiles);
-    this.writer = new FileWriter(options.root, this.states, this.handles, this.durable);
+    this.writer = new FileWriter(
+      options.root,
+      this.states,
+      this.handles,
+      this.durable,
+      (sessionId, files) => this.removeStaleTemp(sessionId, files),
+    );
   }
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
@@ -63,6 +82,7 @@ export class FileBackend implements HistoryBackend {
         sessionFiles(this.options.root, sessionId),
         range,
         this.states.peek(sessionId)?.size,
+        this.readHandles,
       );
     } catch (error) {
       throw this.storageError('reading the session failed', error);
@@ -71,20 +91,26 @@ export class FileBackend implements HistoryBackend {
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     this.assertWritable('checkpoint');
+    const { sessionId } = checkpoint;
+    const files = sessionFiles(this.options.root, sessionId);
+    const previous = this.checkpointing.get(sessionId) ?? Promise.resolve();
+    const write = previous.then(() => writeCheckpointFile(files, checkpoint, this.durable));
+    const settled = write.catch(() => {});
+    this.checkpointing.set(sessionId, settled);
     try {
-      await writeCheckpointFile(
-        sessionFiles(this.options.root, checkpoint.sessionId),
-        checkpoint,
-        this.durable,
-      );
+      await write;
     } catch (error) {
       throw this.storageError('checkpoint failed', error);
+    } finally {
+      if (this.checkpointing.get(sessionId) === settled) this.checkpointing.delete(sessionId);
     }
   }
 
   async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
     try {
-      return await readCheckpointFile(sessionFiles(this.options.root, sessionId));
+      const files = sessionFiles(this.options.root, sessionId);
+      this.removeStaleTemp(sessionId, files);
+      return await readCheckpointFile(files);
     } catch (error) {
       throw this.storageError('reading the checkpoint failed', error);
     }
@@ -93,7 +119,10 @@ export class FileBackend implements HistoryBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // Checkpoint writes finish under the lock: the next holder may use the same temp names.
+    await Promise.all(this.checkpointing.values());
     this.handles.closeAll();
+    await this.readHandles.closeAll();
     this.states.clear();
     await this.lock.release();
   }
@@ -101,6 +130,11 @@ export class FileBackend implements HistoryBackend {
   isTransient(error: unknown): boolean {
     const code = (error as { cause?: NodeJS.ErrnoException })?.cause?.code;
     return code !== undefined && TRANSIENT_CODES.has(code);
+  }
+
+  /** Before a checkpoint read and on a session's load for appending: a crash's temp file goes. */
+  private removeStaleTemp(sessionId: string, files: SessionFiles): void {
+    if (!this.closed && !this.checkpointing.has(sessionId)) removeStaleCheckpointTemp(files);
   }
 
   private assertWritable(operation: string): void {
@@ -115,7 +149,8 @@ export class FileBackend implements HistoryBackend {
   }
 
   private storageError(what: string, error: unknown): unknown {
-    if (StorageError.isInstance(error) || LockedError.isInstance(error)) return error;
+    // Typed errors (corruption, a lost lock, a stream cut off by close()) pass unchanged.
+    if (HistoryError.isInstance(error)) return error;
     const code = (error as NodeJS.ErrnoException)?.code;
     return new StorageError(`file: ${what}: ${(error as Error)?.message ?? String(error)}`, {
       cause: error,

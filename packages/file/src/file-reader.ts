@@ -1,6 +1,13 @@
-import { closeSync, fstatSync, openSync } from 'node:fs';
-import { inTimeRange, type NormalizedRange, StorageError, type StoredRecord } from '@history/core';
+import { fstatSync } from 'node:fs';
+import {
+  ClosedError,
+  inTimeRange,
+  type NormalizedRange,
+  StorageError,
+  type StoredRecord,
+} from '@history/core';
 import { readLinesBackward, readTextForward } from './line-reader.js';
+import type { ReadHandle, ReadHandles } from './read-handles.js';
 import { parseRecordLine, parseRecordLineAt, type RecordLine } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { seekLineAtMost } from './session-index.js';
@@ -15,27 +22,26 @@ const PAGE_SIZE = 256;
  * line is skipped. Opening is synchronous (a local `open` is cheaper than a
  * thread-pool round trip) and so is reading a session up to 1 MiB: a short
  * replay makes no trip through the thread pool at all. Returning early closes
- * the handle (the generator's `finally`).
+ * the handle (the generator's `finally`). The handle is one of the store's
+ * `handles`: a stream abandoned by its consumer (neither finished nor
+ * returned) has it closed by the store's `close()`, and ends with
+ * `ClosedError` if it is pulled again.
  */
 export async function* readSessionPages(
   sessionId: string,
   files: SessionFiles,
   range: NormalizedRange,
   committedSize: number | undefined,
+  handles: ReadHandles,
 ): AsyncGenerator<StoredRecord[]> {
-  let fd: number;
+  const handle = handles.openFile(files.data);
+  if (!handle) return;
   try {
-    fd = openSync(files.data, 'r');
-  } catch (error) {
-    if ((error as NodeJS.ErrnoException).code === 'ENOENT') return;
-    throw error;
-  }
-  try {
-    const end = committedSize ?? fstatSync(fd).size;
+    const end = committedSize ?? fstatSync(handle.fd).size;
     const forward = range.direction === 'forward';
     const records = forward
-      ? forwardRecords(fd, files, end, range.after ?? 0)
-      : backwardRecords(fd, files, end, range.after);
+      ? forwardRecords(handle, files, end, range.after ?? 0)
+      : backwardRecords(handle, files, end, range.after);
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     let page: StoredRecord[] = [];
     for await (const chunk of records) {
@@ -56,16 +62,23 @@ export async function* readSessionPages(
         });
         if (--left <= 0) break;
         if (page.length >= PAGE_SIZE) {
-          yield page;
+          yield* handOver(handle, page);
           page = [];
         }
       }
       if (left <= 0) break;
     }
-    if (page.length > 0) yield page;
+    if (page.length > 0) yield* handOver(handle, page);
   } finally {
-    closeSync(fd);
+    await handle.close();
   }
+}
+
+/** Yields a page unless the store closed the handle, before or while the consumer held it. */
+async function* handOver(handle: ReadHandle, page: StoredRecord[]): AsyncGenerator<StoredRecord[]> {
+  if (handle.closed) throw new ClosedError('stream');
+  yield page;
+  if (handle.closed) throw new ClosedError('stream');
 }
 
 /**
@@ -74,12 +87,12 @@ export async function* readSessionPages(
  * parsed in place: no string, no buffer per line.
  */
 async function* forwardRecords(
-  fd: number,
+  fd: ReadHandle,
   files: SessionFiles,
   end: number,
   after: number,
 ): AsyncGenerator<RecordLine[]> {
-  const seek = seekLineAtMost(files.index, fd, end, after + 1);
+  const seek = seekLineAtMost(files.index, fd.fd, end, after + 1);
   // Seqs are contiguous, so the lines up to `after` are counted, not parsed.
   const skip = Math.max(0, after + 1 - seek.seq);
   for await (const { offset, text } of readTextForward(fd, seek.offset, end, skip)) {
@@ -98,7 +111,7 @@ async function* forwardRecords(
 
 /** Records before the one of seq `after` (all records without `after`), last first. */
 async function* backwardRecords(
-  fd: number,
+  fd: ReadHandle,
   files: SessionFiles,
   end: number,
   after: number | undefined,
@@ -107,7 +120,7 @@ async function* backwardRecords(
   if (after !== undefined) {
     if (after <= 1) return;
     // Find where the line of seq `after` starts: everything before it is what we want.
-    const seek = seekLineAtMost(files.index, fd, end, after);
+    const seek = seekLineAtMost(files.index, fd.fd, end, after);
     const skip = Math.max(0, after - seek.seq);
     search: for await (const { offset, text } of readTextForward(fd, seek.offset, end, skip)) {
       for (let start = 0; start < text.length; ) {

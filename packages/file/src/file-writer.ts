@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import type { AppendResult, PreparedEnvelope } from '@history/core';
 import { ensureDir } from './fs-sync.js';
 import { recordLineHead } from './record-line.js';
-import { sessionFiles } from './session-files.js';
+import { type SessionFiles, sessionFiles } from './session-files.js';
 import type { SessionHandles } from './session-handles.js';
 import { INDEX_INTERVAL, startsIndexBlock, writeIndexEntries } from './session-index.js';
 import { loadSessionState, type SessionState } from './session-state.js';
@@ -67,6 +67,8 @@ export class FileWriter {
     private readonly states: SessionStates,
     private readonly handles: SessionHandles,
     private readonly durable: boolean,
+    /** Called on a session's first touch (before its file is opened), e.g. to remove a crash's leftovers. */
+    private readonly onLoad: (sessionId: string, files: SessionFiles) => void = () => {},
   ) {}
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
@@ -145,6 +147,7 @@ export class FileWriter {
       if (this.knownDirs.size >= MAX_KNOWN_DIRS) this.knownDirs.clear();
       this.knownDirs.add(files.dir);
     }
+    this.onLoad(sessionId, files);
     const flags = constants.O_RDWR | constants.O_CREAT;
     const fd = await this.handles.create(sessionId, files.data, flags, pinned);
     try {

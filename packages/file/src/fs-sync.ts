@@ -28,23 +28,27 @@ export async function ensureDir(dir: string, durable: boolean): Promise<void> {
   for (const parent of parents) await fsyncDir(parent);
 }
 
-let tempCounter = 0;
-
 /**
- * Atomically replaces `path` with `text`: a temp file beside it, fsynced,
+ * Atomically replaces `path` with `text`: written to `temp` beside it, fsynced,
  * renamed over the target; with `durable`, the directory is fsynced too so the
- * rename itself survives a power loss.
+ * rename itself survives a power loss. If any step fails (a full disk, a
+ * rename refused), the temp file is removed before the error is thrown. The
+ * caller owns `temp`: no other write may use it at the same time.
  */
-export async function replaceFile(path: string, text: string, durable: boolean): Promise<void> {
-  const temp = `${path}.${process.pid}-${++tempCounter}.tmp`;
-  const fd = await open(temp, 'w', 0o644);
+export async function replaceFile(
+  path: string,
+  temp: string,
+  text: string,
+  durable: boolean,
+): Promise<void> {
   try {
-    await fd.writeFile(text, 'utf8');
-    await fd.sync();
-  } finally {
-    await fd.close();
-  }
-  try {
+    const fd = await open(temp, 'w', 0o644);
+    try {
+      await fd.writeFile(text, 'utf8');
+      await fd.sync();
+    } finally {
+      await fd.close();
+    }
     await rename(temp, path);
   } catch (error) {
     await unlink(temp).catch(() => {});

@@ -1,4 +1,5 @@
 import { read, readSync } from 'node:fs';
+import type { ReadHandle } from './read-handles.js';
 
 /** A complete line (newline excluded) and the byte offset where it starts. */
 export interface Line {
@@ -41,12 +42,43 @@ function scratchBuffer(size: number): Buffer {
   return scratch;
 }
 
-function readAsync(fd: number, buffer: Buffer, offset: number, length: number, position: number) {
-  return new Promise<number>((resolve, reject) =>
-    read(fd, buffer, offset, length, position, (error, bytesRead) =>
-      error ? reject(error) : resolve(bytesRead),
-    ),
+/**
+ * What the readers read: a bare descriptor (the writer's), or a stream's
+ * handle, which the store may close under a paused stream (every read then
+ * throws `ClosedError`).
+ */
+export type ReadSource = number | ReadHandle;
+
+function readFrom(
+  source: ReadSource,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): number {
+  return readSync(
+    typeof source === 'number' ? source : source.fd,
+    buffer,
+    offset,
+    length,
+    position,
   );
+}
+
+function readAsync(
+  source: ReadSource,
+  buffer: Buffer,
+  offset: number,
+  length: number,
+  position: number,
+): Promise<number> {
+  const start = (fd: number) =>
+    new Promise<number>((resolve, reject) =>
+      read(fd, buffer, offset, length, position, (error, bytesRead) =>
+        error ? reject(error) : resolve(bytesRead),
+      ),
+    );
+  return typeof source === 'number' ? start(source) : source.read(start);
 }
 
 /** Index just past the `skip`-th newline at or after `from` in `data[..length)`, or -1. */
@@ -68,7 +100,7 @@ function skipLines(data: Buffer, from: number, length: number, skip: number): nu
  * sequence, so cutting bytes at newlines is safe.
  */
 export async function* readTextForward(
-  fd: number,
+  fd: ReadSource,
   start: number,
   end: number,
   skip = 0,
@@ -76,7 +108,7 @@ export async function* readTextForward(
 ): AsyncGenerator<LineText> {
   if (end - start <= chunkBytes * WHOLE_READ_CHUNKS) {
     const data = scratchBuffer(end - start);
-    const length = readSync(fd, data, 0, end - start, start);
+    const length = readFrom(fd, data, 0, end - start, start);
     const from = skipLines(data, 0, length, skip);
     // The scratch buffer holds stale bytes past `length`: never search beyond it.
     const last = from < 0 || length === 0 ? -1 : data.lastIndexOf(NEWLINE, length - 1);
@@ -122,14 +154,14 @@ function decodePieces(data: Buffer, from: number, to: number, base: number): Lin
  * chunk at a time (the loader needs offsets to cut a torn tail).
  */
 export async function* readLinesForward(
-  fd: number,
+  fd: ReadSource,
   start: number,
   end: number,
   chunkBytes = CHUNK_BYTES,
 ): AsyncGenerator<Line[]> {
   if (end - start <= chunkBytes * WHOLE_READ_CHUNKS) {
     const data = scratchBuffer(end - start);
-    const length = readSync(fd, data, 0, end - start, start);
+    const length = readFrom(fd, data, 0, end - start, start);
     const lines = splitLines(data, start, length);
     if (lines.length > 0) yield lines;
     return;
@@ -166,7 +198,7 @@ function countLines(data: Buffer, length: number): number {
  * Leaving early waits for that read, so none is running once the fd may close.
  */
 async function* chunksForward(
-  fd: number,
+  fd: ReadSource,
   start: number,
   end: number,
   firstChunkBytes: number,
@@ -211,7 +243,7 @@ async function* chunksForward(
  * are skipped.
  */
 export async function* readLinesBackward(
-  fd: number,
+  fd: ReadSource,
   start: number,
   end: number,
   chunkBytes = CHUNK_BYTES,

@@ -26,7 +26,8 @@ export async function prepareLayout(root: string, durable: boolean): Promise<voi
   }
   if (text === undefined) {
     const marker = { format: '@history/file', version: LAYOUT_VERSION };
-    await replaceFile(markerPath, JSON.stringify(marker), durable);
+    // Under the root's lock: no other writer uses the temp name.
+    await replaceFile(markerPath, `${markerPath}.tmp`, JSON.stringify(marker), durable);
     return;
   }
   let version: unknown;
