@@ -2,7 +2,7 @@ import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
 import { latestVersion, loadMigrations, type Migration } from './migrations.js';
-import { assertConnection, assertPartitions } from './options.js';
+import { assertConnection, assertPartitions, resolveConnectTimeout } from './options.js';
 import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA, quoteIdentifier } from './schema-name.js';
 
@@ -11,6 +11,8 @@ export interface MigrateOptions {
   schema?: string;
   /** Hash-partition `events` by session id into this many partitions when it is created (0: none). */
   partitions?: number;
+  /** With `connectionString`: as the store's option of that name (default: the string's `connect_timeout`, else 10,000 ms; 0: none). */
+  connectTimeoutMs?: number;
 }
 
 export interface MigrateResult {
@@ -41,7 +43,8 @@ export async function migrate(
   assertSchemaName(schema, 'options.schema');
   const partitions = options.partitions ?? 0;
   assertPartitions(partitions, 'options.partitions');
-  const { pool, owned } = openPool(connection, 1);
+  const connectTimeoutMs = resolveConnectTimeout(connection, options.connectTimeoutMs, 'options');
+  const { pool, owned } = openPool(connection, 1, connectTimeoutMs);
   try {
     return await migratePool(pool, schema, partitions);
   } finally {

@@ -17,6 +17,12 @@ export interface PostgresAdapterOptions {
   poolSize?: number;
   /** Hash-partition `events` by session id into this many partitions when the schema is created. Default 0 (none). */
   partitions?: number;
+  /**
+   * Milliseconds a new connection of the pool the store creates may take to connect (TCP
+   * connect to the server's first ReadyForQuery); 0 waits forever. Default: the connection
+   * string's `connect_timeout` (seconds) if present, else 10,000. Ignored with `pool`.
+   */
+  connectTimeoutMs?: number;
 }
 
 export type PostgresHistoryStoreOptions = (
@@ -34,7 +40,11 @@ export interface ResolvedPostgresOptions {
   pageSize: number;
   poolSize: number;
   partitions: number;
+  /** 0: no timeout. */
+  connectTimeoutMs: number;
 }
+
+export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 
 // Measured with scripts/measure-copy-crossover.mjs (see README): since the bind-parameter
 // statement sends envelopes as one text, COPY is slower at every batch size: off unless asked for.
@@ -57,6 +67,7 @@ const ADAPTER_KEYS = new Set([
   'pageSize',
   'poolSize',
   'partitions',
+  'connectTimeoutMs',
 ]);
 const STORE_KEYS = new Set(STORE_OPTION_KEYS);
 
@@ -91,7 +102,51 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
     pageSize: positiveInt(o.pageSize, 'options.pageSize', DEFAULT_PAGE_SIZE),
     poolSize: positiveInt(o.poolSize, 'options.poolSize', DEFAULT_POOL_SIZE),
     partitions,
+    connectTimeoutMs: resolveConnectTimeout(connection, o.connectTimeoutMs, 'options'),
   };
+}
+
+/**
+ * The connect timeout in ms (0: none): `explicit` when given, else the connection string's
+ * `connect_timeout` (seconds, as libpq: zero or negative waits forever), else the default.
+ */
+export function resolveConnectTimeout(
+  connection: PostgresConnection,
+  explicit: unknown,
+  field: string,
+): number {
+  if (explicit !== undefined) {
+    if (typeof explicit !== 'number' || !Number.isSafeInteger(explicit) || explicit < 0) {
+      throw new InvalidArgumentError(
+        `${field}.connectTimeoutMs`,
+        'expected a non-negative integer (milliseconds, 0: no timeout)',
+      );
+    }
+    return explicit;
+  }
+  if ('pool' in connection) return DEFAULT_CONNECT_TIMEOUT_MS; // unused: the caller's pool
+  const seconds = urlConnectTimeout(connection.connectionString);
+  if (seconds === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  if (!/^\s*[+-]?\d+\s*$/.test(seconds) || !Number.isSafeInteger(Number(seconds) * 1000)) {
+    throw new InvalidArgumentError(
+      `${field}.connectionString`,
+      'connect_timeout must be an integer number of seconds',
+    );
+  }
+  return Math.max(0, Number(seconds) * 1000);
+}
+
+/** The `connect_timeout` parameter of a URL connection string, as pg parses it. */
+function urlConnectTimeout(connectionString: string): string | undefined {
+  // Socket paths ('/tmp dbname') carry no parameters.
+  if (connectionString.startsWith('/')) return undefined;
+  let url: URL;
+  try {
+    url = new URL(connectionString, 'postgres://base');
+  } catch {
+    return undefined; // pg reports the malformed string when it connects
+  }
+  return url.searchParams.get('connect_timeout') ?? undefined;
 }
 
 function positiveInt(value: unknown, field: string, fallback: number): number {

@@ -12,7 +12,9 @@ import { PostgresBackend } from './postgres-backend.js';
 /**
  * Opens a history store on PostgreSQL. With `connectionString` the store
  * creates (and on close ends) its own pool; a caller's `pool` is never ended.
- * Migrates the schema first unless `migrate: false`.
+ * Migrates the schema first unless `migrate: false`. A server that does not complete a
+ * connection within `connectTimeoutMs` fails the open with a transient `StorageError`, after
+ * the store's own pool is ended.
  */
 export async function createPostgresHistoryStore(
   options: PostgresHistoryStoreOptions,
@@ -23,7 +25,11 @@ export async function createPostgresHistoryStore(
     maxBatchSize: DEFAULT_MAX_BATCH_SIZE,
     maxConcurrentBatches: DEFAULT_CONCURRENT_BATCHES,
   });
-  const { pool, owned } = openPool(resolved.connection, resolved.poolSize);
+  const { pool, owned } = openPool(
+    resolved.connection,
+    resolved.poolSize,
+    resolved.connectTimeoutMs,
+  );
   try {
     if (resolved.migrate) await migratePool(pool, resolved.schema, resolved.partitions);
     else await assertSchemaCurrent(pool, resolved.schema);
