@@ -1,4 +1,4 @@
-import { rm } from 'node:fs/promises';
+import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { LockedError } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -89,6 +89,70 @@ describe('one writer per root', () => {
     ).toBe(11);
     await store.close();
   }, 30_000);
+
+  it('lets exactly one of four processes racing to take over from a SIGKILLed holder in, round after round', async () => {
+    // Each round: the holder is SIGKILLed, then racers released by one gate all open the root at
+    // once. Exactly one may win; the winner appends and becomes the next round's killed holder.
+    const rounds = 12;
+    const racers = 4;
+    const root = await newRoot();
+    let holder = runFixture('hold-store.mjs', [root, 'takeover', '10', 'h']);
+    await holder.waitFor((l) => l === 'written');
+    const acknowledged = Array.from({ length: 10 }, (_, i) => `h-${i}`);
+    for (let round = 0; round < rounds; round++) {
+      holder.proc.kill('SIGKILL');
+      await holder.exited;
+      const children = Array.from({ length: racers }, (_, i) =>
+        runFixture('hold-store.mjs', [root, 'takeover', '60', `r${round}.${i}`, 'gate']),
+      );
+      await Promise.all(children.map((c) => c.waitFor((l) => l === 'ready')));
+      for (const c of children) c.proc.stdin.write('go\n');
+      const outcomes = await Promise.all(
+        children.map((c) =>
+          c
+            .waitFor((l) => l === 'written' || l.startsWith('{'))
+            .then(
+              (l) => (l === 'written' ? l : (JSON.parse(l) as { error: string }).error),
+              () => 'exited',
+            ),
+        ),
+      );
+      expect([...outcomes].sort()).toEqual([
+        ...Array.from({ length: racers - 1 }, () => 'HISTORY_LOCKED'),
+        'written',
+      ]);
+      const winner = outcomes.indexOf('written');
+      acknowledged.push(...Array.from({ length: 60 }, (_, k) => `r${round}.${winner}-${k}`));
+      holder = children[winner]!;
+      for (const c of children) if (c !== holder) expect((await c.exited).code).toBe(3);
+    }
+    holder.proc.stdin.end();
+    expect((await holder.exited).code).toBe(0);
+
+    // Every acknowledged append is on disk exactly once, in order, seq 1..n.
+    const store = await createFileHistoryStore({ root });
+    const records = [];
+    for await (const r of store.stream('takeover')) records.push(r);
+    await store.close();
+    expect(records.map((r) => r.id)).toEqual(acknowledged);
+    expect(records.map((r) => r.seq)).toEqual(acknowledged.map((_, i) => i + 1));
+  }, 120_000);
+
+  it('takes over a lock of another host only once its owner file is 10 s untouched', async () => {
+    const root = await newRoot();
+    const lock = join(root, 'write.lock');
+    const ownerFile = join(lock, 'owner-elsewhere.json');
+    await mkdir(lock);
+    await writeFile(ownerFile, JSON.stringify({ pid: 1, hostname: 'elsewhere', since: 'x' }));
+    const error = await createFileHistoryStore({ root }).catch((e: unknown) => e);
+    expect((error as LockedError).code).toBe('HISTORY_LOCKED');
+    expect((error as Error).message).toMatch(/locked by pid 1 on elsewhere/);
+    const untouched = new Date(Date.now() - 11_000);
+    await utimes(ownerFile, untouched, untouched);
+    const store = await createFileHistoryStore({ root });
+    expect(await readdir(lock)).toEqual([expect.stringMatching(/^owner-[0-9a-f-]{36}\.json$/)]);
+    await store.close();
+  });
 
   it('refuses a second store on the same root in the same process', async () => {
     const root = await newRoot();
