@@ -177,7 +177,7 @@ describe('one writer per root', () => {
     });
     await store.append(event('before'));
     await rm(join(root, 'write.lock'), { recursive: true });
-    // proper-lockfile notices at its next refresh (every 5 s).
+    // The holder notices at its next refresh (every 5 s).
     let error: unknown;
     for (let i = 0; i < 40 && !error; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
