@@ -105,10 +105,9 @@ describe('processes', () => {
       expect(child.acks.size).toBe(perChild);
       for (const [id, seq] of child.acks) expect(byId.get(id)).toBe(seq);
     }
-    // Both writers really interleaved rather than running one after the other.
-    const firstOfB = records.findIndex((r) => r.id.startsWith('b-'));
-    const lastOfA = records.findLastIndex((r) => r.id.startsWith('a-'));
-    expect(firstOfB).toBeLessThan(lastOfA);
+    // Whether the two bursts overlap is up to the OS scheduler and SQLite's lock (one run
+    // on a busy machine had all of a's commits before b's first): exact interleaving of
+    // two processes is the next test's, driven step by step.
     expect(integrity(db.filename)).toBe('ok');
   });
 
