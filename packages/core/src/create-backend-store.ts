@@ -13,6 +13,7 @@ import type {
   HistoryStore,
 } from './history-store.js';
 import { assertSessionId, describe } from './identifier.js';
+import { yieldIfDue } from './loop-budget.js';
 import { type PreparedEnvelope, prepareEnvelope } from './prepare-envelope.js';
 import { RecordIterator } from './record-iterator.js';
 import type { ResolvedStoreOptions } from './store-options.js';
@@ -116,6 +117,8 @@ export function createBackendStore(
           throw new InvalidArgumentError('opts.seq', 'expected a non-negative safe integer');
         }
       }
+      // Backends may answer without I/O: back-to-back calls must still let the loop turn.
+      await yieldIfDue();
       await backend.writeCheckpoint({
         sessionId,
         json: serialised.json,
@@ -127,6 +130,7 @@ export function createBackendStore(
     async getCheckpoint(sessionId: string): Promise<Checkpoint | null> {
       if (closed) throw new ClosedError('getCheckpoint');
       assertSessionId(sessionId);
+      await yieldIfDue();
       const stored = await backend.readCheckpoint(sessionId);
       if (!stored) return null;
       return {

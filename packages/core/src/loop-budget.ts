@@ -19,7 +19,7 @@ function turned(): void {
 /**
  * Resolves at once while the event loop has turned in the last
  * `LOOP_BUDGET_MS`; otherwise after one macrotask turn. Call it between units
- * of work (a page, a batch) on paths that may complete synchronously.
+ * of work (a page, a checkpoint) on paths that may complete synchronously.
  */
 export function yieldIfDue(): Promise<void> | undefined {
   const now = performance.now();

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { createMemoryHistoryStore } from '../src/index.js';
 
-describe('replays of a backend without I/O let the event loop turn', () => {
+describe('a backend without I/O still lets the event loop turn', () => {
   it('fires a timer while sessions are being replayed back to back', async () => {
     // The memory backend serves every page at once: without the loop budget the whole
     // replay below would run as promise continuations and the timer would wait for its end.
@@ -34,5 +34,26 @@ describe('replays of a backend without I/O let the event loop turn', () => {
     expect(timerFired).toBe(true);
     expect(recordsWhenFired).toBeGreaterThan(0);
     expect(recordsWhenFired).toBeLessThan(records);
+  });
+
+  it('fires a timer while checkpoints are written and read back to back', async () => {
+    // The memory backend answers checkpoints without I/O, like SQLite's main-thread connection.
+    const store = createMemoryHistoryStore();
+    let timerFired = false;
+    let callsWhenFired = -1;
+    let calls = 0;
+    setTimeout(() => {
+      timerFired = true;
+      callsWhenFired = calls;
+    }, 0);
+    const payload = { summary: 'x'.repeat(2000) };
+    for (let i = 0; i < 20_000; i++) {
+      await store.checkpoint(`s${i % 50}`, payload, { seq: i });
+      await store.getCheckpoint(`s${i % 50}`);
+      calls++;
+    }
+    expect(timerFired).toBe(true);
+    expect(callsWhenFired).toBeGreaterThan(0);
+    expect(callsWhenFired).toBeLessThan(calls);
   });
 });

@@ -1,4 +1,3 @@
-import { setImmediate as turn } from 'node:timers/promises';
 import { ClosedError } from '@history/core';
 import { Piscina } from 'piscina';
 import { MainThreadLane } from './main-thread-lane.js';
@@ -73,10 +72,7 @@ export function createThreadRunner(config: {
     read: async (task, short) => {
       guard(task);
       if (short) {
-        // One turn of the event loop first: back-to-back short streams would otherwise
-        // run entirely in microtasks and starve timers and I/O.
-        await turn();
-        guard(task);
+        // Core lets the event loop turn between back-to-back reads served here (loop budget).
         const result = lane.read(task);
         if (result !== undefined) return result;
       }
