@@ -7,6 +7,7 @@ import type {
   HistoryRange,
   HistoryRecord,
 } from '@history/core';
+import { nextSeq } from '../next-seq.js';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
 
 interface Line {
@@ -22,13 +23,13 @@ interface Line {
  * for every event, and the whole file read and parsed on every replay.
  */
 export async function openFileBaseline(root: string): Promise<BaselineStore> {
-  const nextSeq = new Map<string, number>();
+  // The previous store counted seqs in memory from the session's first append.
+  const seqOf = nextSeq(() => 0);
   const dirOf = (sessionId: string) => join(root, encodeURIComponent(sessionId));
 
   const append = async (envelope: Envelope): Promise<AppendResult> => {
     const sessionId = envelope.sessionId ?? 'default';
-    const seq = (nextSeq.get(sessionId) ?? 0) + 1;
-    nextSeq.set(sessionId, seq);
+    const seq = seqOf(sessionId);
     const line: Line = {
       seq,
       id: envelope.id,
@@ -94,13 +95,12 @@ export async function openFileBaseline(root: string): Promise<BaselineStore> {
       const createdAt = new Date().toISOString();
       const text = envelopes
         .map(
-          (envelope, i) =>
-            `${JSON.stringify({ seq: i + 1, id: envelope.id, sessionId, createdAt, envelope })}\n`,
+          (envelope) =>
+            `${JSON.stringify({ seq: seqOf(sessionId), id: envelope.id, sessionId, createdAt, envelope })}\n`,
         )
         .join('');
       await mkdir(dirOf(sessionId), { recursive: true });
       await writeFile(join(dirOf(sessionId), 'events.jsonl'), text);
-      nextSeq.set(sessionId, envelopes.length);
     },
   };
 }

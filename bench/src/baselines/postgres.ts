@@ -1,8 +1,8 @@
 import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import pg from 'pg';
+import { nextSeqAsync } from '../next-seq.js';
 import { copyLine, copyRows } from '../pg-copy.js';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
-import { nextSeqAsync } from './next-seq.js';
 
 /**
  * The previous PostgreSQL store as it was: a `pg.Pool` of 10 (pg's default)

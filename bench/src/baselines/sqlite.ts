@@ -1,8 +1,8 @@
 import { join } from 'node:path';
 import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import Database from 'better-sqlite3';
+import { nextSeq } from '../next-seq.js';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
-import { nextSeq } from './next-seq.js';
 
 interface Row {
   seq: number;

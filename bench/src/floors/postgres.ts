@@ -1,4 +1,5 @@
 import pg from 'pg';
+import { nextSeq } from '../next-seq.js';
 import type { Floor } from '../subject.js';
 
 /**
@@ -16,15 +17,14 @@ export async function openPostgresFloor(url: string, schema: string): Promise<Fl
     CREATE TABLE ${table} (session_id text NOT NULL, seq bigint NOT NULL, id text NOT NULL,
       envelope json NOT NULL, PRIMARY KEY (session_id, seq));
   `);
-  const seqs = new Map<string, number>();
+  const seqOf = nextSeq(() => 0);
   return {
     async writeRound(envelopes) {
       const values: unknown[] = [];
       const rows: string[] = [];
       for (const e of envelopes) {
         const sessionId = e.sessionId ?? 'default';
-        const seq = (seqs.get(sessionId) ?? 0) + 1;
-        seqs.set(sessionId, seq);
+        const seq = seqOf(sessionId);
         const n = values.length;
         rows.push(`($${n + 1}, $${n + 2}, $${n + 3}, $${n + 4})`);
         values.push(sessionId, seq, e.id, JSON.stringify(e));

@@ -1,6 +1,7 @@
 import { join } from 'node:path';
 import type { Envelope } from '@history/core';
 import Database from 'better-sqlite3';
+import { nextSeq } from '../next-seq.js';
 import type { Floor } from '../subject.js';
 
 /**
@@ -19,12 +20,11 @@ export async function openSqliteFloor(dir: string): Promise<Floor> {
     CREATE INDEX events_session_seq ON events (session_id, seq);
   `);
   const insert = db.prepare('INSERT INTO events (session_id, seq, id, json) VALUES (?, ?, ?, ?)');
-  const seqs = new Map<string, number>();
+  const seqOf = nextSeq(() => 0);
   const writeAll = db.transaction((envelopes: readonly Envelope[]) => {
     for (const e of envelopes) {
       const sessionId = e.sessionId ?? 'default';
-      const seq = (seqs.get(sessionId) ?? 0) + 1;
-      seqs.set(sessionId, seq);
+      const seq = seqOf(sessionId);
       insert.run(sessionId, seq, e.id, JSON.stringify(e));
     }
   });

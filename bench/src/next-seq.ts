@@ -1,6 +1,7 @@
 /**
- * The previous stores' seq counter: kept in memory per session, read from
- * storage (`last`) the first time a session is touched in the process.
+ * A seq counter kept in memory per session, starting from `last` (read from
+ * storage) the first time a session is touched: the previous stores' way, and
+ * the floors' (which start from 0).
  */
 export function nextSeq(last: (sessionId: string) => number): (sessionId: string) => number {
   const seqs = new Map<string, number>();
