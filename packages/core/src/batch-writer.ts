@@ -130,20 +130,19 @@ export class BatchWriter {
   }
 
   private hasWaitingRoom(events: number, bytes: number): boolean {
-    // Like the queue: a request larger than the limits may still wait alone.
-    if (this.waitingEvents === 0) return true;
-    return (
-      this.waitingEvents + events <= this.options.maxQueuedEvents &&
-      this.waitingBytes + bytes <= this.options.maxQueuedBytes
-    );
+    return this.fits(this.waitingEvents, this.waitingBytes, events, bytes);
   }
 
   private hasRoom(events: number, bytes: number): boolean {
-    // An oversized request is admitted alone, so it can never wait forever.
-    if (this.pendingEvents === 0) return true;
+    return this.fits(this.pendingEvents, this.pendingBytes, events, bytes);
+  }
+
+  /** Whether a request fits beside what is held; one larger than the limits fits alone, so it never waits forever. */
+  private fits(heldEvents: number, heldBytes: number, events: number, bytes: number): boolean {
+    if (heldEvents === 0) return true;
     return (
-      this.pendingEvents + events <= this.options.maxQueuedEvents &&
-      this.pendingBytes + bytes <= this.options.maxQueuedBytes
+      heldEvents + events <= this.options.maxQueuedEvents &&
+      heldBytes + bytes <= this.options.maxQueuedBytes
     );
   }
 
