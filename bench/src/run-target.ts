@@ -16,6 +16,7 @@ import { warmUp } from './scenarios/warm-up.js';
 import { runWholeSessions } from './scenarios/whole-sessions.js';
 import type { Sizes } from './sizes.js';
 import type { AdapterRunner, BaselineStore, BenchContext, BenchStore } from './subject.js';
+import { jsonBytes } from './workload.js';
 import type { WorkloadSet } from './workload-set.js';
 
 export interface TargetPlan {
@@ -69,12 +70,6 @@ function firstCalls<T>(calls: readonly T[][], events: number): T[][] {
   return out;
 }
 
-const jsonBytes = (calls: readonly (readonly Envelope[])[]) =>
-  calls.reduce(
-    (sum, call) => sum + call.reduce((s, e) => s + Buffer.byteLength(JSON.stringify(e)), 0),
-    0,
-  );
-
 async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult): Promise<void> {
   const { work, sizes, scenarios, kind } = plan;
   const baseline = kind === 'baseline';
@@ -118,7 +113,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
     const ingest = await runIngest(
       store,
       ingestRounds(many, sizes.batchSize),
-      baseline ? jsonBytes([many]) : work.manySessionsBytes,
+      baseline ? jsonBytes(many) : work.manySessionsBytes,
       () => {
         const now = openFds();
         if (now !== null && peakFds !== null) peakFds = Math.max(peakFds, now);
@@ -138,7 +133,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
     result.turns = await runIngest(
       store,
       splitRounds(turns),
-      baseline ? jsonBytes(turns) : work.turnsBytes,
+      baseline ? jsonBytes(turns.flat()) : work.turnsBytes,
     );
   }
   if (scenarios.includes('concurrent')) {

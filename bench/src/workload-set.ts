@@ -1,7 +1,7 @@
 import type { Envelope } from '@history/core';
 import type { Sizes } from './sizes.js';
 import type { CeilingRow } from './subject.js';
-import { describeWorkload, interleavedEvents, sessionEvents } from './workload.js';
+import { describeWorkload, interleavedEvents, jsonBytes, sessionEvents } from './workload.js';
 
 /** Every envelope a run needs, generated once before any clock starts and shared by all stores. */
 export interface WorkloadSet {
@@ -40,9 +40,6 @@ export interface WorkloadSet {
   bulkWarmUp: Envelope[];
   summary: ReturnType<typeof describeWorkload>;
 }
-
-const jsonBytes = (envelopes: readonly Envelope[]) =>
-  envelopes.reduce((sum, e) => sum + Buffer.byteLength(JSON.stringify(e), 'utf8'), 0);
 
 export function buildWorkloadSet(
   seed: number,

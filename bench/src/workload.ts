@@ -116,6 +116,13 @@ export function interleavedEvents(
   return out;
 }
 
+/** UTF-8 bytes of the envelopes' JSON, in all. */
+export function jsonBytes(envelopes: readonly Envelope[]): number {
+  let bytes = 0;
+  for (const e of envelopes) bytes += Buffer.byteLength(JSON.stringify(e), 'utf8');
+  return bytes;
+}
+
 /** Sizes of the envelopes' JSON, for the report. */
 export function describeWorkload(envelopes: readonly Envelope[]): {
   events: number;
