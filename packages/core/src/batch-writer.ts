@@ -26,6 +26,8 @@ export interface BatchWriterOptions
   /** Commits one batch atomically; one result per record, in order. */
   writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]>;
   isTransient?(error: unknown): boolean;
+  /** The one session a failed batch's error belongs to (see `HistoryBackend.failedSession`). */
+  failedSession?(error: unknown): string | undefined;
 }
 
 /** One `enqueue` call: its records stay together in one batch when they fit. */
@@ -306,7 +308,40 @@ export class BatchWriter {
     this.settle(remaining);
   }
 
+  /**
+   * Writes one batch, retrying transient failures. When the backend names one
+   * damaged session, the groups touching it fail and the rest is written again.
+   */
   private async write(slots: Slot[]): Promise<void> {
+    for (;;) {
+      const { results, failure, badSession } = await this.attempt(slots);
+      if (results || badSession === undefined) {
+        this.finish(slots, results, failure);
+        return;
+      }
+      const failing = new Set<Group>();
+      for (const { group, index } of slots) {
+        if (group.items[index]!.sessionId === badSession) failing.add(group);
+      }
+      const rest = slots.filter(({ group }) => !failing.has(group));
+      if (rest.length === 0) {
+        this.finish(slots, undefined, failure);
+        return;
+      }
+      this.finish(
+        slots.filter(({ group }) => failing.has(group)),
+        undefined,
+        failure,
+      );
+      slots = rest;
+    }
+  }
+
+  private async attempt(slots: readonly Slot[]): Promise<{
+    results?: AppendResult[];
+    failure?: unknown;
+    badSession?: string;
+  }> {
     const items = new Array<PreparedEnvelope>(slots.length);
     let batchBytes = 0;
     for (let i = 0; i < slots.length; i++) {
@@ -319,8 +354,6 @@ export class BatchWriter {
 
     const started = performance.now();
     let attempts = 0;
-    let results: AppendResult[] | undefined;
-    let failure: unknown;
     for (;;) {
       attempts++;
       try {
@@ -330,8 +363,13 @@ export class BatchWriter {
             `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,
           );
         }
-        results = written;
-        break;
+        const results = new Array<AppendResult>(slots.length);
+        for (let i = 0; i < slots.length; i++) {
+          const t = target[i]!;
+          results[i] = t >= 0 ? written[t]! : { ...written[-1 - t]!, duplicate: true };
+        }
+        this.report(slots.length, batchBytes, performance.now() - started, attempts, true);
+        return { results };
       } catch (error) {
         const transient =
           (StorageError.isInstance(error) && error.transient) ||
@@ -340,23 +378,32 @@ export class BatchWriter {
           await sleep(this.options.retryDelayMs * 2 ** (attempts - 1));
           continue;
         }
-        failure = HistoryError.isInstance(error)
+        const failure = HistoryError.isInstance(error)
           ? error
           : new StorageError(
               `${this.options.name}: batch of ${unique.length} failed: ${(error as Error)?.message ?? String(error)}`,
               { cause: error, transient },
             );
-        break;
+        const latency = performance.now() - started;
+        this.report(slots.length, batchBytes, latency, attempts, false, failure);
+        return { failure, badSession: this.options.failedSession?.(error) };
       }
     }
-    const latency = performance.now() - started;
+  }
 
+  /** Settles the slots: with their results (in slot order) or, for their groups, the failure. */
+  private finish(
+    slots: readonly Slot[],
+    results: AppendResult[] | undefined,
+    failure: unknown,
+  ): void {
+    let bytes = 0;
     for (let i = 0; i < slots.length; i++) {
       const { group, index } = slots[i]!;
+      bytes += group.items[index]!.bytes;
       group.settled++;
       if (results) {
-        const t = target[i]!;
-        group.results[index] = t >= 0 ? results[t]! : { ...results[-1 - t]!, duplicate: true };
+        group.results[index] = results[i]!;
         if (group.settled === group.items.length && !group.failed) group.resolve(group.results);
       } else if (!group.failed) {
         group.failed = true;
@@ -364,9 +411,8 @@ export class BatchWriter {
       }
     }
     this.pendingEvents -= slots.length;
-    this.pendingBytes -= batchBytes;
+    this.pendingBytes -= bytes;
     this.settle(slots.length);
-    this.report(slots.length, batchBytes, latency, attempts, results !== undefined, failure);
   }
 
   private settle(events: number): void {
@@ -387,7 +433,7 @@ export class BatchWriter {
     flushLatencyMs: number,
     attempts: number,
     ok: boolean,
-    error: unknown,
+    error?: unknown,
   ): void {
     const now = performance.now();
     if (ok) this.rate.push({ at: now, events: batchSize });

@@ -50,6 +50,7 @@ export function createBackendStore(
     name: backend.name,
     writeBatch: (records) => backend.writeBatch(records),
     isTransient: backend.isTransient?.bind(backend),
+    failedSession: backend.failedSession?.bind(backend),
   });
   const prepareOptions = {
     maxEnvelopeBytes: options.maxEnvelopeBytes,

@@ -47,4 +47,11 @@ export interface HistoryBackend {
   close(): Promise<void>;
   /** Whether a `writeBatch` error is transient, so the batch may be retried. */
   isTransient?(error: unknown): boolean;
+  /**
+   * The one session a `writeBatch` error belongs to, when only that session
+   * is damaged (for example its file is corrupt) and nothing of the batch was
+   * written. Core then fails the appends touching that session and writes the
+   * rest of the batch again: one broken session never fails healthy ones.
+   */
+  failedSession?(error: unknown): string | undefined;
 }

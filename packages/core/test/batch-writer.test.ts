@@ -189,6 +189,74 @@ describe('BatchWriter', () => {
     expect(w.pending).toBe(0);
   });
 
+  it('fails only the groups touching the session a backend names as broken, and writes the rest', async () => {
+    const backend = new MemoryBackend();
+    const batches: string[][] = [];
+    const broken = new Error('session file of "bad" is corrupt');
+    const w = writer(
+      async (records) => {
+        batches.push(records.map((r) => r.id));
+        // Like a backend whose session file cannot be loaded: nothing of the batch is written.
+        if (records.some((r) => r.sessionId === 'bad')) throw broken;
+        return backend.writeBatch(records);
+      },
+      { retries: 3, failedSession: (e) => (e === broken ? 'bad' : undefined) },
+    );
+    const outcomes = await Promise.allSettled([
+      w.enqueue([prepare(1, 'a')]),
+      w.enqueue([prepare(2, 'bad')]),
+      w.enqueue([prepare(3, 'b'), prepare(4, 'bad')]),
+      w.enqueue([prepare(5, 'c'), prepare(6, 'a')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual([
+      'fulfilled',
+      'rejected',
+      'rejected',
+      'fulfilled',
+    ]);
+    for (const o of [outcomes[1], outcomes[2]] as PromiseRejectedResult[]) {
+      expect(o.reason).toMatchObject({ code: 'HISTORY_STORAGE', cause: broken });
+    }
+    expect((outcomes[3] as PromiseFulfilledResult<AppendResult[]>).value.map((r) => r.seq)).toEqual(
+      [1, 2],
+    );
+    // One failed attempt (not retried: not transient), then the healthy groups alone, once.
+    expect(batches).toEqual([
+      ['e1', 'e2', 'e3', 'e4', 'e5', 'e6'],
+      ['e1', 'e5', 'e6'],
+    ]);
+    // The mixed group failed as a whole: its healthy session's record was not stored.
+    const stored = async (s: string) => {
+      const ids: string[] = [];
+      for await (const page of backend.readPages(s, { direction: 'forward' })) {
+        ids.push(...page.map((r) => r.id));
+      }
+      return ids;
+    };
+    expect(await stored('b')).toEqual([]);
+    expect(await stored('a')).toEqual(['e1', 'e6']);
+    await w.flush();
+    expect(w.pending).toBe(0);
+  });
+
+  it('fails the whole batch when the broken session is all it holds, without writing again', async () => {
+    const broken = new Error('broken');
+    let calls = 0;
+    const w = writer(
+      async () => {
+        calls++;
+        throw broken;
+      },
+      { failedSession: () => 'bad' },
+    );
+    const outcomes = await Promise.allSettled([
+      w.enqueue([prepare(1, 'bad')]),
+      w.enqueue([prepare(2, 'bad')]),
+    ]);
+    expect(outcomes.map((o) => o.status)).toEqual(['rejected', 'rejected']);
+    expect(calls).toBe(1);
+  });
+
   it('holds pending events within maxQueuedEvents while producers outpace the backend', async () => {
     const b = slowBackend(2);
     const w = writer((r) => b.writeBatch(r), { maxQueuedEvents: 40, maxBatchSize: 10 });

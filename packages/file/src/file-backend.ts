@@ -20,6 +20,7 @@ import { FileWriter } from './file-writer.js';
 import type { ResolvedFileOptions } from './options.js';
 import { ReadHandles } from './read-handles.js';
 import type { RootLock } from './root-lock.js';
+import { SessionFileError } from './session-file-error.js';
 import { type SessionFiles, sessionFiles } from './session-files.js';
 import { SessionHandles } from './session-handles.js';
 import { SessionStates } from './session-states.js';
@@ -125,6 +126,10 @@ export class FileBackend implements HistoryBackend {
     await this.readHandles.closeAll();
     this.states.clear();
     await this.lock.release();
+  }
+
+  failedSession(error: unknown): string | undefined {
+    return error instanceof SessionFileError ? error.sessionId : undefined;
   }
 
   isTransient(error: unknown): boolean {

@@ -12,6 +12,7 @@ import { promisify } from 'node:util';
 import type { AppendResult, PreparedEnvelope } from '@history/core';
 import { ensureDir } from './fs-sync.js';
 import { recordLineHead } from './record-line.js';
+import { SessionFileError } from './session-file-error.js';
 import { type SessionFiles, sessionFiles } from './session-files.js';
 import type { SessionHandles } from './session-handles.js';
 import { INDEX_INTERVAL, startsIndexBlock, writeIndexEntries } from './session-index.js';
@@ -102,9 +103,13 @@ export class FileWriter {
               this.handles.open(sessionId, state.files.data, constants.O_RDWR, pinned);
           } catch (error) {
             // Out of descriptors with this window's handles pinned: write it, then go on.
-            if (!isOutOfDescriptors(error) || writes.length === 0) throw error;
-            pinned.delete(sessionId);
-            break;
+            if (isOutOfDescriptors(error) && writes.length > 0) {
+              pinned.delete(sessionId);
+              break;
+            }
+            // Anything else that stops one session's load or open is that session's damage.
+            if (isOutOfDescriptors(error)) throw error;
+            throw new SessionFileError(sessionId, error);
           }
           writes.push(encode(state, fd, bySession.get(sessionId)!, records, results, createdAt));
           next++;

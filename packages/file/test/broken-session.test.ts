@@ -1,0 +1,92 @@
+import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import type { HistoryStore } from '@history/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createFileHistoryStore } from '../src/index.js';
+import { sessionFiles } from '../src/session-files.js';
+import { tempRoot } from './temp-root.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+const at = '2025-01-01T00:00:00.000Z';
+const ev = (sessionId: string, id: string) => ({
+  id,
+  type: 't',
+  payload: { id },
+  occurredAt: at,
+  sessionId,
+});
+
+async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const r of store.stream(sessionId)) out.push(`${r.seq}:${r.id}`);
+  return out;
+}
+
+/** A root holding sessions `good` and `bad` with three events each, closed. */
+async function seeded(): Promise<string> {
+  const root = await tempRoot();
+  cleanups.push(root.remove);
+  const store = await createFileHistoryStore({ root: root.path });
+  for (const s of ['good', 'bad']) {
+    await store.appendMany([ev(s, 'a'), ev(s, 'b'), ev(s, 'c')]);
+  }
+  await store.close();
+  return root.path;
+}
+
+/**
+ * Appends, in one tick (so they share a batch), to healthy sessions and to
+ * `bad`, alone and mixed in one appendMany; checks that only what touches
+ * `bad` fails, and that the healthy appends are stored exactly once.
+ */
+async function appendAroundBrokenSession(root: string): Promise<void> {
+  const store = await createFileHistoryStore({ root });
+  cleanups.push(() => store.close());
+  const outcomes = await Promise.allSettled([
+    store.append(ev('good', 'd')),
+    store.append(ev('bad', 'd')),
+    store.append(ev('fresh', 'a')),
+    store.appendMany([ev('other', 'a'), ev('bad', 'e')]),
+    store.append(ev('good', 'e')),
+  ]);
+  expect(outcomes.map((o) => o.status)).toEqual([
+    'fulfilled',
+    'rejected',
+    'fulfilled',
+    'rejected',
+    'fulfilled',
+  ]);
+  for (const o of [outcomes[1], outcomes[3]] as PromiseRejectedResult[]) {
+    expect(o.reason).toMatchObject({ code: 'HISTORY_STORAGE' });
+    expect(o.reason.message).toContain('"bad"');
+  }
+  expect(await ids(store, 'good')).toEqual(['1:a', '2:b', '3:c', '4:d', '5:e']);
+  expect(await ids(store, 'fresh')).toEqual(['1:a']);
+  // The mixed call failed as a whole: its healthy session got nothing.
+  expect(await ids(store, 'other')).toEqual([]);
+  // The broken session still fails alone, and healthy ones still succeed after it.
+  await expect(store.append(ev('bad', 'f'))).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+  await expect(store.append(ev('good', 'f'))).resolves.toMatchObject({ seq: 6 });
+}
+
+describe('a broken session file', () => {
+  it('with an unreadable middle line fails that session only, not the batch', async () => {
+    const root = await seeded();
+    const { data } = sessionFiles(root, 'bad');
+    const lines = (await readFile(data, 'utf8')).split('\n');
+    lines[1] = 'not a record';
+    await writeFile(data, lines.join('\n'));
+    await appendAroundBrokenSession(root);
+  });
+
+  it('replaced by a directory fails that session only, not the batch', async () => {
+    const root = await seeded();
+    const { data } = sessionFiles(root, 'bad');
+    await rm(data);
+    await mkdir(data);
+    await appendAroundBrokenSession(root);
+  });
+});
