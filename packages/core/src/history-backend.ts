@@ -37,7 +37,8 @@ export interface HistoryBackend {
   /**
    * Pages of records of one session in range order, honouring every field of
    * `range` (`limit` included). Returning early from the iterator must
-   * release any cursor, connection or file handle.
+   * release any cursor, connection or file handle. Bound each page by bytes as
+   * well as by count (`DEFAULT_PAGE_BYTES`), and read at most one page ahead.
    */
   readPages(sessionId: string, range: NormalizedRange): AsyncIterable<readonly StoredRecord[]>;
   /** Replaces the session's checkpoint atomically and durably. */

@@ -24,6 +24,7 @@ export { assertSessionId, identifierProblem, MAX_IDENTIFIER_BYTES } from './iden
 export { parseIsoTimestamp } from './iso-timestamp.js';
 export { createMemoryHistoryStore, MemoryBackend } from './memory-store.js';
 export { BATCH_CHANNEL, type BatchMetrics } from './metrics.js';
+export { DEFAULT_PAGE_BYTES } from './page-bytes.js';
 export { type PreparedEnvelope, type PrepareOptions, prepareEnvelope } from './prepare-envelope.js';
 export {
   DEFAULT_STORE_OPTIONS,
