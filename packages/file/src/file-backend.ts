@@ -84,6 +84,7 @@ export class FileBackend implements HistoryBackend {
         range,
         this.states.peek(sessionId)?.size,
         this.readHandles,
+        this.options.pageBytes,
       );
     } catch (error) {
       throw this.storageError('reading the session failed', error);

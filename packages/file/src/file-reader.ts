@@ -16,7 +16,9 @@ const PAGE_SIZE = 256;
 
 /**
  * Streams a session's records page by page from its own read handle, never
- * holding more than a chunk and a page in memory. `committedSize` (known when
+ * holding more than a chunk and a page in memory: a page ends at 256 records
+ * or before the record that would take it past `pageBytes` of JSON (which then
+ * starts the next one). `committedSize` (known when
  * the writer holds the session's state) keeps readers off a batch still being
  * written and saves an `fstat`; otherwise the file size is used and a torn last
  * line is skipped. Opening is synchronous (a local `open` is cheaper than a
@@ -33,6 +35,7 @@ export async function* readSessionPages(
   range: NormalizedRange,
   committedSize: number | undefined,
   handles: ReadHandles,
+  pageBytes: number,
 ): AsyncGenerator<StoredRecord[]> {
   const handle = handles.openFile(files.data);
   if (!handle) return;
@@ -44,6 +47,7 @@ export async function* readSessionPages(
       : backwardRecords(handle, files, end, range.after);
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     let page: StoredRecord[] = [];
+    let bytes = 0;
     for await (const chunk of records) {
       for (const record of chunk) {
         if (
@@ -53,6 +57,12 @@ export async function* readSessionPages(
           continue;
         }
         if (!inTimeRange(record.at, range)) continue;
+        if (page.length > 0 && bytes + record.json.length > pageBytes) {
+          yield* handOver(handle, page);
+          page = [];
+          bytes = 0;
+        }
+        bytes += record.json.length;
         page.push({
           seq: record.seq,
           sessionId,
@@ -64,6 +74,7 @@ export async function* readSessionPages(
         if (page.length >= PAGE_SIZE) {
           yield* handOver(handle, page);
           page = [];
+          bytes = 0;
         }
       }
       if (left <= 0) break;

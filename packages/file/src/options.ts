@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type StoreOptions } from '@history/core';
+import { DEFAULT_PAGE_BYTES, InvalidArgumentError, type StoreOptions } from '@history/core';
 
 /** Options of `createFileHistoryStore`, besides the common `StoreOptions`. */
 export interface FileAdapterOptions {
@@ -22,6 +22,11 @@ export interface FileAdapterOptions {
    * dropped and rebuilt by one scan on their next append. Default 1,000,000.
    */
   maxCachedIds?: number;
+  /**
+   * Most envelope JSON (characters) in one page of a stream; a larger envelope is a page
+   * alone. Default 4 MiB (`DEFAULT_PAGE_BYTES`).
+   */
+  pageBytes?: number;
 }
 
 export type FileHistoryStoreOptions = FileAdapterOptions & StoreOptions;
@@ -31,6 +36,7 @@ export interface ResolvedFileOptions {
   durability: 'os' | 'fsync';
   maxOpenFiles: number;
   maxCachedIds: number;
+  pageBytes: number;
 }
 
 /**
@@ -48,7 +54,10 @@ export function resolveFileOptions(options: unknown): ResolvedFileOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'expected an object with a `root` directory');
   }
-  const { root, durability, maxOpenFiles, maxCachedIds } = options as Record<string, unknown>;
+  const { root, durability, maxOpenFiles, maxCachedIds, pageBytes } = options as Record<
+    string,
+    unknown
+  >;
   if (typeof root !== 'string' || root.length === 0) {
     throw new InvalidArgumentError('options.root', 'expected a non-empty directory path');
   }
@@ -73,10 +82,17 @@ export function resolveFileOptions(options: unknown): ResolvedFileOptions {
   ) {
     throw new InvalidArgumentError('options.maxCachedIds', 'expected a non-negative integer');
   }
+  if (
+    pageBytes !== undefined &&
+    (typeof pageBytes !== 'number' || !Number.isSafeInteger(pageBytes) || pageBytes < 1)
+  ) {
+    throw new InvalidArgumentError('options.pageBytes', 'expected a positive integer');
+  }
   return {
     root,
     durability: durability ?? 'os',
     maxOpenFiles: maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES,
     maxCachedIds: maxCachedIds ?? DEFAULT_MAX_CACHED_IDS,
+    pageBytes: pageBytes ?? DEFAULT_PAGE_BYTES,
   };
 }
