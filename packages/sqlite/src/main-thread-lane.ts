@@ -70,7 +70,7 @@ export class MainThreadLane {
       return this.run({
         ...task,
         limit: Math.min(task.limit, this.config.inlineReadRows),
-        maxBytes: INLINE_READ_BYTES,
+        maxBytes: Math.min(task.maxBytes, INLINE_READ_BYTES),
       });
     }
     return this.run(task);

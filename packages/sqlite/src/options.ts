@@ -1,4 +1,4 @@
-import { InvalidArgumentError, type StoreOptions } from '@history/core';
+import { DEFAULT_PAGE_BYTES, InvalidArgumentError, type StoreOptions } from '@history/core';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** Database file path. Created (with its directory's permission) if missing. */
@@ -13,6 +13,11 @@ export interface SqliteStoreOptions extends StoreOptions {
   readers?: number;
   /** Rows fetched per page when streaming. Default 1000. */
   pageSize?: number;
+  /**
+   * Most envelope JSON (characters) in one page of a stream; a larger envelope is a page
+   * alone. Default 4 MiB (`DEFAULT_PAGE_BYTES`).
+   */
+  pageBytes?: number;
   /**
    * With `worker: true`: batches of up to this many records (and 256 KiB of JSON) are
    * written on the main thread's own connection, skipping the worker round trip.
@@ -33,6 +38,7 @@ export interface SqliteConfig {
   worker: boolean;
   readers: number;
   pageSize: number;
+  pageBytes: number;
   inlineWriteRows: number;
   inlineReadRows: number;
 }
@@ -77,6 +83,10 @@ export function resolveSqliteConfig(options: unknown): SqliteConfig {
     worker: o.worker ?? true,
     readers: o.readers === undefined ? 2 : integer(o.readers, 'options.readers', 1, 64),
     pageSize: o.pageSize === undefined ? 1000 : integer(o.pageSize, 'options.pageSize', 1, 100_000),
+    pageBytes:
+      o.pageBytes === undefined
+        ? DEFAULT_PAGE_BYTES
+        : integer(o.pageBytes, 'options.pageBytes', 1, 2 ** 31 - 1),
     inlineWriteRows:
       o.inlineWriteRows === undefined
         ? 64

@@ -17,10 +17,12 @@ export class SqliteBackend implements HistoryBackend {
   readonly name = 'sqlite';
   private readonly runner: TaskRunner;
   private readonly pageSize: number;
+  private readonly pageBytes: number;
 
-  constructor(runner: TaskRunner, pageSize: number) {
+  constructor(runner: TaskRunner, pageSize: number, pageBytes: number) {
     this.runner = runner;
     this.pageSize = pageSize;
+    this.pageBytes = pageBytes;
   }
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
@@ -64,6 +66,7 @@ export class SqliteBackend implements HistoryBackend {
       sessionId,
       backward,
       limit: Math.min(left, this.pageSize),
+      maxBytes: this.pageBytes,
       ...(after === undefined ? {} : { after }),
       ...(range.fromMs === undefined ? {} : { fromMs: range.fromMs }),
       ...(range.toMs === undefined ? {} : { toMs: range.toMs }),
@@ -80,7 +83,7 @@ export class SqliteBackend implements HistoryBackend {
         const n = page.seqs.length;
         left -= n;
         // Prefetch: a reader thread fetches the next page while this one is consumed.
-        // One page in flight at most, so memory stays bounded.
+        // One page in flight at most, and pages are bounded by bytes: memory stays bounded.
         if (page.more && n > 0 && left > 0) {
           task = taskAfter(page.seqs[n - 1]!);
           pending = this.run('read', task);

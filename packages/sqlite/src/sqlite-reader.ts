@@ -24,22 +24,26 @@ export class SqliteReader {
 
   /**
    * Asks for one row more than `limit`: it tells whether another page follows, so a
-   * session that ends on a page boundary costs no trailing empty query.
+   * session that ends on a page boundary costs no trailing empty query. Rows are stepped
+   * one at a time and the page ends before the row that would take it past `maxBytes`:
+   * a session of large envelopes never loads `limit` of them at once. That row is read
+   * and dropped (the next page starts with it): on a reader thread, cheaper than the
+   * consumer's parse of the page.
    */
   readPage(task: ReadPageTask): PageResult {
     const session = this.findSession.get(task.sessionId);
     const rows: PageRow[] = [];
     let more = false;
     if (session) {
-      const maxBytes = task.maxBytes ?? Number.POSITIVE_INFINITY;
       let bytes = 0;
       for (const row of this.page(task).iterate(...this.params(session.sid, task))) {
-        if (rows.length === task.limit || bytes >= maxBytes) {
+        const rowBytes = row[3].length;
+        if (rows.length === task.limit || (rows.length > 0 && bytes + rowBytes > task.maxBytes)) {
           more = true;
           break; // ends the iterator, which resets the statement
         }
         rows.push(row);
-        bytes += row[3].length;
+        bytes += rowBytes;
       }
     }
     const n = rows.length;

@@ -35,8 +35,11 @@ export interface ReadPageTask {
   fromMs?: number;
   toMs?: number;
   limit: number;
-  /** Stop once the page holds this many bytes of JSON (the main thread bounds its reads so). */
-  maxBytes?: number;
+  /**
+   * Most JSON (characters) in the page: it ends before the row that would take it past
+   * this, unless that row is its first.
+   */
+  maxBytes: number;
 }
 
 export interface PageResult {

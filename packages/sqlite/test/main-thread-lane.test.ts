@@ -1,4 +1,5 @@
 import Database from 'better-sqlite3';
+import { DEFAULT_PAGE_BYTES } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { INLINE_READ_BYTES, INLINE_WRITE_BYTES, MainThreadLane } from '../src/main-thread-lane.js';
@@ -105,6 +106,7 @@ describe('main-thread lane', () => {
         sessionId: 's',
         backward: false,
         limit: Math.min(limit, maxRows),
+        maxBytes: DEFAULT_PAGE_BYTES,
       }) as {
         seqs: Float64Array;
         more: boolean;
@@ -114,7 +116,13 @@ describe('main-thread lane', () => {
     // Capped at inlineReadRows (5) even when more is asked for.
     expect(page(20).seqs).toHaveLength(5);
     const whole = open({ inlineReadRows: 1000 });
-    const all = whole.read({ kind: 'readPage', sessionId: 's', backward: false, limit: 10 });
+    const all = whole.read({
+      kind: 'readPage',
+      sessionId: 's',
+      backward: false,
+      limit: 10,
+      maxBytes: DEFAULT_PAGE_BYTES,
+    });
     // Exactly the last row: no further page is needed.
     expect(all).toMatchObject({ more: false });
     expect(
@@ -123,6 +131,7 @@ describe('main-thread lane', () => {
         sessionId: 's',
         backward: false,
         limit: 10,
+        maxBytes: DEFAULT_PAGE_BYTES,
       }),
     ).toBeUndefined();
     expect(
