@@ -2,6 +2,7 @@ import { createBackendStore } from './create-backend-store.js';
 import type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-backend.js';
 import { inTimeRange, type NormalizedRange } from './history-range.js';
 import type { AppendResult, HistoryStore } from './history-store.js';
+import { DEFAULT_PAGE_BYTES } from './page-bytes.js';
 import { resolveStoreOptions, type StoreOptions } from './store-options.js';
 
 interface MemoryRecord extends StoredRecord {
@@ -20,6 +21,9 @@ export class MemoryBackend implements HistoryBackend {
   readonly name = 'memory';
   private readonly sessions = new Map<string, MemorySession>();
   private readonly checkpoints = new Map<string, StoredCheckpoint>();
+
+  /** `pageBytes`: byte budget of a stream page (tests make it small). */
+  constructor(private readonly pageBytes = DEFAULT_PAGE_BYTES) {}
 
   async writeBatch(records: Parameters<HistoryBackend['writeBatch']>[0]): Promise<AppendResult[]> {
     const createdAt = new Date().toISOString();
@@ -57,10 +61,17 @@ export class MemoryBackend implements HistoryBackend {
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     while (left > 0 && i >= 0 && i < records.length) {
       const page: StoredRecord[] = [];
+      let bytes = 0;
       while (page.length < PAGE_SIZE && left > 0 && i >= 0 && i < records.length) {
         const r = records[i]!;
+        if (!inTimeRange(r.occurredAtMs, range)) {
+          i += forward ? 1 : -1;
+          continue;
+        }
+        // Bounded by bytes too, as every backend's pages are: the next page starts with it.
+        if (page.length > 0 && bytes + r.json.length > this.pageBytes) break;
+        bytes += r.json.length;
         i += forward ? 1 : -1;
-        if (!inTimeRange(r.occurredAtMs, range)) continue;
         page.push({
           seq: r.seq,
           sessionId: r.sessionId,

@@ -82,6 +82,9 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
         if (this.isClosed()) throw new ClosedError('stream');
         this.pages = this.open()[Symbol.asyncIterator]();
       }
+      // The consumed page goes before the next is awaited: with the backend's page being
+      // read and one prefetched, holding it too would add a third page's worth of memory.
+      this.page = [];
       for (;;) {
         await yieldIfDue();
         const next = await this.pages.next();
