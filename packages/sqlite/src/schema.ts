@@ -19,24 +19,38 @@ export const SQL = {
   readCheckpoint:
     'SELECT c.json AS json, c.created_at AS createdAt, c.seq AS seq FROM sessions s ' +
     'JOIN checkpoints c ON c.sid = s.sid WHERE s.name = ?',
+  /** Bound: sid, block, sid, first seq - 1, last seq of the block. */
+  sealTimeBlock:
+    'INSERT OR REPLACE INTO time_blocks (sid, block, min_ms, max_ms) ' +
+    'SELECT ?, ?, min(occurred_at_ms), max(occurred_at_ms) FROM events ' +
+    'WHERE sid = ? AND seq > ? AND seq <= ?',
+  /** Sealed blocks from a block on, in walk order (see `time-blocks.ts`). */
+  timeBlocksForward:
+    'SELECT block, min_ms, max_ms FROM time_blocks WHERE sid = ? AND block >= ? ORDER BY block',
+  timeBlocksBackward:
+    'SELECT block, min_ms, max_ms FROM time_blocks WHERE sid = ? AND block <= ? ORDER BY block DESC',
 } as const;
 
 /** Which optional predicates a page query has: one prepared statement per combination. */
 export interface PageShape {
   backward: boolean;
   after: boolean;
+  /** A bound on the far side of the walk (forward `seq <= ?`, backward `seq >= ?`). */
+  until: boolean;
   from: boolean;
   to: boolean;
 }
 
 /**
  * A keyset page query on (sid, seq). Bound in this order: sid, [after],
- * [fromMs], [toMs], limit. Absent filters are left out of the SQL rather than
- * neutralised with COALESCE, so the planner always sees sargable predicates.
+ * [until], [fromMs], [toMs], limit. Absent filters are left out of the SQL
+ * rather than neutralised with COALESCE, so the planner always sees sargable
+ * predicates.
  */
 export function pageSql(shape: PageShape): string {
   const where = ['sid = ?'];
   if (shape.after) where.push(shape.backward ? 'seq < ?' : 'seq > ?');
+  if (shape.until) where.push(shape.backward ? 'seq >= ?' : 'seq <= ?');
   if (shape.from) where.push('occurred_at_ms >= ?');
   if (shape.to) where.push('occurred_at_ms <= ?');
   return (
@@ -45,15 +59,16 @@ export function pageSql(shape: PageShape): string {
   );
 }
 
-/** All 16 page query shapes (for tests and plan checks). */
+/** All 32 page query shapes (for tests and plan checks). */
 export function allPageShapes(): PageShape[] {
   const shapes: PageShape[] = [];
-  for (let bits = 0; bits < 16; bits++) {
+  for (let bits = 0; bits < 32; bits++) {
     shapes.push({
       backward: (bits & 1) !== 0,
       after: (bits & 2) !== 0,
-      from: (bits & 4) !== 0,
-      to: (bits & 8) !== 0,
+      until: (bits & 4) !== 0,
+      from: (bits & 8) !== 0,
+      to: (bits & 16) !== 0,
     });
   }
   return shapes;

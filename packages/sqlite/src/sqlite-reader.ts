@@ -1,9 +1,16 @@
 import type Database from 'better-sqlite3';
 import { type PageShape, pageSql, SQL } from './schema.js';
 import type { CheckpointRow, PageResult, ReadCheckpointTask, ReadPageTask } from './tasks.js';
+import { nextRunBackward, nextRunForward, type TimeBlockRow } from './time-blocks.js';
 
 /** A page row in `raw` mode: [seq, id, createdAtMs, json]. */
 type PageRow = [number, string, number, string];
+
+interface Page {
+  rows: PageRow[];
+  /** JSON characters in `rows`. */
+  bytes: number;
+}
 
 /**
  * Serves whole pages from its own connection (read-only on reader threads).
@@ -15,11 +22,15 @@ export class SqliteReader {
   private readonly findSession: Database.Statement<[string], { sid: number }>;
   private readonly readCheckpointStmt: Database.Statement<[string], CheckpointRow>;
   private readonly pages = new Map<number, Database.Statement<number[], PageRow>>();
+  private readonly blocksForward: Database.Statement<[number, number], TimeBlockRow>;
+  private readonly blocksBackward: Database.Statement<[number, number], TimeBlockRow>;
 
   constructor(db: Database.Database) {
     this.db = db;
     this.findSession = db.prepare(SQL.findSession);
     this.readCheckpointStmt = db.prepare(SQL.readCheckpoint);
+    this.blocksForward = db.prepare(SQL.timeBlocksForward);
+    this.blocksBackward = db.prepare(SQL.timeBlocksBackward);
   }
 
   /**
@@ -32,20 +43,15 @@ export class SqliteReader {
    */
   readPage(task: ReadPageTask): PageResult {
     const session = this.findSession.get(task.sessionId);
-    const rows: PageRow[] = [];
+    const page: Page = { rows: [], bytes: 0 };
     let more = false;
     if (session) {
-      let bytes = 0;
-      for (const row of this.page(task).iterate(...this.params(session.sid, task))) {
-        const rowBytes = row[3].length;
-        if (rows.length === task.limit || (rows.length > 0 && bytes + rowBytes > task.maxBytes)) {
-          more = true;
-          break; // ends the iterator, which resets the statement
-        }
-        rows.push(row);
-        bytes += rowBytes;
-      }
+      more =
+        task.fromMs === undefined && task.toMs === undefined
+          ? this.fill(page, task, session.sid, task.after, undefined)
+          : this.fillTimeRange(page, task, session.sid);
     }
+    const { rows } = page;
     const n = rows.length;
     const seqs = new Float64Array(n);
     const createdAtMs = new Float64Array(n);
@@ -69,29 +75,82 @@ export class SqliteReader {
     if (this.db.open) this.db.close();
   }
 
-  private page(task: ReadPageTask): Database.Statement<number[], PageRow> {
+  /**
+   * Steps the rows of seqs between `after` (exclusive) and `until` (inclusive) into the
+   * page; true when it stopped at the limit or the byte budget with a row left over.
+   */
+  private fill(
+    page: Page,
+    task: ReadPageTask,
+    sid: number,
+    after: number | undefined,
+    until: number | undefined,
+  ): boolean {
+    const params = [sid];
+    if (after !== undefined) params.push(after);
+    if (until !== undefined) params.push(until);
+    if (task.fromMs !== undefined) params.push(task.fromMs);
+    if (task.toMs !== undefined) params.push(task.toMs);
+    params.push(task.limit + 1 - page.rows.length);
     const shape: PageShape = {
       backward: task.backward,
-      after: task.after !== undefined,
+      after: after !== undefined,
+      until: until !== undefined,
       from: task.fromMs !== undefined,
       to: task.toMs !== undefined,
     };
+    for (const row of this.statement(shape).iterate(...params)) {
+      const rowBytes = row[3].length;
+      if (
+        page.rows.length === task.limit ||
+        (page.rows.length > 0 && page.bytes + rowBytes > task.maxBytes)
+      ) {
+        return true; // ends the iterator, which resets the statement
+      }
+      page.rows.push(row);
+      page.bytes += rowBytes;
+    }
+    return false;
+  }
+
+  /** A time-range page: only the runs of seqs the sparse time index cannot rule out. */
+  private fillTimeRange(page: Page, task: ReadPageTask, sid: number): boolean {
+    const fromMs = task.fromMs ?? Number.NEGATIVE_INFINITY;
+    const toMs = task.toMs ?? Number.POSITIVE_INFINITY;
+    if (task.backward) {
+      const blocksFrom = (block: number) => this.blocksBackward.iterate(sid, block);
+      let cursor = task.after ?? Number.POSITIVE_INFINITY;
+      for (;;) {
+        const run = nextRunBackward(blocksFrom, cursor, fromMs, toMs);
+        if (!run) return false;
+        const after = Number.isFinite(run.hi) ? run.hi + 1 : undefined;
+        if (this.fill(page, task, sid, after, run.lo > 1 ? run.lo : undefined)) return true;
+        cursor = run.lo;
+      }
+    }
+    const blocksFrom = (block: number) => this.blocksForward.iterate(sid, block);
+    let cursor = task.after ?? 0;
+    for (;;) {
+      const run = nextRunForward(blocksFrom, cursor, fromMs, toMs);
+      const until = Number.isFinite(run.hi) ? run.hi : undefined;
+      if (this.fill(page, task, sid, run.lo - 1, until)) return true;
+      if (until === undefined) return false;
+      cursor = until;
+    }
+  }
+
+  private statement(shape: PageShape): Database.Statement<number[], PageRow> {
     const key =
-      (+shape.backward << 0) | (+shape.after << 1) | (+shape.from << 2) | (+shape.to << 3);
+      (+shape.backward << 0) |
+      (+shape.after << 1) |
+      (+shape.until << 2) |
+      (+shape.from << 3) |
+      (+shape.to << 4);
     let stmt = this.pages.get(key);
     if (!stmt) {
       stmt = this.db.prepare<number[], PageRow>(pageSql(shape)).raw(true);
       this.pages.set(key, stmt);
     }
     return stmt;
-  }
-
-  private params(sid: number, task: ReadPageTask): number[] {
-    const params = [sid];
-    if (task.after !== undefined) params.push(task.after);
-    if (task.fromMs !== undefined) params.push(task.fromMs);
-    if (task.toMs !== undefined) params.push(task.toMs);
-    params.push(task.limit + 1);
-    return params;
   }
 }

@@ -5,6 +5,7 @@ import { SQL } from './schema.js';
 import { sleepSync } from './sleep-sync.js';
 import { refreshStatistics } from './statistics.js';
 import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './tasks.js';
+import { TIME_BLOCK } from './time-blocks.js';
 
 /**
  * Owns the write connection: one `BEGIN IMMEDIATE` transaction per batch.
@@ -23,6 +24,7 @@ export class SqliteWriter {
     [number, number, number, string, number, number, string]
   >;
   private readonly upsertCheckpoint: Database.Statement<[number, string, string, number | null]>;
+  private readonly sealTimeBlock: Database.Statement<[number, number, number, number, number]>;
   /** name -> sid; sessions are never deleted, so a cached sid stays valid across processes. */
   private readonly sids = new Map<string, number>();
   /**
@@ -46,8 +48,8 @@ export class SqliteWriter {
     this.optimize = optimize;
     this.lockWaitMs = lockWaitMs;
     // Refreshes planner statistics when stale (cheap when not, and bounded by an
-    // analysis limit), so time-range pages choose between the seq and time indexes
-    // on real row counts. Runs on the writer's thread, not on the caller's.
+    // analysis limit), as SQLite recommends for long-lived connections, and drops
+    // stat4 samples. Runs on the writer's thread, not on the caller's.
     if (optimize) {
       try {
         refreshStatistics(db, 'open');
@@ -64,6 +66,7 @@ export class SqliteWriter {
     this.commit = db.prepare('COMMIT');
     this.insertEvent = db.prepare(SQL.insertEvent);
     this.upsertCheckpoint = db.prepare(SQL.upsertCheckpoint);
+    this.sealTimeBlock = db.prepare(SQL.sealTimeBlock);
   }
 
   writeBatch(task: WriteBatchTask): WriteBatchResult {
@@ -96,6 +99,9 @@ export class SqliteWriter {
         seq++;
         last.set(sid, seq);
         this.insertEvent.run(sid, seq, hash, id, task.occurredAtMs[i]!, createdAtMs, jsons[i]!);
+        if (seq % TIME_BLOCK === 0) {
+          this.sealTimeBlock.run(sid, seq / TIME_BLOCK - 1, sid, seq - TIME_BLOCK, seq);
+        }
         seqs[i] = seq;
       }
     });

@@ -5,8 +5,8 @@ import type Database from 'better-sqlite3';
  * SQLITE_ENABLE_STAT4; once stat4 samples exist, every statement whose plan a
  * bound value could change is re-prepared whenever that binding changes, which
  * is every id lookup and seq read of a batch: measured 2-4x slower per row.
- * `sqlite_stat1` (rows per key) is all the planner needs to choose between the
- * seq and time indexes, so stat4 rows are removed in the transaction that
+ * `sqlite_stat1` (rows per key) is all the planner needs (every query has one
+ * index that serves it), so stat4 rows are removed in the transaction that
  * wrote them and no connection ever loads them.
  */
 export function refreshStatistics(db: Database.Database, optimize: 'open' | 'close'): void {

@@ -23,7 +23,10 @@ export async function createSqliteHistoryStore(options: SqliteStoreOptions): Pro
   const storeOptions = resolveStoreOptions(options);
   prepareDatabase(config);
   const runner = config.worker ? createThreadRunner(config) : createInlineRunner(config);
-  return createBackendStore(new SqliteBackend(runner, config.pageSize, config.pageBytes), storeOptions);
+  return createBackendStore(
+    new SqliteBackend(runner, config.pageSize, config.pageBytes),
+    storeOptions,
+  );
 }
 
 /** Sets WAL and applies pending migrations, on a short-lived connection. */

@@ -36,7 +36,7 @@ describe('migrations', () => {
     const conn = new Database(db.filename, { readonly: true });
     expect(conn.pragma('user_version', { simple: true })).toBe(loadMigrations().at(-1)!.version);
     expect(conn.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(tables(conn)).toEqual(['checkpoints', 'events', 'sessions']);
+    expect(tables(conn)).toEqual(['checkpoints', 'events', 'sessions', 'time_blocks']);
     conn.close();
   });
 

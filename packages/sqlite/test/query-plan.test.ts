@@ -44,6 +44,7 @@ describe('query plans', () => {
   it.each(allPageShapes())('stream page %o searches an index, never scans events', (shape) => {
     const params = [1];
     if (shape.after) params.push(250);
+    if (shape.until) params.push(shape.backward ? 100 : 400);
     if (shape.from) params.push(10_000);
     if (shape.to) params.push(400_000);
     params.push(1000);
@@ -56,7 +57,7 @@ describe('query plans', () => {
     for (const backward of [false, true]) {
       const lines = plan(
         db,
-        pageSql({ backward, after: true, from: false, to: false }),
+        pageSql({ backward, after: true, until: false, from: false, to: false }),
         [1, 10, 100],
       );
       expect(lines.join('\n')).toMatch(
@@ -76,10 +77,22 @@ describe('query plans', () => {
     ['findSession', SQL.findSession, ['session-1']],
     ['maxSeq', SQL.maxSeq, [1]],
     ['findDuplicate', SQL.findDuplicate, [1, 1001, 'id-1']],
+    ['sealTimeBlock', SQL.sealTimeBlock, [1, 0, 1, 0, 128]],
+    ['timeBlocksForward', SQL.timeBlocksForward, [1, 0]],
+    ['timeBlocksBackward', SQL.timeBlocksBackward, [1, 3]],
   ] as const)('%s uses an index', (_name, sql, params) => {
     const lines = plan(db, sql, [...params]);
     noTableScan(lines);
     expect(lines.every((l) => l.startsWith('SEARCH'))).toBe(true);
+  });
+
+  it('time-range pages walk the (sid, seq) primary key between a run\'s bounds', () => {
+    for (const backward of [false, true]) {
+      const shape = { backward, after: true, until: true, from: true, to: true };
+      expect(plan(db, pageSql(shape), [1, 10, 200, 0, 1, 100]).join('\n')).toMatch(
+        /SEARCH events USING INDEX sqlite_autoindex_events_1 \(sid=\? AND seq>\? AND seq<\?\)/,
+      );
+    }
   });
 
   it('the idempotency lookup uses the id-hash index', () => {
