@@ -1,5 +1,5 @@
-import Database from 'better-sqlite3';
 import { DEFAULT_PAGE_BYTES } from '@history/core';
+import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { INLINE_READ_BYTES, INLINE_WRITE_BYTES, MainThreadLane } from '../src/main-thread-lane.js';

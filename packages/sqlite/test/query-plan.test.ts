@@ -86,7 +86,7 @@ describe('query plans', () => {
     expect(lines.every((l) => l.startsWith('SEARCH'))).toBe(true);
   });
 
-  it('time-range pages walk the (sid, seq) primary key between a run\'s bounds', () => {
+  it("time-range pages walk the (sid, seq) primary key between a run's bounds", () => {
     for (const backward of [false, true]) {
       const shape = { backward, after: true, until: true, from: true, to: true };
       expect(plan(db, pageSql(shape), [1, 10, 200, 0, 1, 100]).join('\n')).toMatch(
