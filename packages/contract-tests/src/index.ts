@@ -13,6 +13,14 @@ import { timeRangeSuite } from './suites/time-range.js';
 
 export type { ContractCapabilities, ContractFixture, ContractSubject } from './contract-subject.js';
 export { collect, envelope, envelopes, type Harness, useHarness } from './harness.js';
+export {
+  collectPages,
+  expectPagedRanges,
+  PAGED_RANGE_BYTES,
+  type PageBudget,
+  pageBudgetProblems,
+  pagedEnvelopes,
+} from './page-budget.js';
 
 /**
  * Registers the History Store conformance suite (vitest) for one adapter.
