@@ -1,6 +1,12 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
 import { describe, expect, it } from 'vitest';
 import type { StoredRecord } from '../src/history-backend.js';
 import { RecordIterator } from '../src/record-iterator.js';
+
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
 
 const row = (seq: number, json = `{"n":${seq}}`): StoredRecord => ({
   seq,
@@ -89,5 +95,31 @@ describe('RecordIterator', () => {
     );
     await expect(it.next()).resolves.toEqual({ done: true, value: undefined });
     expect(opened).toBe(false);
+  });
+
+  it('lets go of a consumed page before it waits for the next one', async () => {
+    // A backend reading the next page (and prefetching one more) must not find the
+    // consumed page still held: with large envelopes that is a third page of memory.
+    let first: WeakRef<object> | undefined;
+    let firstCollected: boolean | undefined;
+    let served = 0;
+    const backend: AsyncIterator<readonly StoredRecord[]> = {
+      async next() {
+        if (served === 1) {
+          await nextTurn(); // a WeakRef keeps its target alive until the current job ends
+          gc();
+          firstCollected = first?.deref() === undefined;
+        }
+        if (served === 2) return { done: true, value: undefined };
+        const page = [row(served * 2 + 1), row(served * 2 + 2)];
+        if (served++ === 0) first = new WeakRef(page);
+        return { done: false, value: page };
+      },
+    };
+    const seqs: number[] = [];
+    const open = () => ({ [Symbol.asyncIterator]: () => backend });
+    for await (const r of new RecordIterator(open, undefined, () => false)) seqs.push(r.seq);
+    expect(seqs).toEqual([1, 2, 3, 4]);
+    expect(firstCollected).toBe(true);
   });
 });
