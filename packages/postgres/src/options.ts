@@ -1,4 +1,9 @@
-import { InvalidArgumentError, STORE_OPTION_KEYS, type StoreOptions } from '@history/core';
+import {
+  DEFAULT_PAGE_BYTES,
+  InvalidArgumentError,
+  STORE_OPTION_KEYS,
+  type StoreOptions,
+} from '@history/core';
 import type pg from 'pg';
 import type { PostgresConnection } from './pg-connection.js';
 import { assertSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
@@ -13,6 +18,11 @@ export interface PostgresAdapterOptions {
   copyThreshold?: number;
   /** Rows fetched per keyset page when streaming. Default 1000. */
   pageSize?: number;
+  /**
+   * Most envelope JSON (bytes, `octet_length`) in one page of a stream; a larger envelope
+   * is a page alone. Default 4 MiB (`DEFAULT_PAGE_BYTES`).
+   */
+  pageBytes?: number;
   /** Size of the pool the store creates from `connectionString` (ignored with `pool`). Default 8. */
   poolSize?: number;
   /** Hash-partition `events` by session id into this many partitions when the schema is created. Default 0 (none). */
@@ -38,6 +48,7 @@ export interface ResolvedPostgresOptions {
   migrate: boolean;
   copyThreshold: number;
   pageSize: number;
+  pageBytes: number;
   poolSize: number;
   partitions: number;
   /** 0: no timeout. */
@@ -65,6 +76,7 @@ const ADAPTER_KEYS = new Set([
   'migrate',
   'copyThreshold',
   'pageSize',
+  'pageBytes',
   'poolSize',
   'partitions',
   'connectTimeoutMs',
@@ -100,6 +112,7 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
     migrate: o.migrate ?? true,
     copyThreshold: positiveInt(o.copyThreshold, 'options.copyThreshold', DEFAULT_COPY_THRESHOLD),
     pageSize: positiveInt(o.pageSize, 'options.pageSize', DEFAULT_PAGE_SIZE),
+    pageBytes: positiveInt(o.pageBytes, 'options.pageBytes', DEFAULT_PAGE_BYTES),
     poolSize: positiveInt(o.poolSize, 'options.poolSize', DEFAULT_POOL_SIZE),
     partitions,
     connectTimeoutMs: resolveConnectTimeout(connection, o.connectTimeoutMs, 'options'),

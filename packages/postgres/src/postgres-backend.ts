@@ -21,6 +21,7 @@ export interface PostgresBackendOptions {
   schema: string;
   copyThreshold: number;
   pageSize: number;
+  pageBytes: number;
 }
 
 export class PostgresBackend implements HistoryBackend {
@@ -30,6 +31,7 @@ export class PostgresBackend implements HistoryBackend {
   private readonly sql: Statements;
   private readonly writer: PostgresWriter;
   private readonly pageSize: number;
+  private readonly pageBytes: number;
 
   constructor(options: PostgresBackendOptions) {
     this.pool = options.pool;
@@ -37,6 +39,7 @@ export class PostgresBackend implements HistoryBackend {
     this.sql = new Statements(options.schema);
     this.writer = new PostgresWriter(options.pool, this.sql, options.copyThreshold);
     this.pageSize = options.pageSize;
+    this.pageBytes = options.pageBytes;
   }
 
   async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
@@ -49,7 +52,7 @@ export class PostgresBackend implements HistoryBackend {
 
   async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
     try {
-      yield* readPages(this.pool, this.sql, this.pageSize, sessionId, range);
+      yield* readPages(this.pool, this.sql, this.pageSize, this.pageBytes, sessionId, range);
     } catch (error) {
       throw storageError('read failed', error);
     }

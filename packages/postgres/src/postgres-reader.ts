@@ -1,9 +1,13 @@
 import type { NormalizedRange, StoredRecord } from '@history/core';
 import pg from 'pg';
-import type { Statements } from './statements.js';
+import type { NamedStatement, Statements } from './statements.js';
 
-/** A page row in `rowMode: 'array'`: seq, id, envelope JSON text, created_at text. */
-type Row = [number, string, string, string];
+/**
+ * A page row in `rowMode: 'array'`: seq, id, envelope JSON text, created_at text. A NULL
+ * envelope marks a page too large for `read` (its only row), or the row a page read by
+ * `readCut` was cut at (its last row; more rows follow).
+ */
+type Row = [number, string, string | null, string];
 
 const INT8 = 20;
 const TIMESTAMPTZ = 1184;
@@ -22,10 +26,13 @@ const PAGE_TYPES = {
 
 /**
  * Keyset pagination on (session_id, seq): each page is one short query on a
- * pooled connection, resuming after the last seq seen. A page asks for one row
- * more than it yields: when that row is missing the stream ends without
- * another query. When it is there, the next page's query is sent before this
- * page is handed over, so the server and the wire work while the consumer
+ * pooled connection, resuming after the last seq seen. A page holds at most
+ * `pageSize` rows and `pageBytes` of envelopes (a larger envelope alone), cut
+ * on the server (`Statements.read`, and `readCut` for a page of large
+ * envelopes). It asks for one row more than it yields, or gets the row it was
+ * cut at by bytes without its envelope: when neither comes, the stream ends
+ * without another query. When one does, the next page's query is sent before
+ * this page is handed over, so the server and the wire work while the consumer
  * parses: at most two pages in memory. No connection or cursor is held between
  * pages; leaving early waits for a query in flight, so nothing runs after it.
  */
@@ -33,6 +40,7 @@ export async function* readPages(
   pool: pg.Pool,
   sql: Statements,
   pageSize: number,
+  pageBytes: number,
   sessionId: string,
   range: NormalizedRange,
 ): AsyncGenerator<StoredRecord[]> {
@@ -42,29 +50,40 @@ export async function* readPages(
   let left = range.limit ?? Number.POSITIVE_INFINITY;
   let lastRaw = '';
   let lastCreatedAt = '';
-  const query = (after: number | undefined, size: number) => {
-    const statement = sql.read({
+  const query = async (after: number | undefined, size: number): Promise<Row[]> => {
+    const shape = {
       forward,
       after: after !== undefined,
       from: from !== undefined,
       to: to !== undefined,
-    });
-    const values: unknown[] = [sessionId, left > size ? size + 1 : size];
+    };
+    const values: unknown[] = [sessionId, left > size ? size + 1 : size, pageBytes];
     if (after !== undefined) values.push(after);
     if (from !== undefined) values.push(from);
     if (to !== undefined) values.push(to);
-    const pending = pool.query<Row>({ ...statement, values, rowMode: 'array', types: PAGE_TYPES });
+    const run = (statement: NamedStatement) =>
+      pool.query<Row>({ ...statement, values, rowMode: 'array', types: PAGE_TYPES });
+    const { rows } = await run(sql.read(shape));
+    if (rows.length !== 1 || rows[0]![2] !== null) return rows;
+    return (await run(sql.readCut(shape))).rows;
+  };
+  const prefetch = (after: number | undefined, size: number) => {
+    const pending = query(after, size);
     // Handled here too: a consumer may leave before this page is awaited.
     pending.catch(() => {});
     return pending;
   };
   let size = Math.min(pageSize, left);
-  let pending: Promise<{ rows: Row[] }> | undefined = query(range.after, size);
+  let pending: Promise<Row[]> | undefined = prefetch(range.after, size);
   try {
     while (pending) {
-      const { rows } = await pending;
+      const rows = await pending;
       pending = undefined;
-      const n = Math.min(rows.length, size);
+      let n = rows.length;
+      // Cut by rows: the one row asked for beyond the page is there. Cut by bytes: the last
+      // row came without its envelope (never the first: a cut page is never empty).
+      const cut = n > size || (n > 0 && rows[n - 1]![2] === null);
+      if (cut) n = Math.min(n - 1, size);
       if (n === 0) return;
       const page = new Array<StoredRecord>(n);
       for (let i = 0; i < n; i++) {
@@ -73,12 +92,12 @@ export async function* readPages(
           lastRaw = createdAt;
           lastCreatedAt = parseTimestamptz(createdAt).toISOString();
         }
-        page[i] = { seq, sessionId, id, json, createdAt: lastCreatedAt };
+        page[i] = { seq, sessionId, id, json: json!, createdAt: lastCreatedAt };
       }
       left -= n;
-      if (rows.length > n && left > 0) {
+      if (cut && left > 0) {
         size = Math.min(pageSize, left);
-        pending = query(page[n - 1]!.seq, size);
+        pending = prefetch(page[n - 1]!.seq, size);
       }
       yield page;
     }

@@ -27,6 +27,7 @@ export class Statements {
   readonly writeCheckpoint: NamedStatement;
   readonly readCheckpoint: NamedStatement;
   private readonly reads = new Map<string, NamedStatement>();
+  private readonly cutReads = new Map<string, NamedStatement>();
   private readonly s: string;
 
   constructor(schema: string) {
@@ -68,23 +69,67 @@ export class Statements {
    * The keyset page query for one combination of optional bounds. Absent bounds
    * are left out of the text (never `COALESCE`d), so every variant is a plain
    * range scan of the (session_id, seq) primary key. Parameters: $1 session,
-   * $2 limit, then after, from, to in that order when present.
+   * $2 rows, $3 most envelope bytes in a page, then after, from, to in that
+   * order when present.
+   *
+   * Pages are bounded by bytes on the server, so no envelope past the budget
+   * leaves the table. `fits` sums `octet_length(envelope)` over the rows first
+   * (read from each value's header: a TOASTed envelope is not fetched for it).
+   * When they fit in $3, as small events always do, the page is the plain scan;
+   * otherwise the answer is one row without its envelope, and the caller reads
+   * the page with `readCut`. Measured cheaper on the common path than cutting
+   * every page with a window function, which copies every row it passes on.
    */
   read(shape: ReadShape): NamedStatement {
+    return this.statement(this.reads, shape, (where, order) => {
+      const scan = `SELECT envelope FROM ${this.s}.events WHERE ${where} ${order} LIMIT $2`;
+      return `WITH fits AS (
+          SELECT coalesce(sum(octet_length(envelope)), 0) <= $3 AS ok FROM (${scan}) AS scanned
+        )
+        SELECT seq, id, CASE WHEN (SELECT ok FROM fits) THEN envelope END, created_at
+        FROM ${this.s}.events WHERE ${where} ${order}
+        LIMIT CASE WHEN (SELECT ok FROM fits) THEN $2 ELSE 1 END`;
+    });
+  }
+
+  /**
+   * The page `read` found too large, cut by bytes (same parameters): a running
+   * sum keeps the rows that fit in $3 (the first always does), and the row the
+   * page is cut at comes back without its envelope, saying that more rows follow.
+   */
+  readCut(shape: ReadShape): NamedStatement {
+    return this.statement(this.cutReads, shape, (where, order) => {
+      return `SELECT seq, id, CASE WHEN n = 1 OR upto <= $3 THEN envelope END, created_at
+        FROM (
+          SELECT seq, id, envelope, created_at,
+                 row_number() OVER w AS n, sum(octet_length(envelope)) OVER w AS upto
+          FROM (
+            SELECT seq, id, envelope, created_at FROM ${this.s}.events
+            WHERE ${where} ${order} LIMIT $2
+          ) AS scanned
+          WINDOW w AS (${order} ROWS UNBOUNDED PRECEDING)
+        ) AS sized
+        WHERE n <= 2 OR upto - octet_length(envelope) <= $3
+        ${order}`;
+    });
+  }
+
+  /** One named statement per shape, made by `text` from its WHERE and ORDER BY clauses. */
+  private statement(
+    cache: Map<string, NamedStatement>,
+    shape: ReadShape,
+    text: (where: string, order: string) => string,
+  ): NamedStatement {
     const key = `${+shape.forward}${+shape.after}${+shape.from}${+shape.to}`;
-    let statement = this.reads.get(key);
+    let statement = cache.get(key);
     if (!statement) {
       const where = ['session_id = $1'];
-      let n = 2;
+      let n = 3;
       if (shape.after) where.push(`seq ${shape.forward ? '>' : '<'} $${++n}`);
       if (shape.from) where.push(`occurred_at >= $${++n}`);
       if (shape.to) where.push(`occurred_at <= $${++n}`);
-      statement = named(
-        `SELECT seq, id, envelope, created_at
-         FROM ${this.s}.events WHERE ${where.join(' AND ')}
-         ORDER BY seq ${shape.forward ? 'ASC' : 'DESC'} LIMIT $2`,
-      );
-      this.reads.set(key, statement);
+      statement = named(text(where.join(' AND '), `ORDER BY seq ${shape.forward ? 'ASC' : 'DESC'}`));
+      cache.set(key, statement);
     }
     return statement;
   }

@@ -43,6 +43,7 @@ export async function createPostgresHistoryStore(
     schema: resolved.schema,
     copyThreshold: resolved.copyThreshold,
     pageSize: resolved.pageSize,
+    pageBytes: resolved.pageBytes,
   });
   return createBackendStore(backend, storeOptions);
 }

@@ -1,3 +1,4 @@
+import { DEFAULT_PAGE_BYTES } from '@history/core';
 import pg from 'pg';
 
 const { escapeLiteral } = pg;
@@ -119,32 +120,37 @@ for (const target of pgTargets()) {
     );
 
     // Both the custom plan (first executions) and the generic plan a prepared statement
-    // switches to later must be a range scan of the primary key: no Seq Scan, no Sort.
-    for (const mode of ['force_custom_plan', 'force_generic_plan']) {
-      it.each(shapes.map((s) => [label(s), s] as const))(`%s (${mode})`, async (_, shape) => {
-        const statement = sql.read(shape);
-        const values: unknown[] = ['long', 1000];
-        if (shape.after) values.push(shape.forward ? 500 : 90_000);
-        if (shape.from) values.push('2025-01-01T00:10:00Z');
-        if (shape.to) values.push('2025-01-02T00:00:00Z'); // both bounds inside the session's span
-        const client = await pool.connect();
-        try {
-          await client.query(`SET plan_cache_mode = ${mode}`);
-          await client.query(`PREPARE p AS ${statement.text}`);
-          // EXECUTE takes no bind parameters: the test's own constants go in as literals.
-          const literals = values.map((v) => escapeLiteral(String(v))).join(', ');
-          const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE p(${literals})`);
-          const types = nodeTypes(rows[0]['QUERY PLAN'][0].Plan);
-          expect(types).toContain('Index Scan');
-          expect(types).not.toContain('Seq Scan');
-          expect(types).not.toContain('Sort');
-          expect(types).not.toContain('Bitmap Heap Scan');
-        } finally {
-          await client.query('DEALLOCATE p').catch(() => {});
-          await client.query('RESET plan_cache_mode');
-          client.release();
-        }
-      });
-    }
+    // switches to later must be a range scan of the primary key: no Seq Scan, no Sort. So
+    // must the query of a page of large envelopes (`readCut`).
+    for (const mode of ['force_custom_plan', 'force_generic_plan'])
+      for (const query of ['read', 'readCut'] as const) {
+        it.each(shapes.map((s) => [label(s), s] as const))(
+          `${query} %s (${mode})`,
+          async (_, shape) => {
+            const statement = sql[query](shape);
+            const values: unknown[] = ['long', 1001, DEFAULT_PAGE_BYTES];
+            if (shape.after) values.push(shape.forward ? 500 : 90_000);
+            if (shape.from) values.push('2025-01-01T00:10:00Z');
+            if (shape.to) values.push('2025-01-02T00:00:00Z'); // both bounds inside the session's span
+            const client = await pool.connect();
+            try {
+              await client.query(`SET plan_cache_mode = ${mode}`);
+              await client.query(`PREPARE p AS ${statement.text}`);
+              // EXECUTE takes no bind parameters: the test's own constants go in as literals.
+              const literals = values.map((v) => escapeLiteral(String(v))).join(', ');
+              const { rows } = await client.query(`EXPLAIN (FORMAT JSON) EXECUTE p(${literals})`);
+              const types = nodeTypes(rows[0]['QUERY PLAN'][0].Plan);
+              expect(types).toContain('Index Scan');
+              expect(types).not.toContain('Seq Scan');
+              expect(types).not.toContain('Sort');
+              expect(types).not.toContain('Bitmap Heap Scan');
+            } finally {
+              await client.query('DEALLOCATE p').catch(() => {});
+              await client.query('RESET plan_cache_mode');
+              client.release();
+            }
+          },
+        );
+      }
   });
 }

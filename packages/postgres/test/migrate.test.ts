@@ -273,6 +273,8 @@ describe('option validation', () => {
     [{ connectionString: url, migrate: 'yes' }, 'options.migrate'],
     [{ connectionString: url, copyThreshold: 0 }, 'options.copyThreshold'],
     [{ connectionString: url, pageSize: 1.5 }, 'options.pageSize'],
+    [{ connectionString: url, pageBytes: 0 }, 'options.pageBytes'],
+    [{ connectionString: url, pageBytes: '4MB' }, 'options.pageBytes'],
     [{ connectionString: url, poolSize: -1 }, 'options.poolSize'],
     [{ connectionString: url, partitions: -2 }, 'options.partitions'],
     [{ connectionString: url, maxBatchSize: 0 }, 'options.maxBatchSize'],

@@ -1,0 +1,73 @@
+import { randomBytes } from 'node:crypto';
+import {
+  collectPages,
+  envelope,
+  expectPagedRanges,
+  PAGED_RANGE_BYTES,
+  pageBudgetProblems,
+  pagedEnvelopes,
+} from '@history/contract-tests';
+import { createBackendStore, resolveStoreOptions } from '@history/core';
+import type pg from 'pg';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { DEFAULT_PAGE_SIZE, resolvePostgresOptions } from '../src/options.js';
+import { PostgresBackend } from '../src/postgres-backend.js';
+import { pgTargets, testPool } from './pg-fixtures.js';
+import { migratedSchema } from './store-fixture.js';
+
+/** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
+const DEFAULT_BUDGET = 4 * 1024 * 1024;
+
+/** `count` envelopes of about 800 KiB of JSON each, not compressible (TOASTed, stored external). */
+const large = (count: number) =>
+  Array.from({ length: count }, (_, k) =>
+    envelope(k + 1, { payload: { text: randomBytes(600 * 1024).toString('base64') } }),
+  );
+
+for (const target of pgTargets()) {
+  describe(`stream pages are bounded by bytes (${target.name})`, () => {
+    let fixture: Awaited<ReturnType<typeof migratedSchema>>;
+    let pool: pg.Pool;
+    beforeEach(async () => {
+      fixture = await migratedSchema(target.url, 'pages');
+      pool = testPool(target.url, 4);
+    });
+    afterEach(async () => {
+      await pool.end();
+      await fixture.drop();
+    });
+
+    /** A backend on the fixture's schema with the adapter `options`, holding `envelopes`. */
+    async function backendWith(
+      envelopes: ReturnType<typeof envelope>[],
+      options: Record<string, unknown> = {},
+    ) {
+      const resolved = resolvePostgresOptions({ pool, schema: fixture.schema, ...options });
+      const backend = new PostgresBackend({ ...resolved, pool, ownsPool: false });
+      const store = createBackendStore(backend, resolveStoreOptions({}));
+      for (let i = 0; i < envelopes.length; i += 8) {
+        await store.appendMany(envelopes.slice(i, i + 8));
+      }
+      return backend;
+    }
+
+    it('pages of 800 KiB envelopes stay within the default budget (4 MiB), each record once', async () => {
+      const backend = await backendWith(large(24));
+      for (const direction of ['forward', 'backward'] as const) {
+        const pages = await collectPages(backend.readPages('s1', { direction }));
+        const seqs = Array.from({ length: 24 }, (_, k) => k + 1);
+        expect(pages.flat().map((r) => r.seq)).toEqual(
+          direction === 'forward' ? seqs : seqs.reverse(),
+        );
+        expect(
+          pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET, pageSize: DEFAULT_PAGE_SIZE }),
+        ).toEqual([]);
+      }
+    });
+
+    it('honours after, limit, time bounds and direction across byte-bounded pages', async () => {
+      const backend = await backendWith(pagedEnvelopes(), { pageBytes: PAGED_RANGE_BYTES });
+      await expectPagedRanges((range) => backend.readPages('s1', range), DEFAULT_PAGE_SIZE);
+    });
+  });
+}
