@@ -17,6 +17,8 @@ describe('createFileHistoryStore options', () => {
     ['bad durability', { root: '/tmp/x', durability: 'always' }, 'options.durability'],
     ['zero maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 0 }, 'options.maxOpenFiles'],
     ['fractional maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 1.5 }, 'options.maxOpenFiles'],
+    ['zero pageBytes', { root: '/tmp/x', pageBytes: 0 }, 'options.pageBytes'],
+    ['string pageBytes', { root: '/tmp/x', pageBytes: '4MB' }, 'options.pageBytes'],
     ['bad common option', { root: '/tmp/x', maxBatchSize: -1 }, 'options.maxBatchSize'],
     [
       'bad defaultSessionId',
@@ -40,6 +42,7 @@ describe('createFileHistoryStore options', () => {
       root: `${parent.path}/a/b/c`,
       durability: 'fsync',
       maxOpenFiles: 2,
+      pageBytes: 1,
       maxBatchSize: 10,
       defaultSessionId: 'main',
     });

@@ -1,0 +1,92 @@
+import { randomBytes } from 'node:crypto';
+import { setFlagsFromString } from 'node:v8';
+import { runInNewContext } from 'node:vm';
+import {
+  collectPages,
+  envelope,
+  expectPagedRanges,
+  PAGED_RANGE_BYTES,
+  pageBudgetProblems,
+  pagedEnvelopes,
+} from '@history/contract-tests';
+import { createBackendStore, resolveStoreOptions } from '@history/core';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FileBackend } from '../src/file-backend.js';
+import { createFileHistoryStore } from '../src/index.js';
+import { resolveFileOptions } from '../src/options.js';
+import { openFileBackend } from '../src/store.js';
+import { tempRoot } from './temp-root.js';
+
+/** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
+const DEFAULT_BUDGET = 4 * 1024 * 1024;
+
+// Live memory is what must stay bounded; sample it after a full GC, not mid-garbage.
+setFlagsFromString('--expose-gc');
+const gc = runInNewContext('gc') as () => void;
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+async function freshRoot(): Promise<string> {
+  const root = await tempRoot();
+  cleanups.push(root.remove);
+  return root.path;
+}
+
+/** A backend on `root` with `options`, and a store on it to append with. */
+async function openBackend(root: string, options: Record<string, unknown> = {}) {
+  const backend: FileBackend = await openFileBackend(resolveFileOptions({ root, ...options }));
+  const store = createBackendStore(backend, resolveStoreOptions({}));
+  cleanups.push(() => store.close());
+  return { backend, store };
+}
+
+/** `count` envelopes from the `start`-th, of about 800 KiB of JSON each. */
+const large = (count: number, start = 1) =>
+  Array.from({ length: count }, (_, k) =>
+    envelope(start + k, { payload: { text: randomBytes(600 * 1024).toString('base64') } }),
+  );
+
+describe('stream pages are bounded by bytes', () => {
+  it('pages of 800 KiB envelopes stay within the default budget (4 MiB), each record once', async () => {
+    const { backend, store } = await openBackend(await freshRoot());
+    for (let i = 0; i < 24; i += 8) await store.appendMany(large(8, i + 1));
+    const pages = await collectPages(backend.readPages('s1', { direction: 'forward' }));
+    expect(pages.flat().map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
+    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET, pageSize: 256 })).toEqual([]);
+  });
+
+  it('honours after, limit, time bounds and direction across byte-bounded pages', async () => {
+    const { backend, store } = await openBackend(await freshRoot(), {
+      pageBytes: PAGED_RANGE_BYTES,
+    });
+    await store.appendMany(pagedEnvelopes());
+    await expectPagedRanges((range) => backend.readPages('s1', range), 256);
+  });
+
+  it('streaming 60 envelopes of 800 KiB holds a few pages, not the session, in memory', async () => {
+    const root = await freshRoot();
+    const writer = await createFileHistoryStore({ root });
+    for (let i = 0; i < 60; i += 10) await writer.appendMany(large(10, i + 1));
+    await writer.close();
+
+    const store = await createFileHistoryStore({ root });
+    cleanups.push(() => store.close());
+    gc();
+    const start = process.memoryUsage();
+    let peak = 0;
+    let count = 0;
+    for await (const _ of store.stream('s1')) {
+      count++;
+      gc();
+      const now = process.memoryUsage();
+      peak = Math.max(peak, now.heapUsed + now.arrayBuffers - start.heapUsed - start.arrayBuffers);
+    }
+    expect(count).toBe(60);
+    console.log(`60 x 800 KiB stream: peak live memory growth ${(peak / 2 ** 20).toFixed(1)} MiB`);
+    // 48 MiB streamed: the page being consumed, the one read ahead and a read chunk, at most.
+    expect(peak).toBeLessThan(20 * 1024 * 1024);
+  });
+});
