@@ -128,7 +128,9 @@ export class Statements {
       if (shape.after) where.push(`seq ${shape.forward ? '>' : '<'} $${++n}`);
       if (shape.from) where.push(`occurred_at >= $${++n}`);
       if (shape.to) where.push(`occurred_at <= $${++n}`);
-      statement = named(text(where.join(' AND '), `ORDER BY seq ${shape.forward ? 'ASC' : 'DESC'}`));
+      statement = named(
+        text(where.join(' AND '), `ORDER BY seq ${shape.forward ? 'ASC' : 'DESC'}`),
+      );
       cache.set(key, statement);
     }
     return statement;
