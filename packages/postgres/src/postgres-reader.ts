@@ -50,7 +50,8 @@ export async function* readPages(
   let left = range.limit ?? Number.POSITIVE_INFINITY;
   let lastRaw = '';
   let lastCreatedAt = '';
-  const query = async (after: number | undefined, size: number): Promise<Row[]> => {
+  /** `large`: the previous page was cut by bytes, so this one is likely cut too: `readCut` at once. */
+  const query = async (after: number | undefined, size: number, large: boolean): Promise<Row[]> => {
     const shape = {
       forward,
       after: after !== undefined,
@@ -63,26 +64,29 @@ export async function* readPages(
     if (to !== undefined) values.push(to);
     const run = (statement: NamedStatement) =>
       pool.query<Row>({ ...statement, values, rowMode: 'array', types: PAGE_TYPES });
-    const { rows } = await run(sql.read(shape));
-    if (rows.length !== 1 || rows[0]![2] !== null) return rows;
+    if (!large) {
+      const { rows } = await run(sql.read(shape));
+      if (rows.length !== 1 || rows[0]![2] !== null) return rows;
+    }
     return (await run(sql.readCut(shape))).rows;
   };
-  const prefetch = (after: number | undefined, size: number) => {
-    const pending = query(after, size);
+  const prefetch = (after: number | undefined, size: number, large: boolean) => {
+    const pending = query(after, size, large);
     // Handled here too: a consumer may leave before this page is awaited.
     pending.catch(() => {});
     return pending;
   };
   let size = Math.min(pageSize, left);
-  let pending: Promise<Row[]> | undefined = prefetch(range.after, size);
+  let pending: Promise<Row[]> | undefined = prefetch(range.after, size, false);
   try {
     while (pending) {
       const rows = await pending;
       pending = undefined;
       let n = rows.length;
-      // Cut by rows: the one row asked for beyond the page is there. Cut by bytes: the last
-      // row came without its envelope (never the first: a cut page is never empty).
-      const cut = n > size || (n > 0 && rows[n - 1]![2] === null);
+      // Cut by bytes: the last row came without its envelope (never the first: a cut page is
+      // never empty). Cut by rows: the one row asked for beyond the page is there.
+      const byBytes = n > 0 && rows[n - 1]![2] === null;
+      const cut = byBytes || n > size;
       if (cut) n = Math.min(n - 1, size);
       if (n === 0) return;
       const page = new Array<StoredRecord>(n);
@@ -97,7 +101,7 @@ export async function* readPages(
       left -= n;
       if (cut && left > 0) {
         size = Math.min(pageSize, left);
-        pending = prefetch(page[n - 1]!.seq, size);
+        pending = prefetch(page[n - 1]!.seq, size, byBytes);
       }
       yield page;
     }

@@ -65,9 +65,16 @@ for (const target of pgTargets()) {
       }
     });
 
-    it('honours after, limit, time bounds and direction across byte-bounded pages', async () => {
-      const backend = await backendWith(pagedEnvelopes(), { pageBytes: PAGED_RANGE_BYTES });
-      await expectPagedRanges((range) => backend.readPages('s1', range), DEFAULT_PAGE_SIZE);
-    });
+    it.each([DEFAULT_PAGE_SIZE, 3])(
+      'honours after, limit, time bounds and direction across byte-bounded pages (pageSize %i)',
+      async (pageSize) => {
+        // With 3 rows a page, pages cut by rows and by bytes alternate.
+        const backend = await backendWith(pagedEnvelopes(), {
+          pageBytes: PAGED_RANGE_BYTES,
+          pageSize,
+        });
+        await expectPagedRanges((range) => backend.readPages('s1', range), pageSize);
+      },
+    );
   });
 }
