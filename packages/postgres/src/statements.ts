@@ -93,9 +93,11 @@ export class Statements {
   }
 
   /**
-   * The page `read` found too large, cut by bytes (same parameters): a running
-   * sum keeps the rows that fit in $3 (the first always does), and the row the
-   * page is cut at comes back without its envelope, saying that more rows follow.
+   * A page of large envelopes, cut by bytes (same parameters): one `read` found
+   * too large, or the one after a page cut so. A running sum keeps the rows that
+   * fit in $3 (the first always does); the row the page is cut at, the first
+   * whose preceding rows fit (or the second), comes back without its envelope,
+   * saying that more rows follow; the rows after it are dropped unread.
    */
   readCut(shape: ReadShape): NamedStatement {
     return this.statement(this.cutReads, shape, (where, order) => {
