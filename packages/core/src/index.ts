@@ -27,6 +27,7 @@ export { BATCH_CHANNEL, type BatchMetrics } from './metrics.js';
 export { DEFAULT_PAGE_BYTES } from './page-bytes.js';
 export { type PreparedEnvelope, type PrepareOptions, prepareEnvelope } from './prepare-envelope.js';
 export {
+  assertKnownOptions,
   DEFAULT_STORE_OPTIONS,
   type ResolvedStoreOptions,
   resolveStoreOptions,

@@ -3,7 +3,7 @@ import type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-b
 import { inTimeRange, type NormalizedRange } from './history-range.js';
 import type { AppendResult, HistoryStore } from './history-store.js';
 import { DEFAULT_PAGE_BYTES } from './page-bytes.js';
-import { resolveStoreOptions, type StoreOptions } from './store-options.js';
+import { assertKnownOptions, resolveStoreOptions, type StoreOptions } from './store-options.js';
 
 interface MemoryRecord extends StoredRecord {
   occurredAtMs: number;
@@ -102,5 +102,7 @@ export class MemoryBackend implements HistoryBackend {
  * own tests. Nothing survives the process.
  */
 export function createMemoryHistoryStore(options?: StoreOptions): HistoryStore {
-  return createBackendStore(new MemoryBackend(), resolveStoreOptions(options));
+  const resolved = resolveStoreOptions(options);
+  assertKnownOptions(options ?? {}, []);
+  return createBackendStore(new MemoryBackend(), resolved);
 }

@@ -71,6 +71,25 @@ const storeOptionsSchema = z.object({
 /** Names of the common options, for adapters that reject unknown keys. */
 export const STORE_OPTION_KEYS: readonly string[] = Object.keys(storeOptionsSchema.shape);
 
+const STORE_KEYS = new Set(STORE_OPTION_KEYS);
+
+/**
+ * Rejects a key that is neither a common option nor one of `adapterKeys`: a
+ * misspelt option (`fileName`, `maxBatchsize`) would otherwise be ignored and
+ * its default used without a word.
+ */
+export function assertKnownOptions(
+  options: object,
+  adapterKeys: readonly string[],
+  field = 'options',
+): void {
+  for (const key of Object.keys(options)) {
+    if (!STORE_KEYS.has(key) && !adapterKeys.includes(key)) {
+      throw new InvalidArgumentError(`${field}.${key}`, 'unknown option');
+    }
+  }
+}
+
 /**
  * Validates the common options (unknown keys are left for the backend to
  * check) and fills in defaults; `defaults` lets a backend tune them.

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import {
+  assertKnownOptions,
   createMemoryHistoryStore,
   DEFAULT_STORE_OPTIONS,
   resolveStoreOptions,
@@ -15,6 +16,18 @@ describe('resolveStoreOptions', () => {
 
   it('leaves unknown keys to the backend', () => {
     expect(() => resolveStoreOptions({ filename: 'x.db' })).not.toThrow();
+  });
+
+  it('assertKnownOptions accepts common and adapter keys and names the first unknown one', () => {
+    expect(() =>
+      assertKnownOptions({ filename: 'x.db', maxBatchSize: 5 }, ['filename']),
+    ).not.toThrow();
+    expect(() => assertKnownOptions({ filename: 'x.db', fileName: 'y' }, ['filename'])).toThrow(
+      expect.objectContaining({ code: 'HISTORY_INVALID_ARGUMENT', field: 'options.fileName' }),
+    );
+    expect(() => createMemoryHistoryStore({ maxBatchsize: 5 } as never)).toThrow(
+      expect.objectContaining({ field: 'options.maxBatchsize' }),
+    );
   });
 
   it.each([

@@ -1,4 +1,9 @@
-import { DEFAULT_PAGE_BYTES, InvalidArgumentError, type StoreOptions } from '@history/core';
+import {
+  assertKnownOptions,
+  DEFAULT_PAGE_BYTES,
+  InvalidArgumentError,
+  type StoreOptions,
+} from '@history/core';
 
 /** Options of `createFileHistoryStore`, besides the common `StoreOptions`. */
 export interface FileAdapterOptions {
@@ -49,11 +54,20 @@ export const DEFAULT_MAX_OPEN_FILES = 8192;
 /** About 60 to 100 MB of ids (each a Map entry and its string). */
 export const DEFAULT_MAX_CACHED_IDS = 1_000_000;
 
+const ADAPTER_KEYS: readonly (keyof FileAdapterOptions)[] = [
+  'root',
+  'durability',
+  'maxOpenFiles',
+  'maxCachedIds',
+  'pageBytes',
+];
+
 /** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
 export function resolveFileOptions(options: unknown): ResolvedFileOptions {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'expected an object with a `root` directory');
   }
+  assertKnownOptions(options, ADAPTER_KEYS);
   const { root, durability, maxOpenFiles, maxCachedIds, pageBytes } = options as Record<
     string,
     unknown

@@ -1,7 +1,7 @@
 import {
+  assertKnownOptions,
   DEFAULT_PAGE_BYTES,
   InvalidArgumentError,
-  STORE_OPTION_KEYS,
   type StoreOptions,
 } from '@history/core';
 import type pg from 'pg';
@@ -69,7 +69,7 @@ export const DEFAULT_POOL_SIZE = 8;
 // no longer queue behind one commit; PostgreSQL groups the WAL flushes of parallel commits.
 export const DEFAULT_CONCURRENT_BATCHES = 4;
 
-const ADAPTER_KEYS = new Set([
+const ADAPTER_KEYS: readonly (keyof PostgresAdapterOptions | 'connectionString' | 'pool')[] = [
   'connectionString',
   'pool',
   'schema',
@@ -80,8 +80,7 @@ const ADAPTER_KEYS = new Set([
   'poolSize',
   'partitions',
   'connectTimeoutMs',
-]);
-const STORE_KEYS = new Set(STORE_OPTION_KEYS);
+];
 
 /** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
 export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
@@ -89,11 +88,7 @@ export function resolvePostgresOptions(options: unknown): ResolvedPostgresOption
     throw new InvalidArgumentError('options', 'expected an object with connectionString or pool');
   }
   const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!STORE_KEYS.has(key) && !ADAPTER_KEYS.has(key)) {
-      throw new InvalidArgumentError(`options.${key}`, 'unknown option');
-    }
-  }
+  assertKnownOptions(o, ADAPTER_KEYS);
   assertConnection(o, 'options');
   const connection: PostgresConnection =
     o.pool === undefined

@@ -1,4 +1,9 @@
-import { DEFAULT_PAGE_BYTES, InvalidArgumentError, type StoreOptions } from '@history/core';
+import {
+  assertKnownOptions,
+  DEFAULT_PAGE_BYTES,
+  InvalidArgumentError,
+  type StoreOptions,
+} from '@history/core';
 
 export interface SqliteStoreOptions extends StoreOptions {
   /** Database file path. Created (with its directory's permission) if missing. */
@@ -50,12 +55,25 @@ function integer(value: unknown, field: string, min: number, max: number): numbe
   return value;
 }
 
+const ADAPTER_KEYS: readonly (keyof Omit<SqliteStoreOptions, keyof StoreOptions>)[] = [
+  'filename',
+  'durability',
+  'busyTimeoutMs',
+  'worker',
+  'readers',
+  'pageSize',
+  'pageBytes',
+  'inlineWriteRows',
+  'inlineReadRows',
+];
+
 /** Validates the SQLite-specific options; the common ones are left to `resolveStoreOptions`. */
 export function resolveSqliteConfig(options: unknown): SqliteConfig {
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'expected an object with a filename');
   }
   const o = options as Record<string, unknown>;
+  assertKnownOptions(o, ADAPTER_KEYS);
   if (typeof o.filename !== 'string' || o.filename.length === 0) {
     throw new InvalidArgumentError('options.filename', 'expected a non-empty string');
   }

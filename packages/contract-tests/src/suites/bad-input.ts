@@ -1,4 +1,4 @@
-import { HistoryError } from '@history/core';
+import { HistoryError, type StoreOptions } from '@history/core';
 import { describe, expect, it } from 'vitest';
 import type { ContractSubject } from '../contract-subject.js';
 import { collect, envelope, envelopes, type Harness, ids } from '../harness.js';
@@ -77,6 +77,15 @@ export function badInputSuite(_subject: ContractSubject, h: Harness): void {
         await expect(store.append(bad as never)).rejects.toMatchObject({
           code: 'HISTORY_INVALID_ENVELOPE',
         });
+      },
+    );
+
+    it.each(['maxBatchsize', 'fileName', 'durabilty'])(
+      'refuses to open with an unknown option (%s), naming it',
+      async (key) => {
+        const error = await h.open({ [key]: 1 } as StoreOptions).catch((e: unknown) => e);
+        expect(HistoryError.hasCode(error, 'HISTORY_INVALID_ARGUMENT')).toBe(true);
+        expect((error as { field?: string }).field).toBe(`options.${key}`);
       },
     );
 
