@@ -1,4 +1,3 @@
-import { setTimeout as sleep } from 'node:timers/promises';
 import { dedupeBatch } from './dedupe-batch.js';
 import { BackpressureError } from './errors/backpressure-error.js';
 import { HistoryError } from './errors/history-error.js';
@@ -6,6 +5,8 @@ import { StorageError } from './errors/storage-error.js';
 import type { AppendResult } from './history-store.js';
 import { type BatchMetrics, batchChannel } from './metrics.js';
 import type { PreparedEnvelope } from './prepare-envelope.js';
+import { RateMeter } from './rate-meter.js';
+import { type RetryPolicy, retryTransient } from './retry-transient.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 
 export interface BatchWriterOptions
@@ -91,10 +92,18 @@ export class BatchWriter {
   private enqueuedEvents = 0;
   private settledEvents = 0;
   private flushWaiters: Array<{ target: number; resolve(): void }> = [];
-  private readonly rate: Array<{ at: number; events: number }> = [];
+  private readonly rate = new RateMeter(RATE_WINDOW_MS);
+  private readonly retryPolicy: RetryPolicy;
 
   constructor(options: BatchWriterOptions) {
     this.options = options;
+    this.retryPolicy = {
+      retries: options.retries,
+      retryDelayMs: options.retryDelayMs,
+      isTransient: (error) =>
+        (StorageError.isInstance(error) && error.transient) ||
+        options.isTransient?.(error) === true,
+    };
   }
 
   /** Events queued or being written. */
@@ -353,42 +362,35 @@ export class BatchWriter {
     const { unique, target } = dedupeBatch(items);
 
     const started = performance.now();
-    let attempts = 0;
-    for (;;) {
-      attempts++;
-      try {
-        const written = await this.options.writeBatch(unique);
-        if (!Array.isArray(written) || written.length !== unique.length) {
-          throw new StorageError(
-            `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,
-          );
-        }
-        const results = new Array<AppendResult>(slots.length);
-        for (let i = 0; i < slots.length; i++) {
-          const t = target[i]!;
-          results[i] = t >= 0 ? written[t]! : { ...written[-1 - t]!, duplicate: true };
-        }
-        this.report(slots.length, batchBytes, performance.now() - started, attempts, true);
-        return { results };
-      } catch (error) {
-        const transient =
-          (StorageError.isInstance(error) && error.transient) ||
-          this.options.isTransient?.(error) === true;
-        if (transient && attempts <= this.options.retries) {
-          await sleep(this.options.retryDelayMs * 2 ** (attempts - 1));
-          continue;
-        }
-        const failure = HistoryError.isInstance(error)
-          ? error
-          : new StorageError(
-              `${this.options.name}: batch of ${unique.length} failed: ${(error as Error)?.message ?? String(error)}`,
-              { cause: error, transient },
-            );
-        const latency = performance.now() - started;
-        this.report(slots.length, batchBytes, latency, attempts, false, failure);
-        return { failure, badSession: this.options.failedSession?.(error) };
+    const outcome = await retryTransient(async () => {
+      const written = await this.options.writeBatch(unique);
+      if (!Array.isArray(written) || written.length !== unique.length) {
+        throw new StorageError(
+          `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,
+        );
       }
+      return written;
+    }, this.retryPolicy);
+    const latency = performance.now() - started;
+    if (outcome.ok) {
+      const written = outcome.value;
+      const results = new Array<AppendResult>(slots.length);
+      for (let i = 0; i < slots.length; i++) {
+        const t = target[i]!;
+        results[i] = t >= 0 ? written[t]! : { ...written[-1 - t]!, duplicate: true };
+      }
+      this.report(slots.length, batchBytes, latency, outcome.attempts, true);
+      return { results };
     }
+    const { error, transient } = outcome;
+    const failure = HistoryError.isInstance(error)
+      ? error
+      : new StorageError(
+          `${this.options.name}: batch of ${unique.length} failed: ${(error as Error)?.message ?? String(error)}`,
+          { cause: error, transient },
+        );
+    this.report(slots.length, batchBytes, latency, outcome.attempts, false, failure);
+    return { failure, badSession: this.options.failedSession?.(error) };
   }
 
   /** Settles the slots: with their results (in slot order) or, for their groups, the failure. */
@@ -436,12 +438,8 @@ export class BatchWriter {
     error?: unknown,
   ): void {
     const now = performance.now();
-    if (ok) this.rate.push({ at: now, events: batchSize });
-    while (this.rate.length > 1 && now - this.rate[0]!.at > RATE_WINDOW_MS) this.rate.shift();
+    if (ok) this.rate.record(now, batchSize);
     if (!this.options.onMetrics && !batchChannel.hasSubscribers) return;
-    let events = 0;
-    for (const r of this.rate) events += r.events;
-    const span = Math.max(now - (this.rate[0]?.at ?? now) + flushLatencyMs, 1);
     const metrics: BatchMetrics = {
       store: this.options.name,
       batchSize,
@@ -449,7 +447,7 @@ export class BatchWriter {
       flushLatencyMs,
       queueDepth: this.queuedEvents,
       queuedBytes: this.queuedBytes,
-      eventsPerSecond: (events * 1000) / span,
+      eventsPerSecond: this.rate.perSecond(now, flushLatencyMs),
       attempts,
       ok,
       ...(ok ? {} : { error }),

@@ -30,7 +30,7 @@ export interface StoreOptions {
   maxConcurrentBatches?: number;
   /** Retries of a batch that failed with a transient error (lost connection, SQLITE_BUSY). Default 3. */
   retries?: number;
-  /** Delay before the first retry, doubled on each further one. Default 20 ms. */
+  /** Delay before the first retry, doubled on each further one; each is jittered to between half and all of it. Default 20 ms. */
   retryDelayMs?: number;
   /** Called after every batch; exceptions it throws are ignored. */
   onMetrics?: (metrics: BatchMetrics) => void;
