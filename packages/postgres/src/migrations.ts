@@ -10,7 +10,7 @@ export interface Migration {
 
 const FILE = /^(\d{4})_([a-z0-9_]+)\.sql$/;
 
-// Copied here from the repository's migrations/postgres by the build (scripts/copy-migrations.mjs).
+// Copied here from the repository's migrations/postgres by the build (tooling/copy-migrations.mjs).
 const DIRECTORY = new URL('../migrations/', import.meta.url);
 
 let cached: readonly Migration[] | undefined;
