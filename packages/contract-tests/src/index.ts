@@ -16,6 +16,7 @@ export { collect, envelope, envelopes, type Harness, useHarness } from './harnes
 export {
   collectPages,
   expectPagedRanges,
+  largeEnvelopes,
   PAGED_RANGE_BYTES,
   type PageBudget,
   pageBudgetProblems,

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import {
   type Envelope,
   type HistoryRange,
@@ -7,6 +8,17 @@ import {
 } from '@history/core';
 import { expect } from 'vitest';
 import { envelope } from './harness.js';
+
+/**
+ * `count` envelopes of session `s1`, ids from the `start`-th, each about 800 KiB of JSON
+ * that does not compress (PostgreSQL stores it out of line): larger than a few fit in one
+ * default page budget.
+ */
+export function largeEnvelopes(count: number, start = 1): Envelope[] {
+  return Array.from({ length: count }, (_, k) =>
+    envelope(start + k, { payload: { text: randomBytes(600 * 1024).toString('base64') } }),
+  );
+}
 
 /** Every page a backend's `readPages` yields, read to the end. */
 export async function collectPages(

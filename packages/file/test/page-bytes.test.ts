@@ -1,10 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   collectPages,
-  envelope,
   expectPagedRanges,
+  largeEnvelopes,
   PAGED_RANGE_BYTES,
   pageBudgetProblems,
   pagedEnvelopes,
@@ -43,16 +42,10 @@ async function openBackend(root: string, options: Record<string, unknown> = {}) 
   return { backend, store };
 }
 
-/** `count` envelopes from the `start`-th, of about 800 KiB of JSON each. */
-const large = (count: number, start = 1) =>
-  Array.from({ length: count }, (_, k) =>
-    envelope(start + k, { payload: { text: randomBytes(600 * 1024).toString('base64') } }),
-  );
-
 describe('stream pages are bounded by bytes', () => {
   it('pages of 800 KiB envelopes stay within the default budget (4 MiB), each record once', async () => {
     const { backend, store } = await openBackend(await freshRoot());
-    for (let i = 0; i < 24; i += 8) await store.appendMany(large(8, i + 1));
+    for (let i = 0; i < 24; i += 8) await store.appendMany(largeEnvelopes(8, i + 1));
     const pages = await collectPages(backend.readPages('s1', { direction: 'forward' }));
     expect(pages.flat().map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
     expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET, pageSize: 256 })).toEqual([]);
@@ -69,7 +62,7 @@ describe('stream pages are bounded by bytes', () => {
   it('streaming 60 envelopes of 800 KiB holds a few pages, not the session, in memory', async () => {
     const root = await freshRoot();
     const writer = await createFileHistoryStore({ root });
-    for (let i = 0; i < 60; i += 10) await writer.appendMany(large(10, i + 1));
+    for (let i = 0; i < 60; i += 10) await writer.appendMany(largeEnvelopes(10, i + 1));
     await writer.close();
 
     const store = await createFileHistoryStore({ root });

@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import {
   collectPages,
-  envelope,
+  type envelope,
   expectPagedRanges,
+  largeEnvelopes,
   PAGED_RANGE_BYTES,
   pageBudgetProblems,
   pagedEnvelopes,
@@ -17,12 +17,6 @@ import { migratedSchema } from './store-fixture.js';
 
 /** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
 const DEFAULT_BUDGET = 4 * 1024 * 1024;
-
-/** `count` envelopes of about 800 KiB of JSON each, not compressible (TOASTed, stored external). */
-const large = (count: number) =>
-  Array.from({ length: count }, (_, k) =>
-    envelope(k + 1, { payload: { text: randomBytes(600 * 1024).toString('base64') } }),
-  );
 
 for (const target of pgTargets()) {
   describe(`stream pages are bounded by bytes (${target.name})`, () => {
@@ -52,7 +46,7 @@ for (const target of pgTargets()) {
     }
 
     it('pages of 800 KiB envelopes stay within the default budget (4 MiB), each record once', async () => {
-      const backend = await backendWith(large(24));
+      const backend = await backendWith(largeEnvelopes(24));
       for (const direction of ['forward', 'backward'] as const) {
         const pages = await collectPages(backend.readPages('s1', { direction }));
         const seqs = Array.from({ length: 24 }, (_, k) => k + 1);

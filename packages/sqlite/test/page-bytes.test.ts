@@ -1,8 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import {
   collectPages,
-  envelope,
+  type envelope,
   expectPagedRanges,
+  largeEnvelopes,
   PAGED_RANGE_BYTES,
   pageBudgetProblems,
   pagedEnvelopes,
@@ -47,12 +47,6 @@ async function backendWith(
   return backend;
 }
 
-/** `count` envelopes of about 800 KiB of JSON each. */
-const large = (count: number) =>
-  Array.from({ length: count }, (_, k) =>
-    envelope(k + 1, { payload: { text: randomBytes(600 * 1024).toString('base64') } }),
-  );
-
 const modes = [
   ['worker threads, first page on the main thread (default)', { worker: true }],
   ['worker threads only', { worker: true, inlineReadRows: 0 }],
@@ -61,7 +55,7 @@ const modes = [
 
 describe.each(modes)('stream pages are bounded by bytes: %s', (_, mode) => {
   it('pages of 800 KiB envelopes stay within the default budget (4 MiB), each record once', async () => {
-    const backend = await backendWith(large(24), mode);
+    const backend = await backendWith(largeEnvelopes(24), mode);
     const pages = await collectPages(backend.readPages('s1', { direction: 'forward' }));
     expect(pages.flat().map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
     // No count check: the first page read on the main thread has its own, smaller budget.
