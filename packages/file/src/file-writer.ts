@@ -102,14 +102,12 @@ export class FileWriter {
               this.handles.get(sessionId) ??
               this.handles.open(sessionId, state.files.data, constants.O_RDWR, pinned);
           } catch (error) {
+            // Anything but running out of descriptors is this one session's damage.
+            if (!isOutOfDescriptors(error)) throw new SessionFileError(sessionId, error);
             // Out of descriptors with this window's handles pinned: write it, then go on.
-            if (isOutOfDescriptors(error) && writes.length > 0) {
-              pinned.delete(sessionId);
-              break;
-            }
-            // Anything else that stops one session's load or open is that session's damage.
-            if (isOutOfDescriptors(error)) throw error;
-            throw new SessionFileError(sessionId, error);
+            if (writes.length === 0) throw error;
+            pinned.delete(sessionId);
+            break;
           }
           writes.push(encode(state, fd, bySession.get(sessionId)!, records, results, createdAt));
           next++;
