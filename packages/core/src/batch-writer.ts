@@ -332,17 +332,13 @@ export class BatchWriter {
       for (const { group, index } of slots) {
         if (group.items[index]!.sessionId === badSession) failing.add(group);
       }
-      const rest = slots.filter(({ group }) => !failing.has(group));
-      if (rest.length === 0) {
-        this.finish(slots, undefined, failure);
-        return;
-      }
       this.finish(
         slots.filter(({ group }) => failing.has(group)),
         undefined,
         failure,
       );
-      slots = rest;
+      slots = slots.filter(({ group }) => !failing.has(group));
+      if (slots.length === 0) return;
     }
   }
 
