@@ -51,7 +51,7 @@ const designs = {
       };
     },
   },
-  'int sid + (sid, id_hash) index (chosen)': {
+  'int sid + (sid, id_hash) index (until migration 0003)': {
     schema: `CREATE TABLE events (sid INTEGER NOT NULL, seq INTEGER NOT NULL, id_hash INTEGER NOT NULL, id TEXT NOT NULL,
                json TEXT NOT NULL, PRIMARY KEY (sid, seq));
              CREATE INDEX events_by_id_hash ON events (sid, id_hash);`,
@@ -61,6 +61,35 @@ const designs = {
       return (s, seq, id) => {
         const h = idHash(id);
         return find.get(s, h, id) ?? insert.run(s, seq, h, id, json);
+      };
+    },
+  },
+  'int sid + (sid, seq, id_hash) index + sealed event_ids (chosen)': {
+    schema: `CREATE TABLE events (sid INTEGER NOT NULL, seq INTEGER NOT NULL, id_hash INTEGER NOT NULL, id TEXT NOT NULL,
+               json TEXT NOT NULL);
+             CREATE INDEX events_by_seq ON events (sid, seq, id_hash);
+             CREATE TABLE event_ids (sid INTEGER NOT NULL, id_hash INTEGER NOT NULL, seq INTEGER NOT NULL,
+               PRIMARY KEY (sid, id_hash, seq)) WITHOUT ROWID;`,
+    prepare: (db) => {
+      // As the store's writer: the unsealed tail's hashes in memory, sealed seqs in event_ids.
+      const findSealed = db.prepare(
+        'SELECT e.seq FROM event_ids x CROSS JOIN events e ON e.sid = x.sid AND e.seq = x.seq WHERE x.sid = ? AND x.id_hash = ? AND e.id = ?',
+      );
+      const insert = db.prepare('INSERT INTO events VALUES (?, ?, ?, ?, ?)');
+      const seal = db.prepare(
+        'INSERT INTO event_ids SELECT sid, id_hash, seq FROM events WHERE sid = ? AND seq > ? AND seq <= ?',
+      );
+      const tails = new Map();
+      return (s, seq, id) => {
+        const h = idHash(id);
+        const tail = tails.get(s) ?? [];
+        tails.set(s, tail);
+        if (tail.includes(h) || (seq > 128 && findSealed.get(s, h, id))) return;
+        insert.run(s, seq, h, id, json);
+        if (seq % 128 === 0) {
+          seal.run(s, seq - 128, seq);
+          tail.length = 0;
+        } else tail.push(h);
       };
     },
   },
@@ -93,7 +122,7 @@ for (const [name, design] of Object.entries(designs)) {
   db.close();
   const mib = statSync(file).size / 2 ** 20;
   console.log(
-    `${name.padEnd(48)} ${Math.round((measured / ms) * 1000)
+    `${name.padEnd(66)} ${Math.round((measured / ms) * 1000)
       .toString()
       .padStart(8)} ev/s   file ${mib.toFixed(0)} MiB`,
   );

@@ -8,9 +8,13 @@ export const SQL = {
   insertSession: 'INSERT INTO sessions (name) VALUES (?) RETURNING sid',
   /** Read inside the write transaction, so two processes never hand out the same seq. */
   maxSeq: 'SELECT max(seq) AS seq FROM events WHERE sid = ?',
-  /** INDEXED BY: without statistics the planner may prefer walking the session's seq range. */
-  findDuplicate:
-    'SELECT seq FROM events INDEXED BY events_by_id_hash WHERE sid = ? AND id_hash = ? AND id = ?',
+  /** A session's unsealed tail, from the (sid, seq, id_hash) index alone. Bound: sid, last sealed seq. */
+  tailRows: 'SELECT seq, id_hash FROM events WHERE sid = ? AND seq > ? ORDER BY seq',
+  idAt: 'SELECT id FROM events WHERE sid = ? AND seq = ?',
+  /** A duplicate among the sealed seqs; CROSS JOIN keeps event_ids the outer loop. */
+  findSealedDuplicate:
+    'SELECT e.seq FROM event_ids x CROSS JOIN events e ON e.sid = x.sid AND e.seq = x.seq ' +
+    'WHERE x.sid = ? AND x.id_hash = ? AND e.id = ?',
   insertEvent:
     'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
   upsertCheckpoint:
@@ -24,6 +28,10 @@ export const SQL = {
     'INSERT OR REPLACE INTO time_blocks (sid, block, min_ms, max_ms) ' +
     'SELECT ?, ?, min(occurred_at_ms), max(occurred_at_ms) FROM events ' +
     'WHERE sid = ? AND seq > ? AND seq <= ?',
+  /** Bound: sid, first seq - 1, last seq of the block. */
+  sealEventIds:
+    'INSERT INTO event_ids (sid, id_hash, seq) ' +
+    'SELECT sid, id_hash, seq FROM events WHERE sid = ? AND seq > ? AND seq <= ?',
   /** Sealed blocks from a block on, in walk order (see `time-blocks.ts`). */
   timeBlocksForward:
     'SELECT block, min_ms, max_ms FROM time_blocks WHERE sid = ? AND block >= ? ORDER BY block',
@@ -42,7 +50,7 @@ export interface PageShape {
 }
 
 /**
- * A keyset page query on (sid, seq). Bound in this order: sid, [after],
+ * A keyset page query on the (sid, seq, id_hash) index. Bound in this order: sid, [after],
  * [until], [fromMs], [toMs], limit. Absent filters are left out of the SQL
  * rather than neutralised with COALESCE, so the planner always sees sargable
  * predicates.

@@ -2,10 +2,14 @@ import type Database from 'better-sqlite3';
 import { isBusyCode } from './busy-code.js';
 import { idHash } from './id-hash.js';
 import { SQL } from './schema.js';
+import { type SessionTail, SessionTails } from './session-tails.js';
 import { sleepSync } from './sleep-sync.js';
 import { refreshStatistics } from './statistics.js';
 import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './tasks.js';
 import { TIME_BLOCK } from './time-blocks.js';
+
+/** Sessions whose tails the writer remembers (at most about 2 KiB each). */
+const TAIL_CACHE_SESSIONS = 8192;
 
 /**
  * Owns the write connection: one `BEGIN IMMEDIATE` transaction per batch.
@@ -16,7 +20,9 @@ export class SqliteWriter {
   private readonly findSession: Database.Statement<[string], number>;
   private readonly insertSession: Database.Statement<[string], number>;
   private readonly maxSeq: Database.Statement<[number], number | null>;
-  private readonly findDuplicate: Database.Statement<[number, number, string], number>;
+  private readonly tailRows: Database.Statement<[number, number], [number, number]>;
+  private readonly idAt: Database.Statement<[number, number], string>;
+  private readonly findSealedDuplicate: Database.Statement<[number, number, string], number>;
   private readonly dataVersion: Database.Statement<[], number>;
   private readonly begin: Database.Statement<[]>;
   private readonly commit: Database.Statement<[]>;
@@ -25,14 +31,15 @@ export class SqliteWriter {
   >;
   private readonly upsertCheckpoint: Database.Statement<[number, string, string, number | null]>;
   private readonly sealTimeBlock: Database.Statement<[number, number, number, number, number]>;
+  private readonly sealEventIds: Database.Statement<[number, number, number]>;
   /** name -> sid; sessions are never deleted, so a cached sid stays valid across processes. */
   private readonly sids = new Map<string, number>();
   /**
-   * sid -> last seq this connection stored, trusted only while `data_version` shows that
-   * no other connection (thread or process) has committed since: saves a `max(seq)` per
-   * session per batch.
+   * Each session's last seq and unsealed tail as this connection stored them, trusted
+   * only while `data_version` shows that no other connection (thread or process) has
+   * committed since.
    */
-  private readonly lastSeqs = new Map<number, number>();
+  private readonly tails = new SessionTails(TAIL_CACHE_SESSIONS);
   private seenVersion = -1;
 
   /** Refresh planner statistics on open and close (not on the main thread). */
@@ -60,13 +67,18 @@ export class SqliteWriter {
     this.findSession = db.prepare<[string], number>(SQL.findSession).pluck();
     this.insertSession = db.prepare<[string], number>(SQL.insertSession).pluck();
     this.maxSeq = db.prepare<[number], number | null>(SQL.maxSeq).pluck();
-    this.findDuplicate = db.prepare<[number, number, string], number>(SQL.findDuplicate).pluck();
+    this.tailRows = db.prepare<[number, number], [number, number]>(SQL.tailRows).raw();
+    this.idAt = db.prepare<[number, number], string>(SQL.idAt).pluck();
+    this.findSealedDuplicate = db
+      .prepare<[number, number, string], number>(SQL.findSealedDuplicate)
+      .pluck();
     this.dataVersion = db.prepare<[], number>('PRAGMA data_version').pluck();
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.insertEvent = db.prepare(SQL.insertEvent);
     this.upsertCheckpoint = db.prepare(SQL.upsertCheckpoint);
     this.sealTimeBlock = db.prepare(SQL.sealTimeBlock);
+    this.sealEventIds = db.prepare(SQL.sealEventIds);
   }
 
   writeBatch(task: WriteBatchTask): WriteBatchResult {
@@ -77,30 +89,33 @@ export class SqliteWriter {
     const createdAtMs = Date.now();
     this.transaction(() => {
       // Under the write lock: if another connection committed since this one's last
-      // batch, the cached seqs may be stale and each session's is read from the database.
+      // batch, the cached tails may be stale and each session's is read from the database.
       const version = this.dataVersion.get()!;
       if (version !== this.seenVersion) {
-        this.lastSeqs.clear();
+        this.tails.clear();
         this.seenVersion = version;
       }
-      const last = this.lastSeqs;
       for (let i = 0; i < n; i++) {
         const sid = this.sessionId(task.sessionIds[i]!);
         const id = task.ids[i]!;
         const hash = idHash(id);
-        const existing = this.findDuplicate.get(sid, hash, id);
+        const tail = this.tails.get(sid) ?? this.loadTail(sid);
+        const existing = this.findDuplicate(sid, tail, hash, id);
         if (existing !== undefined) {
           seqs[i] = existing;
           duplicates[i] = 1;
           continue;
         }
-        let seq = last.get(sid);
-        if (seq === undefined) seq = this.maxSeq.get(sid) ?? 0;
-        seq++;
-        last.set(sid, seq);
+        const seq = tail.lastSeq + 1;
         this.insertEvent.run(sid, seq, hash, id, task.occurredAtMs[i]!, createdAtMs, jsons[i]!);
+        tail.lastSeq = seq;
         if (seq % TIME_BLOCK === 0) {
-          this.sealTimeBlock.run(sid, seq / TIME_BLOCK - 1, sid, seq - TIME_BLOCK, seq);
+          this.sealBlock(sid, seq);
+          tail.seqs.length = 0;
+          tail.hashes.length = 0;
+        } else {
+          tail.seqs.push(seq);
+          tail.hashes.push(hash);
         }
         seqs[i] = seq;
       }
@@ -137,7 +152,31 @@ export class SqliteWriter {
     this.db.close();
   }
 
-  /** Must run inside a write transaction. */
+  /** Must run inside a write transaction, as the next three. */
+  private loadTail(sid: number): SessionTail {
+    const lastSeq = this.maxSeq.get(sid) ?? 0;
+    const rows = this.tailRows.all(sid, lastSeq - (lastSeq % TIME_BLOCK));
+    const tail = { lastSeq, seqs: rows.map((r) => r[0]), hashes: rows.map((r) => r[1]) };
+    this.tails.set(sid, tail);
+    return tail;
+  }
+
+  /** The seq already holding `id` in the session, if any. */
+  private findDuplicate(sid: number, tail: SessionTail, hash: number, id: string) {
+    for (let k = tail.hashes.indexOf(hash); k !== -1; k = tail.hashes.indexOf(hash, k + 1)) {
+      // Equal hashes of different ids are told apart by the id itself.
+      if (this.idAt.get(sid, tail.seqs[k]!) === id) return tail.seqs[k]!;
+    }
+    // Seqs up to the last multiple of TIME_BLOCK are in event_ids; none below the first.
+    return tail.lastSeq < TIME_BLOCK ? undefined : this.findSealedDuplicate.get(sid, hash, id);
+  }
+
+  /** Block `seq / TIME_BLOCK - 1` is complete: index its time bounds and its ids. */
+  private sealBlock(sid: number, seq: number): void {
+    this.sealTimeBlock.run(sid, seq / TIME_BLOCK - 1, sid, seq - TIME_BLOCK, seq);
+    this.sealEventIds.run(sid, seq - TIME_BLOCK, seq);
+  }
+
   private sessionId(name: string): number {
     let sid = this.sids.get(name);
     if (sid !== undefined) return sid;
@@ -177,7 +216,7 @@ export class SqliteWriter {
     } catch (error) {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.sids.clear();
-      this.lastSeqs.clear();
+      this.tails.clear();
       throw error;
     }
   }

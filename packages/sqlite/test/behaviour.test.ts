@@ -43,6 +43,56 @@ describe('sqlite backend behaviour', () => {
     await reopened.close();
   });
 
+  it('tells ids with the same hash apart in a sealed block too', async () => {
+    db = tempDb();
+    const store = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    await store.appendMany(Array.from({ length: 130 }, (_, i) => env(`e${i + 1}`)));
+    await store.close();
+    // Seq 5 is sealed (in event_ids): forge its hash, in both places, to that of 'victim'.
+    const conn = new Database(db.filename);
+    conn.prepare('UPDATE events SET id_hash = ? WHERE seq = 5').run(idHash('victim'));
+    conn.prepare('UPDATE event_ids SET id_hash = ? WHERE seq = 5').run(idHash('victim'));
+    conn.close();
+    const reopened = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 131, duplicate: false });
+    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 131, duplicate: true });
+    await reopened.close();
+  });
+
+  it.each([true, false])(
+    'finds a retried id in any sealed block and in the unsealed tail, from a warm and a cold connection (worker: %s)',
+    async (worker) => {
+      db = tempDb();
+      const ids = Array.from({ length: 3 * 128 + 40 }, (_, i) => `e${i + 1}`);
+      const warm = await createSqliteHistoryStore({ filename: db.filename, worker });
+      // Single appends and batches, so blocks are sealed inside and at the end of batches.
+      for (const id of ids.slice(0, 100)) await warm.append(env(id));
+      await warm.appendMany(ids.slice(100, 256).map((id) => env(id)));
+      await warm.appendMany(ids.slice(256).map((id) => env(id)));
+      const cold = await createSqliteHistoryStore({ filename: db.filename, worker });
+      const probes = [1, 64, 128, 129, 256, 257, 384, 385, 400, 424];
+      for (const store of [warm, cold]) {
+        const retried = await store.appendMany(probes.map((seq) => env(`e${seq}`)));
+        expect(retried.map((r) => [r.seq, r.duplicate])).toEqual(probes.map((seq) => [seq, true]));
+      }
+      // The cold connection committed nothing new; a fresh id still takes the next seq on both.
+      expect(await cold.append(env('new-1'))).toMatchObject({ seq: 425, duplicate: false });
+      expect(await warm.append(env('new-2'))).toMatchObject({ seq: 426, duplicate: false });
+      expect(await warm.append(env('new-1'))).toMatchObject({ seq: 425, duplicate: true });
+      await warm.close();
+      await cold.close();
+      const conn = new Database(db.filename, { readonly: true });
+      expect(
+        conn.prepare('SELECT min(seq) AS lo, max(seq) AS hi, count(*) AS n FROM event_ids').get(),
+      ).toEqual({
+        lo: 1,
+        hi: 384,
+        n: 384,
+      });
+      conn.close();
+    },
+  );
+
   it('takes seq from the database, not from memory, when another connection appended', async () => {
     db = tempDb();
     const a = await createSqliteHistoryStore({ filename: db.filename, worker: false });
@@ -123,7 +173,7 @@ describe('sqlite backend behaviour', () => {
     let conn = raw();
     expect(
       conn.prepare("SELECT count(*) AS n FROM sqlite_stat1 WHERE tbl = 'events'").get(),
-    ).toEqual({ n: 2 });
+    ).toEqual({ n: 1 });
     expect(conn.prepare('SELECT count(*) AS n FROM sqlite_stat4').get()).toEqual({ n: 0 });
     // A database analysed with stat4 samples (by an earlier version, or by hand) loses them on open.
     conn.exec('ANALYZE');

@@ -4,9 +4,18 @@ import { pathToFileURL } from 'node:url';
 import { SchemaVersionError } from '@history/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
+import { idHash } from '../src/id-hash.js';
 import { loadMigrations, migrate } from '../src/migrate.js';
 import { createSqliteHistoryStore } from '../src/store.js';
 import { tempDb } from './temp-db.js';
+
+const env = (id: string, sessionId: string) => ({
+  id,
+  type: 't',
+  occurredAt: '2026-01-01T00:00:00Z',
+  payload: 0,
+  sessionId,
+});
 
 const tables = (db: Database.Database) =>
   (
@@ -36,7 +45,7 @@ describe('migrations', () => {
     const conn = new Database(db.filename, { readonly: true });
     expect(conn.pragma('user_version', { simple: true })).toBe(loadMigrations().at(-1)!.version);
     expect(conn.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(tables(conn)).toEqual(['checkpoints', 'events', 'sessions', 'time_blocks']);
+    expect(tables(conn)).toEqual(['checkpoints', 'event_ids', 'events', 'sessions', 'time_blocks']);
     conn.close();
   });
 
@@ -92,5 +101,81 @@ describe('migrations', () => {
     expect(migrate(conn, loadMigrations(pathToFileURL(`${dir}/`)))).toBe(2);
     expect(tables(conn)).toEqual(['a', 'b']);
     conn.close();
+  });
+
+  it('0003 rebuilds events on the (sid, seq, id_hash) index and fills event_ids with the sealed seqs', async () => {
+    db = tempDb();
+    const conn = new Database(db.filename);
+    migrate(
+      conn,
+      loadMigrations().filter((m) => m.version <= 2),
+    );
+    const insert = conn.prepare(
+      'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    );
+    const sizes = { big: 2 * 128 + 10, small: 5, edge: 128 };
+    conn.transaction(() => {
+      for (const [name, count] of Object.entries(sizes)) {
+        const sid = conn
+          .prepare('INSERT INTO sessions (name) VALUES (?) RETURNING sid')
+          .pluck()
+          .get(name);
+        for (let seq = 1; seq <= count; seq++) {
+          const id = `${name}-${seq}`;
+          const json = JSON.stringify({
+            id,
+            type: 't',
+            occurredAt: '2026-01-01T00:00:00.000Z',
+            payload: seq,
+          });
+          insert.run(sid, seq, idHash(id), id, Date.UTC(2026, 0, 1), 0, json);
+        }
+      }
+    })();
+    conn.close();
+
+    const store = await createSqliteHistoryStore({ filename: db.filename, worker: false });
+    // Old ids, sealed and in the tail, are duplicates; new ones continue the seqs.
+    const retried = await store.appendMany([
+      ...[1, 128, 256, 257, 266].map((seq) => env(`big-${seq}`, 'big')),
+      env('small-5', 'small'),
+      env('edge-128', 'edge'),
+      env('big-new', 'big'),
+      env('edge-new', 'edge'),
+    ]);
+    expect(retried.map((r) => [r.sessionId, r.seq, r.duplicate])).toEqual([
+      ['big', 1, true],
+      ['big', 128, true],
+      ['big', 256, true],
+      ['big', 257, true],
+      ['big', 266, true],
+      ['small', 5, true],
+      ['edge', 128, true],
+      ['big', 267, false],
+      ['edge', 129, false],
+    ]);
+    const seqs: number[] = [];
+    for await (const r of store.stream('big')) seqs.push(r.seq);
+    expect(seqs).toEqual(Array.from({ length: 267 }, (_, i) => i + 1));
+    await store.close();
+
+    const after = new Database(db.filename, { readonly: true });
+    expect(
+      after
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
+        .pluck()
+        .all(),
+    ).toEqual(['events_by_seq']);
+    expect(
+      after
+        .prepare(
+          'SELECT s.name AS name, count(*) AS n, max(x.seq) AS hi FROM event_ids x JOIN sessions s ON s.sid = x.sid GROUP BY s.name ORDER BY s.name',
+        )
+        .all(),
+    ).toEqual([
+      { name: 'big', n: 256, hi: 256 },
+      { name: 'edge', n: 128, hi: 128 },
+    ]);
+    after.close();
   });
 });

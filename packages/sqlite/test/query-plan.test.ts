@@ -53,7 +53,7 @@ describe('query plans', () => {
     expect(lines.some((l) => l.startsWith('SEARCH events'))).toBe(true);
   });
 
-  it('forward and backward pages walk the (sid, seq) primary key, in order', () => {
+  it('forward and backward pages walk the (sid, seq) index, in order', () => {
     for (const backward of [false, true]) {
       const lines = plan(
         db,
@@ -61,7 +61,7 @@ describe('query plans', () => {
         [1, 10, 100],
       );
       expect(lines.join('\n')).toMatch(
-        /SEARCH events USING INDEX sqlite_autoindex_events_1 \(sid=\? AND seq[<>]\?\)/,
+        /SEARCH events USING INDEX events_by_seq \(sid=\? AND seq[<>]\?\)/,
       );
     }
   });
@@ -76,7 +76,10 @@ describe('query plans', () => {
     ['readCheckpoint', SQL.readCheckpoint, ['session-1']],
     ['findSession', SQL.findSession, ['session-1']],
     ['maxSeq', SQL.maxSeq, [1]],
-    ['findDuplicate', SQL.findDuplicate, [1, 1001, 'id-1']],
+    ['tailRows', SQL.tailRows, [1, 384]],
+    ['idAt', SQL.idAt, [1, 7]],
+    ['findSealedDuplicate', SQL.findSealedDuplicate, [1, 1001, 'id-1']],
+    ['sealEventIds', SQL.sealEventIds, [1, 0, 128]],
     ['sealTimeBlock', SQL.sealTimeBlock, [1, 0, 1, 0, 128]],
     ['timeBlocksForward', SQL.timeBlocksForward, [1, 0]],
     ['timeBlocksBackward', SQL.timeBlocksBackward, [1, 3]],
@@ -86,18 +89,22 @@ describe('query plans', () => {
     expect(lines.every((l) => l.startsWith('SEARCH'))).toBe(true);
   });
 
-  it("time-range pages walk the (sid, seq) primary key between a run's bounds", () => {
+  it("time-range pages walk the (sid, seq) index between a run's bounds", () => {
     for (const backward of [false, true]) {
       const shape = { backward, after: true, until: true, from: true, to: true };
       expect(plan(db, pageSql(shape), [1, 10, 200, 0, 1, 100]).join('\n')).toMatch(
-        /SEARCH events USING INDEX sqlite_autoindex_events_1 \(sid=\? AND seq>\? AND seq<\?\)/,
+        /SEARCH events USING INDEX events_by_seq \(sid=\? AND seq>\? AND seq<\?\)/,
       );
     }
   });
 
-  it('the idempotency lookup uses the id-hash index', () => {
-    expect(plan(db, SQL.findDuplicate, [1, 1001, 'id-1']).join('\n')).toContain(
-      'events_by_id_hash',
-    );
+  it('the idempotency lookups read the seq index alone for the tail, event_ids first for sealed seqs', () => {
+    expect(plan(db, SQL.tailRows, [1, 384])).toEqual([
+      'SEARCH events USING COVERING INDEX events_by_seq (sid=? AND seq>?)',
+    ]);
+    expect(plan(db, SQL.findSealedDuplicate, [1, 1001, 'id-1'])).toEqual([
+      'SEARCH x USING PRIMARY KEY (sid=? AND id_hash=?)',
+      'SEARCH e USING INDEX events_by_seq (sid=? AND seq=?)',
+    ]);
   });
 });
