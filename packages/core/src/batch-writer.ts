@@ -1,6 +1,6 @@
+import { backendFailure, isTransient } from './backend-failure.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { BackpressureError } from './errors/backpressure-error.js';
-import { HistoryError } from './errors/history-error.js';
 import { StorageError } from './errors/storage-error.js';
 import type { AppendResult } from './history-store.js';
 import { type BatchMetrics, batchChannel } from './metrics.js';
@@ -100,9 +100,7 @@ export class BatchWriter {
     this.retryPolicy = {
       retries: options.retries,
       retryDelayMs: options.retryDelayMs,
-      isTransient: (error) =>
-        (StorageError.isInstance(error) && error.transient) ||
-        options.isTransient?.(error) === true,
+      isTransient: (error) => isTransient(options, error),
     };
   }
 
@@ -363,6 +361,7 @@ export class BatchWriter {
       if (!Array.isArray(written) || written.length !== unique.length) {
         throw new StorageError(
           `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,
+          { backend: this.options.name, operation: 'append' },
         );
       }
       return written;
@@ -378,13 +377,8 @@ export class BatchWriter {
       this.report(slots.length, batchBytes, latency, outcome.attempts, true);
       return { results };
     }
-    const { error, transient } = outcome;
-    const failure = HistoryError.isInstance(error)
-      ? error
-      : new StorageError(
-          `${this.options.name}: batch of ${unique.length} failed: ${(error as Error)?.message ?? String(error)}`,
-          { cause: error, transient },
-        );
+    const { error } = outcome;
+    const failure = backendFailure(this.options, 'append', error);
     this.report(slots.length, batchBytes, latency, outcome.attempts, false, failure);
     return { failure, badSession: this.options.failedSession?.(error) };
   }

@@ -1,3 +1,4 @@
+import { backendFailure } from './backend-failure.js';
 import { BatchWriter } from './batch-writer.js';
 import { ClosedError } from './errors/closed-error.js';
 import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
@@ -94,6 +95,7 @@ export function createBackendStore(
             () => backend.readPages(sessionId, normalized),
             normalized.limit,
             () => closed,
+            (error) => backendFailure(backend, 'stream', error),
           ),
       };
     },
@@ -120,19 +122,28 @@ export function createBackendStore(
       }
       // Backends may answer without I/O: back-to-back calls must still let the loop turn.
       await yieldIfDue();
-      await backend.writeCheckpoint({
-        sessionId,
-        json: serialised.json,
-        createdAt: new Date().toISOString(),
-        ...(seq === undefined ? {} : { seq }),
-      });
+      try {
+        await backend.writeCheckpoint({
+          sessionId,
+          json: serialised.json,
+          createdAt: new Date().toISOString(),
+          ...(seq === undefined ? {} : { seq }),
+        });
+      } catch (error) {
+        throw backendFailure(backend, 'checkpoint', error);
+      }
     },
 
     async getCheckpoint(sessionId: string): Promise<Checkpoint | null> {
       if (closed) throw new ClosedError('getCheckpoint');
       assertSessionId(sessionId);
       await yieldIfDue();
-      const stored = await backend.readCheckpoint(sessionId);
+      let stored: Awaited<ReturnType<HistoryBackend['readCheckpoint']>>;
+      try {
+        stored = await backend.readCheckpoint(sessionId);
+      } catch (error) {
+        throw backendFailure(backend, 'getCheckpoint', error);
+      }
       if (!stored) return null;
       return {
         sessionId: stored.sessionId,
@@ -149,7 +160,11 @@ export function createBackendStore(
     close() {
       if (!closing) {
         closed = true;
-        closing = writer.flush().then(() => backend.close());
+        closing = writer.flush().then(() =>
+          backend.close().catch((error: unknown) => {
+            throw backendFailure(backend, 'close', error);
+          }),
+        );
       }
       return closing;
     },

@@ -22,10 +22,12 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
   /** A page being fetched: later calls wait for it, as they would on a generator. */
   private fetching: Promise<IteratorResult<HistoryRecord>> | undefined;
 
+  /** `fail` turns the backend's error into the caller's (see `backendFailure`). */
   constructor(
     private readonly open: () => AsyncIterable<readonly StoredRecord[]>,
     limit: number | undefined,
     private readonly isClosed: () => boolean,
+    private readonly fail: (error: unknown) => unknown = (error) => error,
   ) {
     this.left = limit ?? Number.POSITIVE_INFINITY;
   }
@@ -100,7 +102,7 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
       // The backend's iterator failed (or never opened): nothing left to release.
       this.finished = true;
       this.page = [];
-      throw error;
+      throw this.fail(error);
     }
   }
 }

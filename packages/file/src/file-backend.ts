@@ -2,11 +2,9 @@ import {
   type AppendResult,
   ClosedError,
   type HistoryBackend,
-  HistoryError,
   LockedError,
   type NormalizedRange,
   type PreparedEnvelope,
-  StorageError,
   type StoredCheckpoint,
   type StoredRecord,
 } from '@history/core';
@@ -69,26 +67,18 @@ export class FileBackend implements HistoryBackend {
     // a second batch could close a handle the first is still writing through.
     const batch = this.writing.then(() => this.writer.writeBatch(records));
     this.writing = batch.catch(() => {});
-    try {
-      return await batch;
-    } catch (error) {
-      throw this.storageError('append failed', error);
-    }
+    return batch;
   }
 
-  async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
-    try {
-      yield* readSessionPages(
-        sessionId,
-        sessionFiles(this.options.root, sessionId),
-        range,
-        this.states.peek(sessionId)?.size,
-        this.readHandles,
-        this.options.pageBytes,
-      );
-    } catch (error) {
-      throw this.storageError('reading the session failed', error);
-    }
+  readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
+    return readSessionPages(
+      sessionId,
+      sessionFiles(this.options.root, sessionId),
+      range,
+      this.states.peek(sessionId)?.size,
+      this.readHandles,
+      this.options.pageBytes,
+    );
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
@@ -101,21 +91,15 @@ export class FileBackend implements HistoryBackend {
     this.checkpointing.set(sessionId, settled);
     try {
       await write;
-    } catch (error) {
-      throw this.storageError('checkpoint failed', error);
     } finally {
       if (this.checkpointing.get(sessionId) === settled) this.checkpointing.delete(sessionId);
     }
   }
 
   async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
-    try {
-      const files = sessionFiles(this.options.root, sessionId);
-      this.removeStaleTemp(sessionId, files);
-      return await readCheckpointFile(files);
-    } catch (error) {
-      throw this.storageError('reading the checkpoint failed', error);
-    }
+    const files = sessionFiles(this.options.root, sessionId);
+    this.removeStaleTemp(sessionId, files);
+    return readCheckpointFile(files);
   }
 
   async close(): Promise<void> {
@@ -133,9 +117,10 @@ export class FileBackend implements HistoryBackend {
     return error instanceof SessionFileError ? error.sessionId : undefined;
   }
 
+  /** Out of descriptors or memory for a moment: the batch may be written again. */
   isTransient(error: unknown): boolean {
-    const code = (error as { cause?: NodeJS.ErrnoException })?.cause?.code;
-    return code !== undefined && TRANSIENT_CODES.has(code);
+    const code = (error as NodeJS.ErrnoException | null)?.code;
+    return typeof code === 'string' && TRANSIENT_CODES.has(code);
   }
 
   /** Before a checkpoint read and on a session's load for appending: a crash's temp file goes. */
@@ -152,15 +137,5 @@ export class FileBackend implements HistoryBackend {
         { cause: lost },
       );
     }
-  }
-
-  private storageError(what: string, error: unknown): unknown {
-    // Typed errors (corruption, a lost lock, a stream cut off by close()) pass unchanged.
-    if (HistoryError.isInstance(error)) return error;
-    const code = (error as NodeJS.ErrnoException)?.code;
-    return new StorageError(`file: ${what}: ${(error as Error)?.message ?? String(error)}`, {
-      cause: error,
-      transient: code !== undefined && TRANSIENT_CODES.has(code),
-    });
   }
 }

@@ -1,12 +1,10 @@
-import {
-  type AppendResult,
-  type HistoryBackend,
-  HistoryError,
-  type NormalizedRange,
-  type PreparedEnvelope,
-  StorageError,
-  type StoredCheckpoint,
-  type StoredRecord,
+import type {
+  AppendResult,
+  HistoryBackend,
+  NormalizedRange,
+  PreparedEnvelope,
+  StoredCheckpoint,
+  StoredRecord,
 } from '@history/core';
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
@@ -42,45 +40,28 @@ export class PostgresBackend implements HistoryBackend {
     this.pageBytes = options.pageBytes;
   }
 
-  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
-    try {
-      return await this.writer.writeBatch(records);
-    } catch (error) {
-      throw storageError(`batch of ${records.length} failed`, error);
-    }
+  writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    return this.writer.writeBatch(records);
   }
 
-  async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
-    try {
-      yield* readPages(this.pool, this.sql, this.pageSize, this.pageBytes, sessionId, range);
-    } catch (error) {
-      throw storageError('read failed', error);
-    }
+  readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
+    return readPages(this.pool, this.sql, this.pageSize, this.pageBytes, sessionId, range);
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
-    try {
-      await this.pool.query({
-        ...this.sql.writeCheckpoint,
-        values: [
-          checkpoint.sessionId,
-          checkpoint.json,
-          checkpoint.seq ?? null,
-          checkpoint.createdAt,
-        ],
-      });
-    } catch (error) {
-      throw storageError('checkpoint failed', error);
-    }
+    await this.pool.query({
+      ...this.sql.writeCheckpoint,
+      values: [checkpoint.sessionId, checkpoint.json, checkpoint.seq ?? null, checkpoint.createdAt],
+    });
   }
 
   async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
-    let rows: Array<{ session_id: string; json: string; seq: string | null; created_at: Date }>;
-    try {
-      ({ rows } = await this.pool.query({ ...this.sql.readCheckpoint, values: [sessionId] }));
-    } catch (error) {
-      throw storageError('getCheckpoint failed', error);
-    }
+    const { rows } = await this.pool.query<{
+      session_id: string;
+      json: string;
+      seq: string | null;
+      created_at: Date;
+    }>({ ...this.sql.readCheckpoint, values: [sessionId] });
     const row = rows[0];
     if (!row) return null;
     return {
@@ -92,7 +73,6 @@ export class PostgresBackend implements HistoryBackend {
   }
 
   isTransient(error: unknown): boolean {
-    if (StorageError.isInstance(error)) return error.transient;
     return isTransientPgError(error);
   }
 
@@ -100,12 +80,4 @@ export class PostgresBackend implements HistoryBackend {
     // A caller's pool is theirs to end.
     if (this.ownsPool) await this.pool.end();
   }
-}
-
-function storageError(what: string, error: unknown): HistoryError {
-  if (HistoryError.isInstance(error)) return error;
-  return new StorageError(`postgres: ${what}: ${(error as Error)?.message ?? String(error)}`, {
-    cause: error,
-    transient: isTransientPgError(error),
-  });
 }

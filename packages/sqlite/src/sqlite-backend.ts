@@ -1,12 +1,10 @@
-import {
-  type AppendResult,
-  type HistoryBackend,
-  HistoryError,
-  type NormalizedRange,
-  type PreparedEnvelope,
-  StorageError,
-  type StoredCheckpoint,
-  type StoredRecord,
+import type {
+  AppendResult,
+  HistoryBackend,
+  NormalizedRange,
+  PreparedEnvelope,
+  StoredCheckpoint,
+  StoredRecord,
 } from '@history/core';
 import { isBusyCode } from './busy-code.js';
 import { isTaskFailure } from './task-handler.js';
@@ -150,26 +148,23 @@ export class SqliteBackend implements HistoryBackend {
     return this.runner.close();
   }
 
+  /** SQLITE_BUSY / SQLITE_LOCKED: another connection held the lock too long; retrying may succeed. */
   isTransient(error: unknown): boolean {
-    return StorageError.isInstance(error) && error.transient;
+    return isBusyCode((error as { code?: unknown } | null)?.code);
   }
 
+  /**
+   * A task's result, or its failure rethrown as better-sqlite3 would have thrown it (the
+   * message and the SQLite code survive the trip from a worker thread as data).
+   */
   private async run(target: 'write' | 'read', task: Task, short = false): Promise<unknown> {
-    let result: unknown;
-    try {
-      result = await (target === 'write' ? this.runner.write(task) : this.runner.read(task, short));
-    } catch (error) {
-      if (HistoryError.isInstance(error)) throw error;
-      // A thread that died is not retryable.
-      throw new StorageError(`sqlite: ${task.kind} failed: ${(error as Error)?.message ?? error}`, {
-        cause: error,
-      });
-    }
+    const result = await (target === 'write'
+      ? this.runner.write(task)
+      : this.runner.read(task, short));
     if (isTaskFailure(result)) {
-      const transient = isBusyCode(result.code);
-      throw new StorageError(`sqlite: ${task.kind} failed: ${result.message}`, {
-        cause: Object.assign(new Error(result.message), { code: result.code }),
-        transient,
+      throw Object.assign(new Error(result.message), {
+        name: 'SqliteError',
+        ...(result.code === undefined ? {} : { code: result.code }),
       });
     }
     return result;
