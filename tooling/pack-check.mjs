@@ -188,6 +188,8 @@ try {
       {
         cwd: project,
         stdio: 'inherit',
+        // better-sqlite3 compiles here rather than fetch a prebuilt binary from GitHub.
+        env: { ...process.env, npm_config_build_from_source: 'true' },
       },
     );
     if (npm.status !== 0) {

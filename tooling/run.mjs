@@ -38,6 +38,9 @@ if (!hasPnpm10()) {
     ]);
   }
 }
+// Native addons (better-sqlite3) compile from source: prebuild-install would otherwise try to
+// download a prebuilt binary from GitHub first, and nothing may be fetched from there.
+process.env.npm_config_build_from_source = 'true';
 const pnpm = (...args) => run('pnpm', args);
 
 pnpm('install', ...(process.env.CI ? ['--frozen-lockfile'] : []));
