@@ -12,6 +12,7 @@ import { streamingSuite } from './suites/streaming.js';
 import { timeRangeSuite } from './suites/time-range.js';
 
 export type { ContractCapabilities, ContractFixture, ContractSubject } from './contract-subject.js';
+export { documentedDefaultProblems } from './documented-defaults.js';
 export { collect, envelope, envelopes, type Harness, useHarness } from './harness.js';
 export {
   collectPages,

@@ -1,3 +1,10 @@
+export {
+  type OptionRule,
+  type OptionsSchema,
+  optionRule,
+  type ResolvedOptions,
+  resolveAdapterOptions,
+} from './adapter-options.js';
 export { BatchWriter, type BatchWriterOptions } from './batch-writer.js';
 export { createBackendStore } from './create-backend-store.js';
 export type { Envelope } from './envelope.js';

@@ -9,9 +9,12 @@ export interface StoreOptions {
   maxEnvelopeBytes?: number;
   /** Session used for envelopes without `sessionId`. Default `'default'`. */
   defaultSessionId?: string;
-  /** Most envelopes written in one batch (one transaction / write). */
+  /**
+   * Most envelopes written in one batch (one transaction / write). Default 1000; adapters
+   * may tune it (PostgreSQL: 5000).
+   */
   maxBatchSize?: number;
-  /** Most JSON bytes written in one batch. */
+  /** Most JSON bytes written in one batch. Default 8 MiB. */
   maxBatchBytes?: number;
   /**
    * Above this many queued or in-flight events, `append` waits (or rejects). At most as
@@ -25,7 +28,8 @@ export interface StoreOptions {
   backpressure?: 'wait' | 'reject';
   /**
    * Batches written at once. Above 1 (backends with a connection pool), batches
-   * never share a session, so per-session order is unchanged. Default 1.
+   * never share a session, so per-session order is unchanged. Default 1; adapters may
+   * tune it (PostgreSQL: 4).
    */
   maxConcurrentBatches?: number;
   /** Retries of a batch that failed with a transient error (lost connection, SQLITE_BUSY). Default 3. */

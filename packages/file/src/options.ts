@@ -1,7 +1,11 @@
 import {
-  assertKnownOptions,
   DEFAULT_PAGE_BYTES,
   InvalidArgumentError,
+  type OptionRule,
+  type OptionsSchema,
+  optionRule,
+  type ResolvedOptions,
+  resolveAdapterOptions,
   type StoreOptions,
 } from '@history/core';
 
@@ -36,77 +40,45 @@ export interface FileAdapterOptions {
 
 export type FileHistoryStoreOptions = FileAdapterOptions & StoreOptions;
 
-export interface ResolvedFileOptions {
-  root: string;
-  durability: 'os' | 'fsync';
-  maxOpenFiles: number;
-  maxCachedIds: number;
-  pageBytes: number;
-}
+/** Every default of the adapter's options, here and nowhere else (the README table states them). */
+export const FILE_DEFAULTS = {
+  durability: 'os',
+  /**
+   * Node raises the soft descriptor limit to the hard one at start-up on Linux
+   * and macOS (usually tens of thousands or more), so thousands of active
+   * sessions each keep their handle; if the process still runs out, the handle
+   * cache shrinks instead of failing (see SessionHandles).
+   */
+  maxOpenFiles: 8192,
+  /** About 60 to 100 MB of ids (each a Map entry and its string). */
+  maxCachedIds: 1_000_000,
+  pageBytes: DEFAULT_PAGE_BYTES,
+} as const satisfies Partial<FileAdapterOptions>;
 
-/**
- * Node raises the soft descriptor limit to the hard one at start-up on Linux
- * and macOS (usually tens of thousands or more), so thousands of active
- * sessions each keep their handle; if the process still runs out, the handle
- * cache shrinks instead of failing (see SessionHandles).
- */
-export const DEFAULT_MAX_OPEN_FILES = 8192;
-/** About 60 to 100 MB of ids (each a Map entry and its string). */
-export const DEFAULT_MAX_CACHED_IDS = 1_000_000;
+/** The package's public name for the `maxOpenFiles` default, which `FILE_DEFAULTS` holds. */
+export const DEFAULT_MAX_OPEN_FILES = FILE_DEFAULTS.maxOpenFiles;
 
-const ADAPTER_KEYS: readonly (keyof FileAdapterOptions)[] = [
-  'root',
-  'durability',
-  'maxOpenFiles',
-  'maxCachedIds',
-  'pageBytes',
-];
+const root: OptionRule<string> = (value, field) => {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(field, 'expected a non-empty directory path');
+  }
+  if (value.includes('\0')) {
+    throw new InvalidArgumentError(field, 'must not contain NUL characters');
+  }
+  return value;
+};
 
-/** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
+const FILE_SCHEMA = {
+  root,
+  durability: optionRule.oneOf('os', 'fsync'),
+  maxOpenFiles: optionRule.integer(1, 65_536),
+  maxCachedIds: optionRule.integer(0),
+  pageBytes: optionRule.integer(1),
+} satisfies OptionsSchema<FileAdapterOptions>;
+
+export type ResolvedFileOptions = ResolvedOptions<typeof FILE_SCHEMA>;
+
+/** Validates the adapter's own options; the common ones are left to `resolveStoreOptions`. */
 export function resolveFileOptions(options: unknown): ResolvedFileOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError('options', 'expected an object with a `root` directory');
-  }
-  assertKnownOptions(options, ADAPTER_KEYS);
-  const { root, durability, maxOpenFiles, maxCachedIds, pageBytes } = options as Record<
-    string,
-    unknown
-  >;
-  if (typeof root !== 'string' || root.length === 0) {
-    throw new InvalidArgumentError('options.root', 'expected a non-empty directory path');
-  }
-  if (root.includes('\0')) {
-    throw new InvalidArgumentError('options.root', 'must not contain NUL characters');
-  }
-  if (durability !== undefined && durability !== 'os' && durability !== 'fsync') {
-    throw new InvalidArgumentError('options.durability', "expected 'os' or 'fsync'");
-  }
-  if (
-    maxOpenFiles !== undefined &&
-    (typeof maxOpenFiles !== 'number' ||
-      !Number.isSafeInteger(maxOpenFiles) ||
-      maxOpenFiles < 1 ||
-      maxOpenFiles > 65_536)
-  ) {
-    throw new InvalidArgumentError('options.maxOpenFiles', 'expected an integer from 1 to 65536');
-  }
-  if (
-    maxCachedIds !== undefined &&
-    (typeof maxCachedIds !== 'number' || !Number.isSafeInteger(maxCachedIds) || maxCachedIds < 0)
-  ) {
-    throw new InvalidArgumentError('options.maxCachedIds', 'expected a non-negative integer');
-  }
-  if (
-    pageBytes !== undefined &&
-    (typeof pageBytes !== 'number' || !Number.isSafeInteger(pageBytes) || pageBytes < 1)
-  ) {
-    throw new InvalidArgumentError('options.pageBytes', 'expected a positive integer');
-  }
-  return {
-    root,
-    durability: durability ?? 'os',
-    maxOpenFiles: maxOpenFiles ?? DEFAULT_MAX_OPEN_FILES,
-    maxCachedIds: maxCachedIds ?? DEFAULT_MAX_CACHED_IDS,
-    pageBytes: pageBytes ?? DEFAULT_PAGE_BYTES,
-  };
+  return resolveAdapterOptions(options, FILE_SCHEMA, FILE_DEFAULTS);
 }

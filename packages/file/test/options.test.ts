@@ -1,10 +1,29 @@
+import { readFileSync } from 'node:fs';
+import { documentedDefaultProblems } from '@history/contract-tests';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
+import { FILE_DEFAULTS, resolveFileOptions } from '../src/options.js';
 import { tempRoot } from './temp-root.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
+});
+
+describe('file options defaults', () => {
+  it('applies every default when its option is absent', () => {
+    expect(resolveFileOptions({ root: '/tmp/x' })).toEqual({ root: '/tmp/x', ...FILE_DEFAULTS });
+  });
+
+  it('keeps what the caller gave over each default', () => {
+    const given = { durability: 'fsync', maxOpenFiles: 3, maxCachedIds: 0, pageBytes: 7 } as const;
+    expect(resolveFileOptions({ root: '/tmp/x', ...given })).toEqual({ root: '/tmp/x', ...given });
+  });
+
+  it('are the defaults the README states', () => {
+    const readme = readFileSync(new URL('../README.md', import.meta.url), 'utf8');
+    expect(documentedDefaultProblems(readme, FILE_DEFAULTS)).toEqual([]);
+  });
 });
 
 describe('createFileHistoryStore options', () => {
@@ -15,10 +34,16 @@ describe('createFileHistoryStore options', () => {
     ['empty root', { root: '' }, 'options.root'],
     ['NUL in root', { root: '/tmp/a\0b' }, 'options.root'],
     ['bad durability', { root: '/tmp/x', durability: 'always' }, 'options.durability'],
+    ['string root', { root: 42 }, 'options.root'],
+    ['null durability', { root: '/tmp/x', durability: null }, 'options.durability'],
     ['zero maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 0 }, 'options.maxOpenFiles'],
     ['fractional maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 1.5 }, 'options.maxOpenFiles'],
+    ['too many maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 65_537 }, 'options.maxOpenFiles'],
+    ['negative maxCachedIds', { root: '/tmp/x', maxCachedIds: -1 }, 'options.maxCachedIds'],
+    ['NaN maxCachedIds', { root: '/tmp/x', maxCachedIds: Number.NaN }, 'options.maxCachedIds'],
     ['zero pageBytes', { root: '/tmp/x', pageBytes: 0 }, 'options.pageBytes'],
     ['string pageBytes', { root: '/tmp/x', pageBytes: '4MB' }, 'options.pageBytes'],
+    ['an unknown option', { root: '/tmp/x', maxOpenFile: 8 }, 'options.maxOpenFile'],
     ['bad common option', { root: '/tmp/x', maxBatchSize: -1 }, 'options.maxBatchSize'],
     [
       'bad defaultSessionId',

@@ -2,9 +2,9 @@ import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
 import { latestVersion, loadMigrations, type Migration } from './migrations.js';
-import { assertConnection, assertPartitions, resolveConnectTimeout } from './options.js';
+import { resolveConnection, resolveMigrateOptions } from './options.js';
 import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
-import { assertSchemaName, DEFAULT_SCHEMA, quoteIdentifier } from './schema-name.js';
+import { quoteIdentifier } from './schema-name.js';
 
 export interface MigrateOptions {
   /** Schema holding the store's tables; created if missing. Default `'history'`. */
@@ -35,16 +35,12 @@ export async function migrate(
   connection: PostgresConnection,
   options: MigrateOptions = {},
 ): Promise<MigrateResult> {
-  assertConnection(connection, 'connection');
+  const target = resolveConnection(connection, 'connection');
   if (typeof options !== 'object' || options === null || Array.isArray(options)) {
     throw new InvalidArgumentError('options', 'expected an object');
   }
-  const schema = options.schema ?? DEFAULT_SCHEMA;
-  assertSchemaName(schema, 'options.schema');
-  const partitions = options.partitions ?? 0;
-  assertPartitions(partitions, 'options.partitions');
-  const connectTimeoutMs = resolveConnectTimeout(connection, options.connectTimeoutMs, 'options');
-  const { pool, owned } = openPool(connection, 1, connectTimeoutMs);
+  const { schema, partitions, connectTimeoutMs } = resolveMigrateOptions(target, options);
+  const { pool, owned } = openPool(target, 1, connectTimeoutMs);
   try {
     return await migratePool(pool, schema, partitions);
   } finally {

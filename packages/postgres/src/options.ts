@@ -1,12 +1,18 @@
 import {
-  assertKnownOptions,
   DEFAULT_PAGE_BYTES,
   InvalidArgumentError,
+  type OptionRule,
+  type OptionsSchema,
+  optionRule,
+  type ResolvedOptions,
+  type ResolvedStoreOptions,
+  resolveAdapterOptions,
+  resolveStoreOptions,
   type StoreOptions,
 } from '@history/core';
 import type pg from 'pg';
 import type { PostgresConnection } from './pg-connection.js';
-import { assertSchemaName, DEFAULT_SCHEMA } from './schema-name.js';
+import { assertSchemaName } from './schema-name.js';
 
 /** Adapter options of `createPostgresHistoryStore`, besides the connection. */
 export interface PostgresAdapterOptions {
@@ -35,6 +41,12 @@ export interface PostgresAdapterOptions {
   connectTimeoutMs?: number;
 }
 
+/** Where to connect, as the options spell it; exactly one is given. */
+interface PostgresConnectionOptions {
+  connectionString?: string;
+  pool?: pg.Pool;
+}
+
 export type PostgresHistoryStoreOptions = (
   | { connectionString: string; pool?: undefined }
   | { pool: pg.Pool; connectionString?: undefined }
@@ -42,102 +54,127 @@ export type PostgresHistoryStoreOptions = (
   PostgresAdapterOptions &
   StoreOptions;
 
-export interface ResolvedPostgresOptions {
+/**
+ * Every default of the adapter's options, and of the common options PostgreSQL tunes, here and
+ * nowhere else (the README table states them).
+ */
+export const POSTGRES_DEFAULTS = {
+  schema: 'history',
+  migrate: true,
+  // Measured with scripts/measure-copy-crossover.mjs (see README): since the bind-parameter
+  // statement sends envelopes as one text, COPY is slower at every batch size: off unless asked for.
+  copyThreshold: Number.POSITIVE_INFINITY,
+  pageSize: 1000,
+  pageBytes: DEFAULT_PAGE_BYTES,
+  // Room for maxConcurrentBatches writes plus concurrent reads.
+  poolSize: 8,
+  partitions: 0,
+  // When the connection string has no connect_timeout either.
+  connectTimeoutMs: 10_000,
+  // Batches up to 5000: bulk appends commit fewer, larger statements (core's default is 1000).
+  maxBatchSize: 5000,
+  // Batches written at once (never two on one session): 16 agents appending to 16 sessions
+  // no longer queue behind one commit; PostgreSQL groups the WAL flushes of parallel commits.
+  maxConcurrentBatches: 4,
+} as const satisfies Partial<PostgresAdapterOptions & StoreOptions>;
+
+const connectionString: OptionRule<string> = (value, field) => {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(field, 'expected a non-empty string');
+  }
+  return value;
+};
+
+const pool: OptionRule<pg.Pool> = (value, field) => {
+  const p = value as { connect?: unknown; query?: unknown } | null | undefined;
+  if (typeof p?.connect !== 'function' || typeof p.query !== 'function') {
+    throw new InvalidArgumentError(field, 'expected a pg Pool');
+  }
+  return value as pg.Pool; // what a pg Pool is, as far as the store uses it
+};
+
+const schemaName: OptionRule<string> = (value, field) => {
+  assertSchemaName(value, field);
+  return value;
+};
+
+const POSTGRES_SCHEMA = {
+  // Checked together by resolveConnection first; listed so they are known keys.
+  connectionString: optionRule.optional(connectionString),
+  pool: optionRule.optional(pool),
+  schema: schemaName,
+  migrate: optionRule.boolean,
+  copyThreshold: optionRule.integer(1),
+  pageSize: optionRule.integer(1),
+  pageBytes: optionRule.integer(1),
+  poolSize: optionRule.integer(1),
+  partitions: optionRule.integer(0, 1024),
+  connectTimeoutMs: optionRule.integer(0),
+} satisfies OptionsSchema<PostgresAdapterOptions & PostgresConnectionOptions>;
+
+const MIGRATE_SCHEMA = {
+  schema: POSTGRES_SCHEMA.schema,
+  partitions: POSTGRES_SCHEMA.partitions,
+  connectTimeoutMs: POSTGRES_SCHEMA.connectTimeoutMs,
+};
+
+export type ResolvedPostgresOptions = ResolvedOptions<typeof POSTGRES_SCHEMA> & {
   connection: PostgresConnection;
-  schema: string;
-  migrate: boolean;
-  copyThreshold: number;
-  pageSize: number;
-  pageBytes: number;
-  poolSize: number;
-  partitions: number;
-  /** 0: no timeout. */
-  connectTimeoutMs: number;
+};
+
+/** Validates the adapter's own options; the common ones are left to `resolveStoreOptions`. */
+export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
+  const connection = resolveConnection(options, 'options');
+  const defaults = { ...POSTGRES_DEFAULTS, connectTimeoutMs: connectTimeoutDefault(connection) };
+  return { ...resolveAdapterOptions(options, POSTGRES_SCHEMA, defaults), connection };
 }
 
-export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
-
-// Measured with scripts/measure-copy-crossover.mjs (see README): since the bind-parameter
-// statement sends envelopes as one text, COPY is slower at every batch size: off unless asked for.
-export const DEFAULT_COPY_THRESHOLD = Number.POSITIVE_INFINITY;
-// Batches up to 5000: bulk appends commit fewer, larger statements (core's default is 1000).
-export const DEFAULT_MAX_BATCH_SIZE = 5000;
-export const DEFAULT_PAGE_SIZE = 1000;
-// Room for DEFAULT_CONCURRENT_BATCHES writes plus concurrent reads.
-export const DEFAULT_POOL_SIZE = 8;
-// Batches written at once (never two on one session): 16 agents appending to 16 sessions
-// no longer queue behind one commit; PostgreSQL groups the WAL flushes of parallel commits.
-export const DEFAULT_CONCURRENT_BATCHES = 4;
-
-const ADAPTER_KEYS: readonly (keyof PostgresAdapterOptions | 'connectionString' | 'pool')[] = [
-  'connectionString',
-  'pool',
-  'schema',
-  'migrate',
-  'copyThreshold',
-  'pageSize',
-  'pageBytes',
-  'poolSize',
-  'partitions',
-  'connectTimeoutMs',
-];
-
-/** Validates the adapter's own options; throws `InvalidArgumentError` naming the field. */
-export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError('options', 'expected an object with connectionString or pool');
-  }
-  const o = options as Record<string, unknown>;
-  assertKnownOptions(o, ADAPTER_KEYS);
-  assertConnection(o, 'options');
-  const connection: PostgresConnection =
-    o.pool === undefined
-      ? { connectionString: o.connectionString as string }
-      : { pool: o.pool as pg.Pool };
-  const schema = o.schema ?? DEFAULT_SCHEMA;
-  assertSchemaName(schema, 'options.schema');
-  if (o.migrate !== undefined && typeof o.migrate !== 'boolean') {
-    throw new InvalidArgumentError('options.migrate', 'expected a boolean');
-  }
-  const partitions = o.partitions ?? 0;
-  assertPartitions(partitions, 'options.partitions');
-  return {
-    connection,
-    schema,
-    migrate: o.migrate ?? true,
-    copyThreshold: positiveInt(o.copyThreshold, 'options.copyThreshold', DEFAULT_COPY_THRESHOLD),
-    pageSize: positiveInt(o.pageSize, 'options.pageSize', DEFAULT_PAGE_SIZE),
-    pageBytes: positiveInt(o.pageBytes, 'options.pageBytes', DEFAULT_PAGE_BYTES),
-    poolSize: positiveInt(o.poolSize, 'options.poolSize', DEFAULT_POOL_SIZE),
-    partitions,
-    connectTimeoutMs: resolveConnectTimeout(connection, o.connectTimeoutMs, 'options'),
-  };
+/** Validates the common options, with the defaults PostgreSQL tunes. */
+export function resolvePostgresStoreOptions(options: unknown): ResolvedStoreOptions {
+  const { maxBatchSize, maxConcurrentBatches } = POSTGRES_DEFAULTS;
+  return resolveStoreOptions(options, { maxBatchSize, maxConcurrentBatches });
 }
 
 /**
- * The connect timeout in ms (0: none): `explicit` when given, else the connection string's
- * `connect_timeout` (seconds, as libpq: zero or negative waits forever), else the default.
+ * The options `migrate()` shares with the store, with the same rules and defaults. It ignores
+ * any other key, so a store's whole options object may be passed.
  */
-export function resolveConnectTimeout(
+export function resolveMigrateOptions(
   connection: PostgresConnection,
-  explicit: unknown,
-  field: string,
-): number {
-  if (explicit !== undefined) {
-    if (typeof explicit !== 'number' || !Number.isSafeInteger(explicit) || explicit < 0) {
-      throw new InvalidArgumentError(
-        `${field}.connectTimeoutMs`,
-        'expected a non-negative integer (milliseconds, 0: no timeout)',
-      );
-    }
-    return explicit;
+  options: { schema?: unknown; partitions?: unknown; connectTimeoutMs?: unknown },
+): { schema: string; partitions: number; connectTimeoutMs: number } {
+  const { schema, partitions, connectTimeoutMs } = options;
+  const defaults = { ...POSTGRES_DEFAULTS, connectTimeoutMs: connectTimeoutDefault(connection) };
+  return resolveAdapterOptions({ schema, partitions, connectTimeoutMs }, MIGRATE_SCHEMA, defaults);
+}
+
+/**
+ * Exactly one of `connectionString` or `pool` of `value`; throws `InvalidArgumentError` naming
+ * `field` (both or neither) or the one that is malformed.
+ */
+export function resolveConnection(value: unknown, field: string): PostgresConnection {
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new InvalidArgumentError(field, 'expected { connectionString } or { pool }');
   }
-  if ('pool' in connection) return DEFAULT_CONNECT_TIMEOUT_MS; // unused: the caller's pool
+  const c: { connectionString?: unknown; pool?: unknown } = value;
+  if (c.pool !== undefined && c.connectionString !== undefined) {
+    throw new InvalidArgumentError(field, 'give either connectionString or pool, not both');
+  }
+  if (c.pool !== undefined) return { pool: pool(c.pool, `${field}.pool`) };
+  return { connectionString: connectionString(c.connectionString, `${field}.connectionString`) };
+}
+
+/**
+ * `connectTimeoutMs` when the option is absent: the connection string's `connect_timeout`
+ * (seconds, as libpq: zero or negative waits forever), else the default.
+ */
+function connectTimeoutDefault(connection: PostgresConnection): number {
+  if ('pool' in connection) return POSTGRES_DEFAULTS.connectTimeoutMs; // unused: the caller's pool
   const seconds = urlConnectTimeout(connection.connectionString);
-  if (seconds === undefined) return DEFAULT_CONNECT_TIMEOUT_MS;
+  if (seconds === undefined) return POSTGRES_DEFAULTS.connectTimeoutMs;
   if (!/^\s*[+-]?\d+\s*$/.test(seconds) || !Number.isSafeInteger(Number(seconds) * 1000)) {
     throw new InvalidArgumentError(
-      `${field}.connectionString`,
+      'options.connectionString',
       'connect_timeout must be an integer number of seconds',
     );
   }
@@ -155,39 +192,4 @@ function urlConnectTimeout(connectionString: string): string | undefined {
     return undefined; // pg reports the malformed string when it connects
   }
   return url.searchParams.get('connect_timeout') ?? undefined;
-}
-
-function positiveInt(value: unknown, field: string, fallback: number): number {
-  if (value === undefined) return fallback;
-  if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
-    throw new InvalidArgumentError(field, 'expected a positive integer');
-  }
-  return value;
-}
-
-/** Throws `InvalidArgumentError` unless `value` holds exactly one of connectionString or pool. */
-export function assertConnection(value: unknown, field: string): void {
-  if (typeof value !== 'object' || value === null) {
-    throw new InvalidArgumentError(field, 'expected { connectionString } or { pool }');
-  }
-  const c = value as { connectionString?: unknown; pool?: unknown };
-  if (c.pool !== undefined && c.connectionString !== undefined) {
-    throw new InvalidArgumentError(field, 'give either connectionString or pool, not both');
-  }
-  if (c.pool !== undefined) {
-    const pool = c.pool as { connect?: unknown; query?: unknown } | null;
-    if (typeof pool?.connect !== 'function' || typeof pool.query !== 'function') {
-      throw new InvalidArgumentError(`${field}.pool`, 'expected a pg Pool');
-    }
-    return;
-  }
-  if (typeof c.connectionString !== 'string' || c.connectionString.length === 0) {
-    throw new InvalidArgumentError(`${field}.connectionString`, 'expected a non-empty string');
-  }
-}
-
-export function assertPartitions(value: unknown, field: string): asserts value is number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < 0 || value > 1024) {
-    throw new InvalidArgumentError(field, 'expected an integer from 0 to 1024');
-  }
 }

@@ -3,8 +3,6 @@ import { InvalidArgumentError } from '@history/core';
 /** PostgreSQL truncates longer identifiers silently, which could make two schema names collide. */
 export const MAX_SCHEMA_NAME_BYTES = 63;
 
-export const DEFAULT_SCHEMA = 'history';
-
 /** Throws `InvalidArgumentError` naming `field` unless `value` is a usable schema name. */
 export function assertSchemaName(value: unknown, field = 'schema'): asserts value is string {
   if (typeof value !== 'string') throw new InvalidArgumentError(field, 'expected a string');

@@ -1,10 +1,9 @@
-import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
+import { createBackendStore, type HistoryStore } from '@history/core';
 import { assertSchemaCurrent, migratePool } from './migrate.js';
 import {
-  DEFAULT_CONCURRENT_BATCHES,
-  DEFAULT_MAX_BATCH_SIZE,
   type PostgresHistoryStoreOptions,
   resolvePostgresOptions,
+  resolvePostgresStoreOptions,
 } from './options.js';
 import { openPool } from './pg-connection.js';
 import { PostgresBackend } from './postgres-backend.js';
@@ -21,10 +20,7 @@ export async function createPostgresHistoryStore(
 ): Promise<HistoryStore> {
   const resolved = resolvePostgresOptions(options);
   // Validate the common options too before touching the database.
-  const storeOptions = resolveStoreOptions(options, {
-    maxBatchSize: DEFAULT_MAX_BATCH_SIZE,
-    maxConcurrentBatches: DEFAULT_CONCURRENT_BATCHES,
-  });
+  const storeOptions = resolvePostgresStoreOptions(options);
   const { pool, owned } = openPool(
     resolved.connection,
     resolved.poolSize,

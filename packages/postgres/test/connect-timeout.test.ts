@@ -3,7 +3,7 @@ import net from 'node:net';
 import { InvalidArgumentError, StorageError } from '@history/core';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { createPostgresHistoryStore, migrate } from '../src/index.js';
-import { DEFAULT_CONNECT_TIMEOUT_MS, resolvePostgresOptions } from '../src/options.js';
+import { POSTGRES_DEFAULTS, resolvePostgresOptions } from '../src/options.js';
 
 /** A server that accepts TCP connections and never writes a byte (nor closes them). */
 async function silentServer() {
@@ -89,7 +89,7 @@ describe('connect timeout against a server that never answers', () => {
 describe('connectTimeoutMs resolution', () => {
   const url = 'postgres://nobody@127.0.0.1:1/none';
   it.each([
-    [{ connectionString: url }, DEFAULT_CONNECT_TIMEOUT_MS],
+    [{ connectionString: url }, POSTGRES_DEFAULTS.connectTimeoutMs],
     [{ connectionString: `${url}?connect_timeout=7` }, 7000],
     [{ connectionString: `${url}?connect_timeout=0` }, 0],
     [{ connectionString: `${url}?connect_timeout=-1` }, 0],

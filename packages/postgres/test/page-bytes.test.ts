@@ -10,7 +10,7 @@ import {
 import { createBackendStore, resolveStoreOptions } from '@history/core';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { DEFAULT_PAGE_SIZE, resolvePostgresOptions } from '../src/options.js';
+import { POSTGRES_DEFAULTS, resolvePostgresOptions } from '../src/options.js';
 import { PostgresBackend } from '../src/postgres-backend.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
 import { migratedSchema } from './store-fixture.js';
@@ -54,12 +54,15 @@ for (const target of pgTargets()) {
           direction === 'forward' ? seqs : seqs.reverse(),
         );
         expect(
-          pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET, pageSize: DEFAULT_PAGE_SIZE }),
+          pageBudgetProblems(pages, {
+            pageBytes: DEFAULT_BUDGET,
+            pageSize: POSTGRES_DEFAULTS.pageSize,
+          }),
         ).toEqual([]);
       }
     });
 
-    it.each([DEFAULT_PAGE_SIZE, 3])(
+    it.each([POSTGRES_DEFAULTS.pageSize, 3])(
       'honours after, limit, time bounds and direction across byte-bounded pages (pageSize %i)',
       async (pageSize) => {
         // With 3 rows a page, pages cut by rows and by bytes alternate.

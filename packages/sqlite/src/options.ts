@@ -1,11 +1,16 @@
 import {
-  assertKnownOptions,
   DEFAULT_PAGE_BYTES,
   InvalidArgumentError,
+  type OptionRule,
+  type OptionsSchema,
+  optionRule,
+  type ResolvedOptions,
+  resolveAdapterOptions,
   type StoreOptions,
 } from '@history/core';
 
-export interface SqliteStoreOptions extends StoreOptions {
+/** Options of `createSqliteHistoryStore`, besides the common `StoreOptions`. */
+export interface SqliteAdapterOptions {
   /** Database file path. Created (with its directory's permission) if missing. */
   filename: string;
   /** `'normal'` (default): WAL + synchronous=NORMAL, durable across process crashes; `'full'` also survives power loss. */
@@ -36,82 +41,50 @@ export interface SqliteStoreOptions extends StoreOptions {
   inlineReadRows?: number;
 }
 
-export interface SqliteConfig {
-  filename: string;
-  durability: 'normal' | 'full';
-  busyTimeoutMs: number;
-  worker: boolean;
-  readers: number;
-  pageSize: number;
-  pageBytes: number;
-  inlineWriteRows: number;
-  inlineReadRows: number;
-}
+export interface SqliteStoreOptions extends SqliteAdapterOptions, StoreOptions {}
 
-function integer(value: unknown, field: string, min: number, max: number): number {
-  if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
-    throw new InvalidArgumentError(field, `expected an integer from ${min} to ${max}`);
-  }
-  return value;
-}
+/** Every default of the adapter's options, here and nowhere else (the README table states them). */
+export const SQLITE_DEFAULTS = {
+  durability: 'normal',
+  busyTimeoutMs: 5000,
+  worker: true,
+  readers: 2,
+  pageSize: 1000,
+  pageBytes: DEFAULT_PAGE_BYTES,
+  inlineWriteRows: 128,
+  inlineReadRows: 1000,
+} as const satisfies Partial<SqliteAdapterOptions>;
 
-const ADAPTER_KEYS: readonly (keyof Omit<SqliteStoreOptions, keyof StoreOptions>)[] = [
-  'filename',
-  'durability',
-  'busyTimeoutMs',
-  'worker',
-  'readers',
-  'pageSize',
-  'pageBytes',
-  'inlineWriteRows',
-  'inlineReadRows',
-];
-
-/** Validates the SQLite-specific options; the common ones are left to `resolveStoreOptions`. */
-export function resolveSqliteConfig(options: unknown): SqliteConfig {
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError('options', 'expected an object with a filename');
+const filename: OptionRule<string> = (value, field) => {
+  if (typeof value !== 'string' || value.length === 0) {
+    throw new InvalidArgumentError(field, 'expected a non-empty string');
   }
-  const o = options as Record<string, unknown>;
-  assertKnownOptions(o, ADAPTER_KEYS);
-  if (typeof o.filename !== 'string' || o.filename.length === 0) {
-    throw new InvalidArgumentError('options.filename', 'expected a non-empty string');
-  }
-  if (o.filename.includes('\0')) {
-    throw new InvalidArgumentError('options.filename', 'must not contain NUL characters');
+  if (value.includes('\0')) {
+    throw new InvalidArgumentError(field, 'must not contain NUL characters');
   }
   // Worker threads each open their own connection: a private in-memory
   // database would be a different, empty database on every thread.
-  if (o.filename === ':memory:') {
-    throw new InvalidArgumentError('options.filename', "':memory:' is not supported; use a file");
+  if (value === ':memory:') {
+    throw new InvalidArgumentError(field, "':memory:' is not supported; use a file");
   }
-  if (o.durability !== undefined && o.durability !== 'normal' && o.durability !== 'full') {
-    throw new InvalidArgumentError('options.durability', "expected 'normal' or 'full'");
-  }
-  if (o.worker !== undefined && typeof o.worker !== 'boolean') {
-    throw new InvalidArgumentError('options.worker', 'expected a boolean');
-  }
-  return {
-    filename: o.filename,
-    durability: o.durability ?? 'normal',
-    busyTimeoutMs:
-      o.busyTimeoutMs === undefined
-        ? 5000
-        : integer(o.busyTimeoutMs, 'options.busyTimeoutMs', 0, 2 ** 31 - 1),
-    worker: o.worker ?? true,
-    readers: o.readers === undefined ? 2 : integer(o.readers, 'options.readers', 1, 64),
-    pageSize: o.pageSize === undefined ? 1000 : integer(o.pageSize, 'options.pageSize', 1, 100_000),
-    pageBytes:
-      o.pageBytes === undefined
-        ? DEFAULT_PAGE_BYTES
-        : integer(o.pageBytes, 'options.pageBytes', 1, 2 ** 31 - 1),
-    inlineWriteRows:
-      o.inlineWriteRows === undefined
-        ? 128
-        : integer(o.inlineWriteRows, 'options.inlineWriteRows', 0, 100_000),
-    inlineReadRows:
-      o.inlineReadRows === undefined
-        ? 1000
-        : integer(o.inlineReadRows, 'options.inlineReadRows', 0, 100_000),
-  };
+  return value;
+};
+
+const SQLITE_SCHEMA = {
+  filename,
+  durability: optionRule.oneOf('normal', 'full'),
+  busyTimeoutMs: optionRule.integer(0, 2 ** 31 - 1),
+  worker: optionRule.boolean,
+  readers: optionRule.integer(1, 64),
+  pageSize: optionRule.integer(1, 100_000),
+  pageBytes: optionRule.integer(1, 2 ** 31 - 1),
+  inlineWriteRows: optionRule.integer(0, 100_000),
+  inlineReadRows: optionRule.integer(0, 100_000),
+} satisfies OptionsSchema<SqliteAdapterOptions>;
+
+export type SqliteConfig = ResolvedOptions<typeof SQLITE_SCHEMA>;
+
+/** Validates the SQLite-specific options; the common ones are left to `resolveStoreOptions`. */
+export function resolveSqliteConfig(options: unknown): SqliteConfig {
+  return resolveAdapterOptions(options, SQLITE_SCHEMA, SQLITE_DEFAULTS);
 }
