@@ -12,7 +12,10 @@ export interface MainThreadLaneConfig {
   inlineWriteRows: number;
   /** Largest first page (rows) read on the main thread; 0: none. */
   inlineReadRows: number;
-  /** WAL size (frames) from which writes go to the writer thread. Default: its checkpoint interval. */
+  /**
+   * WAL size (frames) from which a checkpoint is due (`walDue`); from twice that, writes go to
+   * the writer thread. Default: the writer's checkpoint interval.
+   */
   checkpointFrames?: number;
 }
 
@@ -25,10 +28,12 @@ export const INLINE_READ_BYTES = 1024 * 1024;
  * Short tasks run synchronously on a connection of the main thread, skipping
  * the round trip to a worker thread, which costs more than a small batch's
  * own work. Each method returns `undefined` when the task must go to a worker
- * instead: too large, `durability: 'full'` (an fsync per commit), a WAL due
- * for a checkpoint (which the writer thread's commit then runs), or a lock
- * held by another connection (this one never waits for it). A task refused
- * for a lock rolled back and wrote nothing, so the worker runs it afresh.
+ * instead: too large, `durability: 'full'` (an fsync per commit), a WAL that
+ * has grown to twice the checkpoint interval (checkpoints have not kept up:
+ * the writer thread's own commits then checkpoint), or a lock held by another
+ * connection (this one never waits for it). A task refused for a lock rolled
+ * back and wrote nothing, so the worker runs it afresh. This connection never
+ * checkpoints: `walDue` tells the caller when to have the writer thread do it.
  */
 export class MainThreadLane {
   private readonly config: MainThreadLaneConfig;
@@ -56,12 +61,15 @@ export class MainThreadLane {
       for (let i = 0; i < n; i++) bytes += task.jsons[i]!.length;
       if (bytes > INLINE_WRITE_BYTES) return undefined;
     }
-    // At the checkpoint interval this batch goes to the writer thread, whose commit
-    // checkpoints the WAL (wal_autocheckpoint there): never on the event loop.
     const frames = this.wal.read();
-    const due = this.config.checkpointFrames ?? WAL_AUTOCHECKPOINT_PAGES;
-    if (frames === undefined || frames >= due) return undefined;
+    if (frames === undefined || frames >= 2 * this.checkpointFrames) return undefined;
     return this.run(task);
+  }
+
+  /** Whether the WAL has reached the checkpoint interval (also when its size is unknown). */
+  walDue(): boolean {
+    const frames = this.wal.read();
+    return frames === undefined || frames >= this.checkpointFrames;
   }
 
   read(task: Task): unknown {
@@ -74,6 +82,10 @@ export class MainThreadLane {
       });
     }
     return this.run(task);
+  }
+
+  private get checkpointFrames(): number {
+    return this.config.checkpointFrames ?? WAL_AUTOCHECKPOINT_PAGES;
   }
 
   close(): void {

@@ -134,6 +134,11 @@ export class SqliteWriter {
     });
   }
 
+  /** Copies committed WAL frames into the database without blocking writers or readers. */
+  checkpointWal(): void {
+    this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
   /** A read: afterwards this WAL-mode connection keeps a shared lock until it closes. */
   holdLock(): void {
     this.db.prepare('SELECT count(*) FROM sqlite_master').get();

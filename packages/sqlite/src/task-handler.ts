@@ -61,6 +61,9 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
         case 'holdLock':
           writer!.holdLock();
           return null;
+        case 'checkpointWal':
+          writer!.checkpointWal();
+          return null;
         case 'writeBatch':
           return writer!.writeBatch(task);
         case 'writeCheckpoint':

@@ -76,6 +76,11 @@ export interface HoldLockTask {
   kind: 'holdLock';
 }
 
+/** A PASSIVE WAL checkpoint on the writer thread, while other connections go on committing. */
+export interface CheckpointWalTask {
+  kind: 'checkpointWal';
+}
+
 /** Opens the connection ahead of the first real task. */
 export interface OpenTask {
   kind: 'open';
@@ -88,6 +93,7 @@ export type Task =
   | ReadCheckpointTask
   | CloseTask
   | HoldLockTask
+  | CheckpointWalTask
   | OpenTask;
 
 /** Driver errors cross the thread boundary as plain data: structured cloning drops `code`. */

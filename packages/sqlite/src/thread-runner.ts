@@ -20,6 +20,8 @@ export function createThreadRunner(config: {
   readers: number;
   inlineWriteRows: number;
   inlineReadRows: number;
+  /** See `MainThreadLaneConfig` (tests make it small). */
+  checkpointFrames?: number;
 }): TaskRunner {
   const filename = new URL('./sqlite-worker-entry.cjs', import.meta.url).href;
   const base = {
@@ -64,10 +66,28 @@ export function createThreadRunner(config: {
       throw error;
     }
   };
+  // A PASSIVE checkpoint on the writer thread runs beside the main thread's commits instead
+  // of stopping them: routing the batch that found the WAL due to the writer thread (whose
+  // commit then checkpointed) held every append for the whole checkpoint, ~150 ms per
+  // 128 MiB of WAL. One at a time; the next write that finds the WAL still due asks again.
+  let checkpointing: Promise<unknown> | undefined;
+  const checkpointIfDue = () => {
+    if (checkpointing || closed || !lane.walDue()) return;
+    checkpointing = onThread(writer, { kind: 'checkpointWal' })
+      .catch(() => {
+        // Busy or failed: the WAL stays due and a later write asks again.
+      })
+      .finally(() => {
+        checkpointing = undefined;
+      });
+  };
   return {
     write: async (task) => {
       guard(task);
-      return lane.write(task) ?? onThread(writer, task);
+      const result = lane.write(task);
+      if (result === undefined) return onThread(writer, task);
+      checkpointIfDue();
+      return result;
     },
     read: async (task, short) => {
       guard(task);

@@ -2,6 +2,7 @@ import { DEFAULT_PAGE_BYTES } from '@history/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
+import { createThreadRunner } from '../dist/thread-runner.js';
 import { INLINE_READ_BYTES, INLINE_WRITE_BYTES, MainThreadLane } from '../src/main-thread-lane.js';
 import type { WriteBatchResult, WriteBatchTask } from '../src/tasks.js';
 import { WalFrames } from '../src/wal-frames.js';
@@ -70,20 +71,22 @@ describe('main-thread lane', () => {
     expect([...written.seqs]).toEqual([1, 2, 3]);
   });
 
-  it('never checkpoints the WAL; once it reaches the checkpoint interval, writes go to the writer thread', async () => {
+  it('never checkpoints the WAL; from the checkpoint interval it says one is due, from twice that writes go to the writer thread', async () => {
     await prepare();
     const lane = open({ checkpointFrames: 1500 });
     const wal = new WalFrames(db.filename);
     let frames = wal.read()!;
     let batches = 0;
+    expect(lane.walDue()).toBe(false);
     // Well past SQLite's default auto-checkpoint (1,000 frames): no checkpoint ran here.
     while (lane.write(batch('s', batches * 50, 50, 2000)) !== undefined) {
       const now = wal.read()!;
       expect(now).toBeGreaterThan(frames);
+      expect(lane.walDue()).toBe(now >= 1500);
       frames = now;
       batches++;
     }
-    expect(frames).toBeGreaterThanOrEqual(1500);
+    expect(frames).toBeGreaterThanOrEqual(3000);
     expect(lane.write(batch('s', batches * 50, 1))).toBeUndefined();
     // A checkpoint elsewhere (the writer thread's, in the store) restarts the WAL; the
     // lane writes again.
@@ -93,7 +96,50 @@ describe('main-thread lane', () => {
     const next = lane.write(batch('s', batches * 50, 1)) as WriteBatchResult;
     expect(next.seqs[0]).toBe(batches * 50 + 1);
     expect(wal.read()!).toBeLessThan(1500);
+    expect(lane.walDue()).toBe(false);
     wal.close();
+  });
+
+  it('with worker threads, a due WAL is checkpointed on the writer thread while the main thread goes on writing', async () => {
+    await prepare();
+    const runner = createThreadRunner({
+      filename: db.filename,
+      durability: 'normal',
+      busyTimeoutMs: 5000,
+      readers: 1,
+      inlineWriteRows: 256,
+      inlineReadRows: 1000,
+      checkpointFrames: 300,
+    });
+    const wal = new WalFrames(db.filename);
+    try {
+      let written = 0;
+      const write = async (n: number, pad: number) => {
+        const result = (await runner.write(batch('s', written, n, pad))) as WriteBatchResult;
+        expect(result.seqs[0]).toBe(written + 1);
+        written += n;
+      };
+      // Past the interval: each of these is written on the main thread (never refused below
+      // 600 frames), and the first to find the WAL due starts a checkpoint on the writer thread.
+      while (wal.read()! < 300) await write(20, 2000);
+      // The WAL restarts once a checkpoint has copied every frame and the next commit finds
+      // it so; small writes go on meanwhile (the checkpoint is asked for again while due).
+      const deadline = Date.now() + 30_000;
+      while (wal.read()! >= 300) {
+        if (Date.now() > deadline) throw new Error(`WAL still at ${wal.read()} frames`);
+        await write(1, 10);
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      const check = new Database(db.filename, { readonly: true });
+      expect(check.prepare('SELECT count(*) AS n, max(seq) AS hi FROM events').get()).toEqual({
+        n: written,
+        hi: written,
+      });
+      check.close();
+    } finally {
+      wal.close();
+      await runner.close();
+    }
   });
 
   it('reads a first page bounded by rows and bytes, saying whether more follows', async () => {
