@@ -6,6 +6,12 @@ import {
   type HistoryRecord,
   type HistoryStore,
 } from '@history/core';
+import {
+  createBackendStore,
+  type HistoryBackend,
+  MemoryBackend,
+  resolveStoreOptions,
+} from '@history/core/backend';
 
 const store: HistoryStore = createMemoryHistoryStore({ maxBatchSize: 100 });
 const event: Envelope = { id: 'e1', type: 'message', payload: { text: 'hi' }, occurredAt: '' };
@@ -23,4 +29,8 @@ try {
 // @ts-expect-error
 createMemoryHistoryStore({ noSuchOption: true });
 
-export { duplicate };
+// An adapter author's side: the backend subpath resolves, and builds a store.
+const backend: HistoryBackend = new MemoryBackend();
+const built: HistoryStore = createBackendStore(backend, resolveStoreOptions({}));
+
+export { built, duplicate };

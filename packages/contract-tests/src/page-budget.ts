@@ -1,11 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import {
-  type Envelope,
-  type HistoryRange,
-  type NormalizedRange,
-  normalizeRange,
-  type StoredRecord,
-} from '@history/core';
+import type { Envelope, HistoryRange } from '@history/core';
+import { type NormalizedRange, normalizeRange, type StoredRecord } from '@history/core/backend';
 import { expect } from 'vitest';
 import { envelope } from './harness.js';
 

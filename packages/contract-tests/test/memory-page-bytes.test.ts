@@ -1,4 +1,4 @@
-import { createBackendStore, MemoryBackend, resolveStoreOptions } from '@history/core';
+import { createBackendStore, MemoryBackend, resolveStoreOptions } from '@history/core/backend';
 import { describe, expect, it } from 'vitest';
 import { envelope } from '../src/harness.js';
 import {

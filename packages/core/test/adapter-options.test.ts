@@ -1,10 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import {
-  InvalidArgumentError,
-  type OptionRule,
-  optionRule,
-  resolveAdapterOptions,
-} from '../src/index.js';
+import { type OptionRule, optionRule, resolveAdapterOptions } from '../src/backend.js';
+import { InvalidArgumentError } from '../src/index.js';
 
 const name: OptionRule<string> = (value, field) => {
   if (typeof value !== 'string') throw new InvalidArgumentError(field, 'expected a string');

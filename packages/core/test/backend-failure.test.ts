@@ -1,14 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { backendFailure } from '../src/backend-failure.js';
 import {
-  ClosedError,
   createBackendStore,
   type HistoryBackend,
-  type HistoryStore,
   MemoryBackend,
   resolveStoreOptions,
-  StorageError,
-} from '../src/index.js';
+} from '../src/backend.js';
+import { backendFailure } from '../src/backend-failure.js';
+import { ClosedError, type HistoryStore, StorageError } from '../src/index.js';
 
 /** A driver's own error: a plain Error with a code, as pg, better-sqlite3 and fs throw. */
 const driverError = (code: string) => Object.assign(new Error(`driver says ${code}`), { code });

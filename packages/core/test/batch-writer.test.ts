@@ -2,16 +2,13 @@ import { subscribe, unsubscribe } from 'node:diagnostics_channel';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import {
-  type AppendResult,
-  BATCH_CHANNEL,
-  BatchWriter,
-  type BatchWriterOptions,
   DEFAULT_STORE_OPTIONS,
   MemoryBackend,
   type PreparedEnvelope,
   prepareEnvelope,
-  StorageError,
-} from '../src/index.js';
+} from '../src/backend.js';
+import { BatchWriter, type BatchWriterOptions } from '../src/batch-writer.js';
+import { type AppendResult, BATCH_CHANNEL, StorageError } from '../src/index.js';
 
 const prepare = (i: number, sessionId = 's'): PreparedEnvelope =>
   prepareEnvelope(

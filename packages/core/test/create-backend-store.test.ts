@@ -3,9 +3,9 @@ import {
   createBackendStore,
   MemoryBackend,
   resolveStoreOptions,
-  StorageError,
   type StoredRecord,
-} from '../src/index.js';
+} from '../src/backend.js';
+import { StorageError } from '../src/index.js';
 
 const options = resolveStoreOptions({ retries: 0 });
 const at = '2025-01-01T00:00:00Z';

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { EnvelopeTooLargeError, InvalidEnvelopeError, prepareEnvelope } from '../src/index.js';
+import { prepareEnvelope } from '../src/backend.js';
+import { EnvelopeTooLargeError, InvalidEnvelopeError } from '../src/index.js';
 import { MAX_INSTANT_MS, MIN_INSTANT_MS } from '../src/iso-timestamp.js';
 
 const options = { maxEnvelopeBytes: 1024, defaultSessionId: 'default' };

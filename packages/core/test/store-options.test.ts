@@ -1,10 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import {
-  assertKnownOptions,
-  createMemoryHistoryStore,
-  DEFAULT_STORE_OPTIONS,
-  resolveStoreOptions,
-} from '../src/index.js';
+import { DEFAULT_STORE_OPTIONS, resolveStoreOptions } from '../src/backend.js';
+import { createMemoryHistoryStore } from '../src/index.js';
+import { assertKnownOptions } from '../src/store-options.js';
 
 describe('resolveStoreOptions', () => {
   it('fills defaults, lets a backend tune them and the caller override them', () => {

@@ -1,6 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync, unlinkSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
-import { StorageError, type StoredCheckpoint } from '@history/core';
+import { StorageError } from '@history/core';
+import type { StoredCheckpoint } from '@history/core/backend';
 import { ensureDir, replaceFile } from './fs-sync.js';
 import type { SessionFiles } from './session-files.js';
 

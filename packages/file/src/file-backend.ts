@@ -1,13 +1,11 @@
-import {
-  type AppendResult,
-  ClosedError,
-  type HistoryBackend,
-  LockedError,
-  type NormalizedRange,
-  type PreparedEnvelope,
-  type StoredCheckpoint,
-  type StoredRecord,
-} from '@history/core';
+import { type AppendResult, ClosedError, LockedError } from '@history/core';
+import type {
+  HistoryBackend,
+  NormalizedRange,
+  PreparedEnvelope,
+  StoredCheckpoint,
+  StoredRecord,
+} from '@history/core/backend';
 import {
   readCheckpointFile,
   removeStaleCheckpointTemp,

@@ -1,11 +1,6 @@
 import { fstatSync } from 'node:fs';
-import {
-  ClosedError,
-  inTimeRange,
-  type NormalizedRange,
-  StorageError,
-  type StoredRecord,
-} from '@history/core';
+import { ClosedError, StorageError } from '@history/core';
+import { inTimeRange, type NormalizedRange, type StoredRecord } from '@history/core/backend';
 import { readLinesBackward, readTextForward } from './line-reader.js';
 import type { ReadHandle, ReadHandles } from './read-handles.js';
 import { parseRecordLine, parseRecordLineAt, type RecordLine } from './record-line.js';

@@ -9,7 +9,8 @@ import {
 } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { AppendResult, PreparedEnvelope } from '@history/core';
+import type { AppendResult } from '@history/core';
+import type { PreparedEnvelope } from '@history/core/backend';
 import { ensureDir } from './fs-sync.js';
 import { recordLineHead } from './record-line.js';
 import { SessionFileError } from './session-file-error.js';

@@ -1,9 +1,3 @@
 export { listFileSessions } from './list-sessions.js';
-export {
-  DEFAULT_MAX_OPEN_FILES,
-  type FileAdapterOptions,
-  type FileHistoryStoreOptions,
-} from './options.js';
-export { LAYOUT_VERSION } from './schema.js';
-export { sessionIdFromSegments, sessionSegments } from './session-path.js';
+export type { FileAdapterOptions, FileHistoryStoreOptions } from './options.js';
 export { createFileHistoryStore } from './store.js';

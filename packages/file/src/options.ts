@@ -1,13 +1,12 @@
+import { InvalidArgumentError, type StoreOptions } from '@history/core';
 import {
   DEFAULT_PAGE_BYTES,
-  InvalidArgumentError,
   type OptionRule,
   type OptionsSchema,
   optionRule,
   type ResolvedOptions,
   resolveAdapterOptions,
-  type StoreOptions,
-} from '@history/core';
+} from '@history/core/backend';
 
 /** Options of `createFileHistoryStore`, besides the common `StoreOptions`. */
 export interface FileAdapterOptions {
@@ -54,9 +53,6 @@ export const FILE_DEFAULTS = {
   maxCachedIds: 1_000_000,
   pageBytes: DEFAULT_PAGE_BYTES,
 } as const satisfies Partial<FileAdapterOptions>;
-
-/** The package's public name for the `maxOpenFiles` default, which `FILE_DEFAULTS` holds. */
-export const DEFAULT_MAX_OPEN_FILES = FILE_DEFAULTS.maxOpenFiles;
 
 const root: OptionRule<string> = (value, field) => {
   if (typeof value !== 'string' || value.length === 0) {

@@ -1,10 +1,5 @@
-import {
-  createBackendStore,
-  HistoryError,
-  type HistoryStore,
-  resolveStoreOptions,
-  StorageError,
-} from '@history/core';
+import { HistoryError, type HistoryStore, StorageError } from '@history/core';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { FileBackend } from './file-backend.js';
 import { ensureDir } from './fs-sync.js';
 import {

@@ -8,7 +8,7 @@ import {
   pageBudgetProblems,
   pagedEnvelopes,
 } from '@history/contract-tests';
-import { createBackendStore, resolveStoreOptions } from '@history/core';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
 import { createFileHistoryStore } from '../src/index.js';

@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { access, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { createBackendStore, type HistoryStore, resolveStoreOptions } from '@history/core';
+import type { HistoryStore } from '@history/core';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
 import { resolveFileOptions } from '../src/options.js';

@@ -1,6 +1,6 @@
+import { InvalidArgumentError, type StoreOptions } from '@history/core';
 import {
   DEFAULT_PAGE_BYTES,
-  InvalidArgumentError,
   type OptionRule,
   type OptionsSchema,
   optionRule,
@@ -8,8 +8,7 @@ import {
   type ResolvedStoreOptions,
   resolveAdapterOptions,
   resolveStoreOptions,
-  type StoreOptions,
-} from '@history/core';
+} from '@history/core/backend';
 import type pg from 'pg';
 import type { PostgresConnection } from './pg-connection.js';
 import { assertSchemaName } from './schema-name.js';

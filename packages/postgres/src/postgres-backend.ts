@@ -1,11 +1,11 @@
+import type { AppendResult } from '@history/core';
 import type {
-  AppendResult,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
   StoredCheckpoint,
   StoredRecord,
-} from '@history/core';
+} from '@history/core/backend';
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
 import { readPages } from './postgres-reader.js';

@@ -1,4 +1,4 @@
-import type { NormalizedRange, StoredRecord } from '@history/core';
+import type { NormalizedRange, StoredRecord } from '@history/core/backend';
 import pg from 'pg';
 import type { NamedStatement, Statements } from './statements.js';
 

@@ -1,4 +1,5 @@
-import { type AppendResult, type PreparedEnvelope, StorageError } from '@history/core';
+import { type AppendResult, StorageError } from '@history/core';
+import type { PreparedEnvelope } from '@history/core/backend';
 import type pg from 'pg';
 import { copyChunks, copyInto, copyLine, type StagedRow } from './copy-rows.js';
 import { isTransientPgError } from './is-transient.js';

@@ -1,4 +1,5 @@
-import { createBackendStore, type HistoryStore } from '@history/core';
+import type { HistoryStore } from '@history/core';
+import { createBackendStore } from '@history/core/backend';
 import { assertSchemaCurrent, migratePool } from './migrate.js';
 import {
   type PostgresHistoryStoreOptions,

@@ -1,4 +1,4 @@
-import { prepareEnvelope } from '@history/core';
+import { prepareEnvelope } from '@history/core/backend';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { StagedRow } from '../src/copy-rows.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_BYTES } from '@history/core';
+import { DEFAULT_PAGE_BYTES } from '@history/core/backend';
 import pg from 'pg';
 
 const { escapeLiteral } = pg;

@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { documentedDefaultProblems } from '@history/contract-tests';
-import { DEFAULT_STORE_OPTIONS, InvalidArgumentError } from '@history/core';
+import { InvalidArgumentError } from '@history/core';
+import { DEFAULT_STORE_OPTIONS } from '@history/core/backend';
 import { describe, expect, it } from 'vitest';
 import {
   POSTGRES_DEFAULTS,

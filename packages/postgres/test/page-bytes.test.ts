@@ -7,7 +7,7 @@ import {
   pageBudgetProblems,
   pagedEnvelopes,
 } from '@history/contract-tests';
-import { createBackendStore, resolveStoreOptions } from '@history/core';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { POSTGRES_DEFAULTS, resolvePostgresOptions } from '../src/options.js';

@@ -1,13 +1,12 @@
+import { InvalidArgumentError, type StoreOptions } from '@history/core';
 import {
   DEFAULT_PAGE_BYTES,
-  InvalidArgumentError,
   type OptionRule,
   type OptionsSchema,
   optionRule,
   type ResolvedOptions,
   resolveAdapterOptions,
-  type StoreOptions,
-} from '@history/core';
+} from '@history/core/backend';
 
 /** Options of `createSqliteHistoryStore`, besides the common `StoreOptions`. */
 export interface SqliteAdapterOptions {

@@ -1,11 +1,11 @@
+import type { AppendResult } from '@history/core';
 import type {
-  AppendResult,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
   StoredCheckpoint,
   StoredRecord,
-} from '@history/core';
+} from '@history/core/backend';
 import { isBusyCode } from './busy-code.js';
 import { isTaskFailure } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';

@@ -1,10 +1,5 @@
-import {
-  createBackendStore,
-  HistoryError,
-  type HistoryStore,
-  resolveStoreOptions,
-  StorageError,
-} from '@history/core';
+import { HistoryError, type HistoryStore, StorageError } from '@history/core';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { openConnection } from './connection.js';
 import { createInlineRunner } from './inline-runner.js';
 import { migrate } from './migrate.js';

@@ -1,4 +1,4 @@
-import { DEFAULT_PAGE_BYTES } from '@history/core';
+import { DEFAULT_PAGE_BYTES } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';

@@ -7,7 +7,7 @@ import {
   pageBudgetProblems,
   pagedEnvelopes,
 } from '@history/contract-tests';
-import { createBackendStore, resolveStoreOptions } from '@history/core';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 // The built package: worker threads load their entry file from dist.
 import { createSqliteHistoryStore } from '../dist/index.js';

@@ -1,0 +1,20 @@
+// `@history/core/backend`: what an adapter author needs to build a store on a backend.
+export {
+  type OptionRule,
+  type OptionsSchema,
+  optionRule,
+  type ResolvedOptions,
+  resolveAdapterOptions,
+} from './adapter-options.js';
+export { createBackendStore } from './create-backend-store.js';
+export type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-backend.js';
+export { inTimeRange, type NormalizedRange, normalizeRange } from './history-range.js';
+/** The reference backend: the contract in its simplest executable form. */
+export { MemoryBackend } from './memory-store.js';
+export { DEFAULT_PAGE_BYTES } from './page-bytes.js';
+export { type PreparedEnvelope, type PrepareOptions, prepareEnvelope } from './prepare-envelope.js';
+export {
+  DEFAULT_STORE_OPTIONS,
+  type ResolvedStoreOptions,
+  resolveStoreOptions,
+} from './store-options.js';
