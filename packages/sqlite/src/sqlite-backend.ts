@@ -7,9 +7,15 @@ import type {
   StoredRecord,
 } from '@history/core/backend';
 import { isBusyCode } from './busy-code.js';
-import { isTaskFailure } from './task-handler.js';
-import type { TaskRunner } from './task-runner.js';
-import type { CheckpointRow, PageResult, ReadPageTask, Task, WriteBatchResult } from './tasks.js';
+import { isTaskFailure } from './threads/task-handler.js';
+import type { TaskRunner } from './threads/task-runner.js';
+import type {
+  PageResult,
+  ReadPageTask,
+  Task,
+  TaskResults,
+  WriteBatchTask,
+} from './threads/tasks.js';
 
 export class SqliteBackend implements HistoryBackend {
   readonly name = 'sqlite';
@@ -36,14 +42,14 @@ export class SqliteBackend implements HistoryBackend {
       jsons[i] = r.json;
       occurredAtMs[i] = r.occurredAtMs;
     }
-    const task: Task = {
+    const task: WriteBatchTask = {
       kind: 'writeBatch',
       sessionIds,
       ids,
       occurredAtMs,
       jsons,
     };
-    const result = (await this.run('write', task)) as WriteBatchResult;
+    const result = await this.run('write', task);
     const out = new Array<AppendResult>(n);
     for (let i = 0; i < n; i++) {
       out[i] = {
@@ -72,11 +78,11 @@ export class SqliteBackend implements HistoryBackend {
     let task = taskAfter(range.after);
     // The first page may be served on the main thread (a short session then costs no
     // thread hop); later ones come from reader threads, one prefetched ahead.
-    let pending: Promise<unknown> | undefined = this.run('read', task, true);
+    let pending: Promise<PageResult> | undefined = this.run('read', task, true);
     pending.catch(() => {});
     try {
       while (pending) {
-        const page = (await pending) as PageResult;
+        const page = await pending;
         pending = undefined;
         const n = page.seqs.length;
         left -= n;
@@ -130,11 +136,7 @@ export class SqliteBackend implements HistoryBackend {
   }
 
   async readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null> {
-    const row = (await this.run(
-      'read',
-      { kind: 'readCheckpoint', sessionId },
-      true,
-    )) as CheckpointRow | null;
+    const row = await this.run('read', { kind: 'readCheckpoint', sessionId }, true);
     if (!row) return null;
     return {
       sessionId,
@@ -157,7 +159,11 @@ export class SqliteBackend implements HistoryBackend {
    * A task's result, or its failure rethrown as better-sqlite3 would have thrown it (the
    * message and the SQLite code survive the trip from a worker thread as data).
    */
-  private async run(target: 'write' | 'read', task: Task, short = false): Promise<unknown> {
+  private async run<T extends Task>(
+    target: 'write' | 'read',
+    task: T,
+    short = false,
+  ): Promise<TaskResults[T['kind']]> {
     const result = await (target === 'write'
       ? this.runner.write(task)
       : this.runner.read(task, short));

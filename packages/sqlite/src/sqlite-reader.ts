@@ -1,6 +1,11 @@
 import type Database from 'better-sqlite3';
 import { type PageShape, pageSql, SQL } from './schema.js';
-import type { CheckpointRow, PageResult, ReadCheckpointTask, ReadPageTask } from './tasks.js';
+import type {
+  CheckpointRow,
+  PageResult,
+  ReadCheckpointTask,
+  ReadPageTask,
+} from './threads/tasks.js';
 import { nextRunBackward, nextRunForward, type TimeBlockRow } from './time-blocks.js';
 
 /** A page row in `raw` mode: [seq, id, createdAtMs, json]. */

@@ -5,7 +5,7 @@ import { SQL } from './schema.js';
 import { type SessionTail, SessionTails } from './session-tails.js';
 import { sleepSync } from './sleep-sync.js';
 import { refreshStatistics } from './statistics.js';
-import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './tasks.js';
+import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './threads/tasks.js';
 import { TIME_BLOCK } from './time-blocks.js';
 
 /** Sessions whose tails the writer remembers (at most about 2 KiB each). */

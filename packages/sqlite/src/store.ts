@@ -1,12 +1,12 @@
 import { HistoryError, type HistoryStore, StorageError } from '@history/core';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { openConnection } from './connection.js';
-import { createInlineRunner } from './inline-runner.js';
 import { migrate } from './migrate.js';
 import { resolveSqliteConfig, type SqliteStoreOptions } from './options.js';
 import { SqliteBackend } from './sqlite-backend.js';
 import { dropStat4 } from './statistics.js';
-import { createThreadRunner } from './thread-runner.js';
+import { createInlineRunner } from './threads/inline-runner.js';
+import { createThreadRunner } from './threads/thread-runner.js';
 
 /**
  * Opens (creating and migrating if needed) a SQLite history store. SQLite

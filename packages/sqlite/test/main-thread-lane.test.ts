@@ -2,10 +2,14 @@ import { DEFAULT_PAGE_BYTES } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { createThreadRunner } from '../dist/thread-runner.js';
-import { INLINE_READ_BYTES, INLINE_WRITE_BYTES, MainThreadLane } from '../src/main-thread-lane.js';
-import type { WriteBatchResult, WriteBatchTask } from '../src/tasks.js';
-import { WalFrames } from '../src/wal-frames.js';
+import { createThreadRunner } from '../dist/threads/thread-runner.js';
+import {
+  INLINE_READ_BYTES,
+  INLINE_WRITE_BYTES,
+  MainThreadLane,
+} from '../src/threads/main-thread-lane.js';
+import type { WriteBatchResult, WriteBatchTask } from '../src/threads/tasks.js';
+import { WalFrames } from '../src/threads/wal-frames.js';
 import { tempDb } from './temp-db.js';
 
 const batch = (session: string, from: number, n: number, pad = 100): WriteBatchTask => ({

@@ -11,10 +11,10 @@ import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 // The built package: worker threads load their entry file from dist.
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { createInlineRunner } from '../dist/inline-runner.js';
 import { resolveSqliteConfig } from '../dist/options.js';
 import { SqliteBackend } from '../dist/sqlite-backend.js';
-import { createThreadRunner } from '../dist/thread-runner.js';
+import { createInlineRunner } from '../dist/threads/inline-runner.js';
+import { createThreadRunner } from '../dist/threads/thread-runner.js';
 import { tempDb } from './temp-db.js';
 
 /** The documented default page budget (`DEFAULT_PAGE_BYTES`). */

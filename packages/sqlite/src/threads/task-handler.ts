@@ -1,7 +1,7 @@
-import { openConnection } from './connection.js';
-import { SqliteReader } from './sqlite-reader.js';
-import { SqliteWriter } from './sqlite-writer.js';
-import type { Task, TaskFailure } from './tasks.js';
+import { openConnection } from '../connection.js';
+import { SqliteReader } from '../sqlite-reader.js';
+import { SqliteWriter } from '../sqlite-writer.js';
+import type { Task, TaskFailure, TaskOutcome, TaskResults } from './tasks.js';
 
 export interface HandlerConfig {
   filename: string;
@@ -15,7 +15,7 @@ export interface HandlerConfig {
   role: 'writer' | 'reader' | 'inline' | 'main';
 }
 
-export type TaskHandler = (task: Task) => unknown;
+export type TaskHandler = <T extends Task>(task: T) => TaskOutcome<T>;
 
 /**
  * Runs tasks synchronously on one connection, opened lazily. Failures are
@@ -45,35 +45,40 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
     }
     if (config.role !== 'writer') reader = new SqliteReader(db);
   };
-  return (task) => {
-    try {
-      if (task.kind === 'close') {
-        writer?.close();
-        reader?.close();
-        writer = undefined;
-        reader = undefined;
+  const perform = (task: Task): TaskResults[Task['kind']] => {
+    if (task.kind === 'close') {
+      writer?.close();
+      reader?.close();
+      writer = undefined;
+      reader = undefined;
+      return null;
+    }
+    if (!writer && !reader) open();
+    switch (task.kind) {
+      case 'open':
         return null;
-      }
-      if (!writer && !reader) open();
-      switch (task.kind) {
-        case 'open':
-          return null;
-        case 'holdLock':
-          writer!.holdLock();
-          return null;
-        case 'checkpointWal':
-          writer!.checkpointWal();
-          return null;
-        case 'writeBatch':
-          return writer!.writeBatch(task);
-        case 'writeCheckpoint':
-          writer!.writeCheckpoint(task);
-          return null;
-        case 'readPage':
-          return reader!.readPage(task);
-        case 'readCheckpoint':
-          return reader!.readCheckpoint(task);
-      }
+      case 'holdLock':
+        writer!.holdLock();
+        return null;
+      case 'checkpointWal':
+        writer!.checkpointWal();
+        return null;
+      case 'writeBatch':
+        return writer!.writeBatch(task);
+      case 'writeCheckpoint':
+        writer!.writeCheckpoint(task);
+        return null;
+      case 'readPage':
+        return reader!.readPage(task);
+      case 'readCheckpoint':
+        return reader!.readCheckpoint(task);
+    }
+  };
+  return <T extends Task>(task: T): TaskOutcome<T> => {
+    try {
+      // Each case above returns its own kind's result; TypeScript cannot narrow the generic
+      // T by its discriminant, so this is the one place that says so.
+      return perform(task) as TaskResults[T['kind']];
     } catch (error) {
       const e = error as { message?: unknown; code?: unknown };
       const failure: TaskFailure = {

@@ -96,6 +96,21 @@ export type Task =
   | CheckpointWalTask
   | OpenTask;
 
+/** What each kind of task returns when it succeeds. */
+export interface TaskResults {
+  writeBatch: WriteBatchResult;
+  writeCheckpoint: null;
+  readPage: PageResult;
+  readCheckpoint: CheckpointRow | null;
+  close: null;
+  holdLock: null;
+  checkpointWal: null;
+  open: null;
+}
+
+/** The result of `task`, or its failure. */
+export type TaskOutcome<T extends Task> = TaskResults[T['kind']] | TaskFailure;
+
 /** Driver errors cross the thread boundary as plain data: structured cloning drops `code`. */
 export interface TaskFailure {
   failed: true;

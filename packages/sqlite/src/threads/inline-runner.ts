@@ -1,7 +1,7 @@
 import { ClosedError } from '@history/core';
 import { createTaskHandler } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
-import type { Task } from './tasks.js';
+import type { Task, TaskOutcome } from './tasks.js';
 
 /** `worker: false`: one connection on the calling thread, for tests and tiny tools. */
 export function createInlineRunner(config: {
@@ -12,7 +12,7 @@ export function createInlineRunner(config: {
   const handle = createTaskHandler({ ...config, role: 'inline' });
   // The handler would reopen its connection for a task after close(): refuse instead.
   let closed = false;
-  const run = async (task: Task) => {
+  const run = async <T extends Task>(task: T): Promise<TaskOutcome<T>> => {
     if (closed) throw new ClosedError(task.kind);
     return handle(task);
   };

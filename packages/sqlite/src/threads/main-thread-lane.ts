@@ -1,7 +1,7 @@
-import { isBusyCode } from './busy-code.js';
-import { WAL_AUTOCHECKPOINT_PAGES } from './connection.js';
+import { isBusyCode } from '../busy-code.js';
+import { WAL_AUTOCHECKPOINT_PAGES } from '../connection.js';
 import { createTaskHandler, isTaskFailure, type TaskHandler } from './task-handler.js';
-import type { Task } from './tasks.js';
+import type { Task, TaskOutcome } from './tasks.js';
 import { WalFrames } from './wal-frames.js';
 
 export interface MainThreadLaneConfig {
@@ -50,7 +50,7 @@ export class MainThreadLane {
     this.wal = new WalFrames(config.filename);
   }
 
-  write(task: Task): unknown {
+  write<T extends Task>(task: T): TaskOutcome<T> | undefined {
     if (this.disabled || this.config.durability === 'full' || this.config.inlineWriteRows === 0) {
       return undefined;
     }
@@ -72,7 +72,7 @@ export class MainThreadLane {
     return frames === undefined || frames >= this.checkpointFrames;
   }
 
-  read(task: Task): unknown {
+  read<T extends Task>(task: T): TaskOutcome<T> | undefined {
     if (this.disabled || this.config.inlineReadRows === 0) return undefined;
     if (task.kind === 'readPage') {
       return this.run({
@@ -93,7 +93,7 @@ export class MainThreadLane {
     this.wal.close();
   }
 
-  private run(task: Task): unknown {
+  private run<T extends Task>(task: T): TaskOutcome<T> | undefined {
     const result = this.handle(task);
     return isTaskFailure(result) && isBusyCode(result.code) ? undefined : result;
   }
