@@ -13,6 +13,7 @@ import {
 } from './checkpoint-file.js';
 import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
+import { isTransientFsError } from './is-transient.js';
 import type { ResolvedFileOptions } from './options.js';
 import { ReadHandles } from './read-handles.js';
 import type { RootLock } from './root-lock.js';
@@ -22,7 +23,6 @@ import { SessionHandles } from './session-handles.js';
 import { SessionStates } from './session-states.js';
 
 // Out of descriptors or interrupted: worth a retry; a full disk or a permission error is not.
-const TRANSIENT_CODES = new Set(['EMFILE', 'ENFILE', 'EAGAIN', 'EBUSY', 'EINTR']);
 
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
@@ -115,10 +115,8 @@ export class FileBackend implements HistoryBackend {
     return error instanceof SessionFileError ? error.sessionId : undefined;
   }
 
-  /** Out of descriptors or memory for a moment: the batch may be written again. */
   isTransient(error: unknown): boolean {
-    const code = (error as NodeJS.ErrnoException | null)?.code;
-    return typeof code === 'string' && TRANSIENT_CODES.has(code);
+    return isTransientFsError(error);
   }
 
   /** Before a checkpoint read and on a session's load for appending: a crash's temp file goes. */

@@ -1,6 +1,6 @@
 import { opendir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { SESSIONS_DIR } from './schema.js';
+import { SESSIONS_DIR } from './layout.js';
 import { DATA_EXT } from './session-files.js';
 import { sessionIdFromSegments } from './session-path.js';
 

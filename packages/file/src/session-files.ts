@@ -1,5 +1,5 @@
 import { join } from 'node:path';
-import { SESSIONS_DIR } from './schema.js';
+import { SESSIONS_DIR } from './layout.js';
 import { sessionSegments } from './session-path.js';
 
 /** Where one session's files live under `root`. */

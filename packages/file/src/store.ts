@@ -2,13 +2,13 @@ import { HistoryError, type HistoryStore, StorageError } from '@history/core';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { FileBackend } from './file-backend.js';
 import { ensureDir } from './fs-sync.js';
+import { prepareLayout } from './layout.js';
 import {
   type FileHistoryStoreOptions,
   type ResolvedFileOptions,
   resolveFileOptions,
 } from './options.js';
 import { acquireRootLock } from './root-lock.js';
-import { prepareLayout } from './schema.js';
 
 /**
  * Opens (creating when missing) a history store of JSONL files under

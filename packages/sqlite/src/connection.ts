@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { isBusyCode } from './busy-code.js';
+import { isBusyCode } from './is-transient.js';
 import { sleepSync } from './sleep-sync.js';
 
 export interface ConnectionOptions {

@@ -1,32 +1,6 @@
-import { readdirSync, readFileSync } from 'node:fs';
-import { SchemaVersionError, StorageError } from '@history/core';
+import { SchemaVersionError } from '@history/core';
 import type Database from 'better-sqlite3';
-
-export interface Migration {
-  version: number;
-  name: string;
-  sql: string;
-}
-
-/** Where the build copies `migrations/sqlite/*.sql`: beside `dist/` (and `src/`). */
-const MIGRATIONS_DIR = new URL('../migrations/', import.meta.url);
-
-/** The shipped migrations, ordered by their `NNNN_` version prefix. */
-export function loadMigrations(dir: URL = MIGRATIONS_DIR): Migration[] {
-  let names: string[];
-  try {
-    names = readdirSync(dir);
-  } catch (error) {
-    throw new StorageError(`sqlite: migrations not found in ${dir.pathname}`, { cause: error });
-  }
-  return names
-    .flatMap((name) => {
-      const match = /^(\d+)_.+\.sql$/.exec(name);
-      if (!match) return [];
-      return [{ version: Number(match[1]), name, sql: readFileSync(new URL(name, dir), 'utf8') }];
-    })
-    .sort((a, b) => a.version - b.version);
-}
+import { loadMigrations, type Migration } from './migrations.js';
 
 /**
  * Brings the schema to the latest version in one transaction, tracked in

@@ -6,7 +6,7 @@ import type {
   StoredCheckpoint,
   StoredRecord,
 } from '@history/core/backend';
-import { isBusyCode } from './busy-code.js';
+import { isTransientSqliteError } from './is-transient.js';
 import { isTaskFailure } from './threads/task-handler.js';
 import type { TaskRunner } from './threads/task-runner.js';
 import type {
@@ -152,7 +152,7 @@ export class SqliteBackend implements HistoryBackend {
 
   /** SQLITE_BUSY / SQLITE_LOCKED: another connection held the lock too long; retrying may succeed. */
   isTransient(error: unknown): boolean {
-    return isBusyCode((error as { code?: unknown } | null)?.code);
+    return isTransientSqliteError(error);
   }
 
   /**

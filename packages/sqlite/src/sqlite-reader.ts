@@ -1,5 +1,5 @@
 import type Database from 'better-sqlite3';
-import { type PageShape, pageSql, SQL } from './schema.js';
+import { type PageShape, pageSql, SQL } from './statements.js';
 import type {
   CheckpointRow,
   PageResult,

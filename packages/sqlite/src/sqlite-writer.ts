@@ -1,9 +1,9 @@
 import type Database from 'better-sqlite3';
-import { isBusyCode } from './busy-code.js';
 import { idHash } from './id-hash.js';
-import { SQL } from './schema.js';
+import { isBusyCode } from './is-transient.js';
 import { type SessionTail, SessionTails } from './session-tails.js';
 import { sleepSync } from './sleep-sync.js';
+import { SQL } from './statements.js';
 import { refreshStatistics } from './statistics.js';
 import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './threads/tasks.js';
 import { TIME_BLOCK } from './time-blocks.js';

@@ -5,7 +5,8 @@ import { SchemaVersionError } from '@history/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { idHash } from '../src/id-hash.js';
-import { loadMigrations, migrate } from '../src/migrate.js';
+import { migrate } from '../src/migrate.js';
+import { loadMigrations } from '../src/migrations.js';
 import { createSqliteHistoryStore } from '../src/store.js';
 import { tempDb } from './temp-db.js';
 

@@ -1,7 +1,7 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/migrate.js';
-import { allPageShapes, pageSql, SQL } from '../src/schema.js';
+import { allPageShapes, pageSql, SQL } from '../src/statements.js';
 import { tempDb } from './temp-db.js';
 
 /** The plan's detail lines, e.g. `SEARCH events USING INDEX ...`. */

@@ -3,7 +3,8 @@ import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { idHash } from '../src/id-hash.js';
-import { loadMigrations, migrate } from '../src/migrate.js';
+import { migrate } from '../src/migrate.js';
+import { loadMigrations } from '../src/migrations.js';
 import {
   nextRunBackward,
   nextRunForward,

@@ -1,5 +1,5 @@
-import { isBusyCode } from '../busy-code.js';
 import { WAL_AUTOCHECKPOINT_PAGES } from '../connection.js';
+import { isBusyCode } from '../is-transient.js';
 import { createTaskHandler, isTaskFailure, type TaskHandler } from './task-handler.js';
 import type { Task, TaskOutcome } from './tasks.js';
 import { WalFrames } from './wal-frames.js';

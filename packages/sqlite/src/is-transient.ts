@@ -4,3 +4,8 @@ export function isBusyCode(code: unknown): boolean {
     typeof code === 'string' && (code.startsWith('SQLITE_BUSY') || code.startsWith('SQLITE_LOCKED'))
   );
 }
+
+/** Whether a better-sqlite3 error is worth retrying: another connection held the lock too long. */
+export function isTransientSqliteError(error: unknown): boolean {
+  return isBusyCode((error as { code?: unknown } | null)?.code);
+}
