@@ -75,9 +75,9 @@ describe('main-thread lane', () => {
     expect([...written.seqs]).toEqual([1, 2, 3]);
   });
 
-  it('never checkpoints the WAL; from the checkpoint interval it says one is due, from twice that writes go to the writer thread', async () => {
+  it("never checkpoints the WAL; from the checkpoint interval it says one is due, from the writer's interval writes go to the writer thread", async () => {
     await prepare();
-    const lane = open({ checkpointFrames: 1500 });
+    const lane = open({ checkpointFrames: 1500, maxWalFrames: 3000 });
     const wal = new WalFrames(db.filename);
     let frames = wal.read()!;
     let batches = 0;
@@ -123,8 +123,9 @@ describe('main-thread lane', () => {
         expect(result.seqs[0]).toBe(written + 1);
         written += n;
       };
-      // Past the interval: each of these is written on the main thread (never refused below
-      // 600 frames), and the first to find the WAL due starts a checkpoint on the writer thread.
+      // Past the interval: each of these is written on the main thread (refused only from the
+      // writer's 32,768 frames), and the first to find the WAL due starts a checkpoint on the
+      // writer thread.
       while (wal.read()! < 300) await write(20, 2000);
       // The WAL restarts once a checkpoint has copied every frame and the next commit finds
       // it so; small writes go on meanwhile (the checkpoint is asked for again while due).
