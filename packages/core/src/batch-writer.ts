@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { backendFailure, isTransient } from './backend-failure.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { BackpressureError } from './errors/backpressure-error.js';
@@ -321,7 +322,11 @@ export class BatchWriter {
    */
   private async write(slots: Slot[]): Promise<void> {
     for (;;) {
-      const { results, failure, badSession } = await this.attempt(slots);
+      const { results, failure, badSession, bytes } = await this.attempt(slots);
+      // A bulk batch's backend may have done its work synchronously in this turn: its callers
+      // (often about to validate their next bulk call) continue in the next one, so the two
+      // never add up into one long stall of the event loop.
+      if (slots.length >= DEFER_EVENTS || bytes >= DEFER_BYTES) await nextTurn();
       if (results || badSession === undefined) {
         this.finish(slots, results, failure);
         return;
@@ -344,6 +349,8 @@ export class BatchWriter {
     results?: AppendResult[];
     failure?: unknown;
     badSession?: string;
+    /** Bytes of the batch's records. */
+    bytes: number;
   }> {
     const items = new Array<PreparedEnvelope>(slots.length);
     let batchBytes = 0;
@@ -375,12 +382,12 @@ export class BatchWriter {
         results[i] = t >= 0 ? written[t]! : { ...written[-1 - t]!, duplicate: true };
       }
       this.report(slots.length, batchBytes, latency, outcome.attempts, true);
-      return { results };
+      return { results, bytes: batchBytes };
     }
     const { error } = outcome;
     const failure = backendFailure(this.options, 'append', error);
     this.report(slots.length, batchBytes, latency, outcome.attempts, false, failure);
-    return { failure, badSession: this.options.failedSession?.(error) };
+    return { failure, badSession: this.options.failedSession?.(error), bytes: batchBytes };
   }
 
   /** Settles the slots: with their results (in slot order) or, for their groups, the failure. */

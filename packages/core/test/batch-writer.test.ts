@@ -72,6 +72,26 @@ describe('BatchWriter', () => {
     await expect(bulk).resolves.toHaveLength(300);
   });
 
+  it("settles a bulk batch in the turn after its backend's, and a small one in the same turn", async () => {
+    const order: string[] = [];
+    // Completes without I/O: whatever runs after it in this turn adds to the same stall.
+    const w = writer(async (records) => {
+      setImmediate(() => order.push(`next turn after ${records.length}`));
+      return new MemoryBackend().writeBatch(records);
+    });
+    await w.enqueue(Array.from({ length: 300 }, (_, i) => prepare(i)));
+    order.push('bulk settled');
+    await w.enqueue([prepare(1000)]);
+    order.push('small settled');
+    await new Promise<void>((resolve) => setImmediate(resolve));
+    expect(order).toEqual([
+      'next turn after 300',
+      'bulk settled',
+      'small settled',
+      'next turn after 1',
+    ]);
+  });
+
   it('groups 64 concurrent single appends into batches larger than one', async () => {
     const b = slowBackend();
     const w = writer((r) => b.writeBatch(r));
