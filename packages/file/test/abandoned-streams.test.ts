@@ -1,5 +1,6 @@
 import { readdirSync } from 'node:fs';
 import { open } from 'node:fs/promises';
+import { envelope } from '@history/contract-tests';
 import type { HistoryRecord, HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -16,13 +17,9 @@ async function fill(store: HistoryStore, sessionId: string, count: number, bytes
   const text = 'x'.repeat(bytes);
   for (let i = 0; i < count; i += 1000) {
     await store.appendMany(
-      Array.from({ length: Math.min(1000, count - i) }, (_, k) => ({
-        id: `e${i + k}`,
-        type: 't',
-        payload: { n: i + k, text },
-        occurredAt: '2026-01-01T00:00:00.000Z',
-        sessionId,
-      })),
+      Array.from({ length: Math.min(1000, count - i) }, (_, k) =>
+        envelope(i + k, { sessionId, payload: { n: i + k, text } }),
+      ),
     );
   }
 }

@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
+import { envelope } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -8,15 +9,6 @@ import { tempRoot } from './temp-root.js';
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
-});
-
-const at = '2025-01-01T00:00:00.000Z';
-const ev = (sessionId: string, id: string) => ({
-  id,
-  type: 't',
-  payload: { id },
-  occurredAt: at,
-  sessionId,
 });
 
 async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
@@ -31,7 +23,11 @@ async function seeded(): Promise<string> {
   cleanups.push(root.remove);
   const store = await createFileHistoryStore({ root: root.path });
   for (const s of ['good', 'bad']) {
-    await store.appendMany([ev(s, 'a'), ev(s, 'b'), ev(s, 'c')]);
+    await store.appendMany([
+      envelope(1, { sessionId: s, id: 'a' }),
+      envelope(2, { sessionId: s, id: 'b' }),
+      envelope(3, { sessionId: s, id: 'c' }),
+    ]);
   }
   await store.close();
   return root.path;
@@ -46,11 +42,14 @@ async function appendAroundBrokenSession(root: string): Promise<void> {
   const store = await createFileHistoryStore({ root });
   cleanups.push(() => store.close());
   const outcomes = await Promise.allSettled([
-    store.append(ev('good', 'd')),
-    store.append(ev('bad', 'd')),
-    store.append(ev('fresh', 'a')),
-    store.appendMany([ev('other', 'a'), ev('bad', 'e')]),
-    store.append(ev('good', 'e')),
+    store.append(envelope(4, { sessionId: 'good', id: 'd' })),
+    store.append(envelope(4, { sessionId: 'bad', id: 'd' })),
+    store.append(envelope(1, { sessionId: 'fresh', id: 'a' })),
+    store.appendMany([
+      envelope(1, { sessionId: 'other', id: 'a' }),
+      envelope(5, { sessionId: 'bad', id: 'e' }),
+    ]),
+    store.append(envelope(5, { sessionId: 'good', id: 'e' })),
   ]);
   expect(outcomes.map((o) => o.status)).toEqual([
     'fulfilled',
@@ -68,8 +67,12 @@ async function appendAroundBrokenSession(root: string): Promise<void> {
   // The mixed call failed as a whole: its healthy session got nothing.
   expect(await ids(store, 'other')).toEqual([]);
   // The broken session still fails alone, and healthy ones still succeed after it.
-  await expect(store.append(ev('bad', 'f'))).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
-  await expect(store.append(ev('good', 'f'))).resolves.toMatchObject({ seq: 6 });
+  await expect(store.append(envelope(6, { sessionId: 'bad', id: 'f' }))).rejects.toMatchObject({
+    code: 'HISTORY_STORAGE',
+  });
+  await expect(store.append(envelope(6, { sessionId: 'good', id: 'f' }))).resolves.toMatchObject({
+    seq: 6,
+  });
 }
 
 describe('a broken session file', () => {

@@ -3,6 +3,7 @@ import { existsSync } from 'node:fs';
 import { mkdir, readdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { envelope } from '@history/contract-tests';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { sessionFiles } from '../src/session-files.js';
@@ -88,13 +89,7 @@ describe('checkpoint temp files', () => {
     const again = await createFileHistoryStore({ root });
     // First touches: reading the checkpoint, appending, writing a new checkpoint.
     expect(await again.getCheckpoint('read')).toMatchObject({ payload: { v: 'read' }, seq: 3 });
-    await again.append({
-      id: 'e1',
-      type: 't',
-      payload: {},
-      occurredAt: '2026-01-01T00:00:00.000Z',
-      sessionId: 'appended',
-    });
+    await again.append(envelope(1, { sessionId: 'appended' }));
     await again.checkpoint('rewritten', { v: 'new' }, { seq: 4 });
     expect(await tempsIn(dir)).toEqual(['notes.tmp']);
     expect(existsSync(`${sessionFiles(root, 'read').checkpoint}.bak`)).toBe(true);

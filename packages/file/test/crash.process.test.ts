@@ -1,3 +1,4 @@
+import { envelope } from '@history/contract-tests';
 import type { HistoryRecord } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -48,21 +49,9 @@ describe('SIGKILL mid-ingest', () => {
         }
         // Appending after recovery continues the sequence; re-sending an acknowledged id is a duplicate.
         const last = acked.at(-1)!;
-        const again = await store.append({
-          id: last.id,
-          type: 'test',
-          payload: {},
-          occurredAt: new Date().toISOString(),
-          sessionId: last.sessionId,
-        });
+        const again = await store.append(envelope(1, { id: last.id, sessionId: last.sessionId }));
         expect(again).toMatchObject({ duplicate: true, seq: last.seq });
-        const fresh = await store.append({
-          id: 'after-crash',
-          type: 'test',
-          payload: {},
-          occurredAt: new Date().toISOString(),
-          sessionId: 'crash-0',
-        });
+        const fresh = await store.append(envelope(1, { id: 'after-crash', sessionId: 'crash-0' }));
         expect(fresh.seq).toBe(stored.get('crash-0')!.length + 1);
       } finally {
         await store.close();

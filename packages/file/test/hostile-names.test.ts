@@ -1,5 +1,6 @@
 import { readdir, stat } from 'node:fs/promises';
 import { join, relative } from 'node:path';
+import { envelope } from '@history/contract-tests';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore, listFileSessions } from '../src/index.js';
 import { tempRoot } from './temp-root.js';
@@ -50,19 +51,13 @@ describe('hostile session ids', () => {
     const root = join(parent.path, 'store');
     const store = await createFileHistoryStore({ root });
     for (const [i, sessionId] of hostile.entries()) {
-      await store.append({
-        id: `e${i}`,
-        type: 't',
-        payload: { sessionId },
-        occurredAt: new Date().toISOString(),
-        sessionId,
-      });
+      await store.append(envelope(i, { sessionId, payload: { sessionId } }));
       await store.checkpoint(sessionId, { i }, { seq: 1 });
     }
     for (const [i, sessionId] of hostile.entries()) {
       const records = [];
       for await (const r of store.stream(sessionId)) records.push(r);
-      expect(records.map((r) => [r.id, r.seq, r.sessionId])).toEqual([[`e${i}`, 1, sessionId]]);
+      expect(records.map((r) => [r.id, r.seq, r.sessionId])).toEqual([[`evt-${i}`, 1, sessionId]]);
       expect(records[0]!.envelope.payload).toEqual({ sessionId });
       expect(await store.getCheckpoint(sessionId)).toMatchObject({ payload: { i }, seq: 1 });
     }

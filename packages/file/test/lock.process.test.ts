@@ -1,5 +1,6 @@
 import { mkdir, readdir, rm, utimes, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import { envelope } from '@history/contract-tests';
 import { LockedError } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -76,17 +77,7 @@ describe('one writer per root', () => {
     holder.proc.kill('SIGKILL');
     await holder.exited;
     const store = await createFileHistoryStore({ root });
-    expect(
-      (
-        await store.append({
-          id: 'n',
-          type: 't',
-          payload: 1,
-          occurredAt: new Date().toISOString(),
-          sessionId: 's',
-        })
-      ).seq,
-    ).toBe(11);
+    expect((await store.append(envelope(11, { id: 'n', sessionId: 's' }))).seq).toBe(11);
     await store.close();
   }, 30_000);
 
@@ -168,20 +159,13 @@ describe('one writer per root', () => {
   it('stops writing once its lock is taken away', async () => {
     const root = await newRoot();
     const store = await createFileHistoryStore({ root });
-    const event = (id: string) => ({
-      id,
-      type: 't',
-      payload: 1,
-      occurredAt: new Date().toISOString(),
-      sessionId: 's',
-    });
-    await store.append(event('before'));
+    await store.append(envelope(1, { id: 'before', sessionId: 's' }));
     await rm(join(root, 'write.lock'), { recursive: true });
     // The holder notices at its next refresh (every 5 s).
     let error: unknown;
     for (let i = 0; i < 40 && !error; i++) {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      error = await store.append(event(`after-${i}`)).then(
+      error = await store.append(envelope(i + 2, { id: `after-${i}`, sessionId: 's' })).then(
         () => undefined,
         (e: unknown) => e,
       );

@@ -1,4 +1,5 @@
 import { readdir, readlink } from 'node:fs/promises';
+import { envelope, envelopes } from '@history/contract-tests';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { tempRoot } from './temp-root.js';
@@ -18,14 +19,6 @@ async function openDataFiles(root: string): Promise<number> {
   return n;
 }
 
-const ev = (sessionId: string, id: string) => ({
-  id,
-  type: 't',
-  payload: { sessionId, id },
-  occurredAt: '2025-01-01T00:00:00Z',
-  sessionId,
-});
-
 describe('open handles are LRU-bounded by maxOpenFiles', () => {
   it('never holds more than maxOpenFiles session files, and evicted sessions keep their seq and ids', async () => {
     const root = await tempRoot();
@@ -34,16 +27,21 @@ describe('open handles are LRU-bounded by maxOpenFiles', () => {
     const sessions = Array.from({ length: 20 }, (_, i) => `lru-${i}`);
     for (let round = 0; round < 3; round++) {
       for (const s of sessions) {
-        const r = await store.append(ev(s, `r${round}`));
+        const r = await store.append(envelope(round + 1, { sessionId: s, id: `r${round}` }));
         expect(r).toMatchObject({ seq: round + 1, duplicate: false });
         expect(await openDataFiles(root.path)).toBeLessThanOrEqual(4);
       }
     }
     // Re-sending an id to a long-evicted session is still a duplicate.
-    expect(await store.append(ev('lru-0', 'r0'))).toMatchObject({ seq: 1, duplicate: true });
+    expect(await store.append(envelope(1, { sessionId: 'lru-0', id: 'r0' }))).toMatchObject({
+      seq: 1,
+      duplicate: true,
+    });
 
     // One batch spanning more sessions than handles is written a window at a time.
-    const wide = await store.appendMany(sessions.map((s) => ev(s, 'wide')));
+    const wide = await store.appendMany(
+      sessions.map((s) => envelope(4, { sessionId: s, id: 'wide' })),
+    );
     expect(wide.map((r) => r.seq)).toEqual(sessions.map(() => 4));
     expect(await openDataFiles(root.path)).toBeLessThanOrEqual(4);
 
@@ -60,8 +58,8 @@ describe('open handles are LRU-bounded by maxOpenFiles', () => {
     const root = await tempRoot();
     cleanups.push(root.remove);
     const store = await createFileHistoryStore({ root: root.path, maxOpenFiles: 1 });
-    await store.appendMany(Array.from({ length: 2000 }, (_, i) => ev('big', `e${i}`)));
-    await store.append(ev('other', 'x')); // evicts 'big' from the append cache
+    await store.appendMany(envelopes(2000, { sessionId: 'big' }));
+    await store.append(envelope(1, { sessionId: 'other', id: 'x' })); // evicts 'big' from the append cache
     expect(await openDataFiles(root.path)).toBe(1);
     for (const direction of ['forward', 'backward'] as const) {
       let n = 0;

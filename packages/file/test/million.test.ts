@@ -1,6 +1,7 @@
 import { stat } from 'node:fs/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { envelope } from '@history/contract-tests';
 import { afterAll, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { sessionFiles } from '../src/session-files.js';
@@ -18,18 +19,16 @@ afterAll(() => root?.remove());
 describe('a 1,000,000-event session', () => {
   it('is written through appendMany and streamed back with bounded memory', async () => {
     root = await tempRoot();
-    const base = Date.UTC(2025, 0, 1);
     const writer = await createFileHistoryStore({ root: root.path });
     for (let i = 0; i < COUNT; i += CHUNK) {
       const batch = [];
       for (let k = i + 1; k <= i + CHUNK; k++) {
-        batch.push({
-          id: `e${k}`,
-          type: 'assistant',
-          payload: { k, text: 'some transcript text for this event' },
-          occurredAt: new Date(base + k).toISOString(),
-          sessionId: 'huge',
-        });
+        batch.push(
+          envelope(k, {
+            sessionId: 'huge',
+            payload: { k, text: 'some transcript text for this event' },
+          }),
+        );
       }
       await writer.appendMany(batch);
     }
@@ -66,7 +65,7 @@ describe('a 1,000,000-event session', () => {
     const tail = [];
     for await (const r of store.stream('huge', { direction: 'backward', limit: 2 }))
       tail.push(r.id);
-    expect(tail).toEqual([`e${COUNT}`, `e${COUNT - 1}`]);
+    expect(tail).toEqual([`evt-${COUNT}`, `evt-${COUNT - 1}`]);
     await store.close();
   }, 120_000);
 });

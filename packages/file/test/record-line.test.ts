@@ -1,3 +1,4 @@
+import { envelope } from '@history/contract-tests';
 import { describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { parseRecordLine, recordLineHead } from '../src/record-line.js';
@@ -40,13 +41,7 @@ describe('record lines', () => {
   it('keeps awkward ids idempotent across a reopen (the scan reads them back)', async () => {
     const root = await tempRoot();
     try {
-      const envelopes = awkwardIds.map((id) => ({
-        id,
-        type: 't',
-        payload: { id },
-        occurredAt: createdAt,
-        sessionId: 's',
-      }));
+      const envelopes = awkwardIds.map((id, i) => envelope(i + 1, { id, sessionId: 's' }));
       let store = await createFileHistoryStore({ root: root.path });
       await store.appendMany(envelopes);
       await store.close();

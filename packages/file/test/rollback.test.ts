@@ -1,4 +1,5 @@
 import { mkdir, readFile, rm, symlink } from 'node:fs/promises';
+import { envelope } from '@history/contract-tests';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { sessionFiles } from '../src/session-files.js';
@@ -9,28 +10,24 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-const ev = (sessionId: string, id: string) => ({
-  id,
-  type: 't',
-  payload: { id },
-  occurredAt: '2025-01-01T00:00:00Z',
-  sessionId,
-});
-
 describe('a batch failing in one session file', () => {
   it('rolls back the files already written, rejects as a whole, and a retry is exactly-once', async () => {
     const root = await tempRoot();
     cleanups.push(root.remove);
     // maxOpenFiles 1: session a is written and synced before session b is even opened.
     const store = await createFileHistoryStore({ root: root.path, maxOpenFiles: 1, retries: 0 });
-    await store.append(ev('a', 'a0'));
+    await store.append(envelope(1, { sessionId: 'a', id: 'a0' }));
     const aFile = sessionFiles(root.path, 'a').data;
     const before = await readFile(aFile, 'utf8');
     // A directory where b's data file belongs: opening it fails (EISDIR), for any user.
     const bFile = sessionFiles(root.path, 'b').data;
     await mkdir(bFile, { recursive: true });
 
-    const batch = [ev('a', 'a1'), ev('a', 'a2'), ev('b', 'b1')];
+    const batch = [
+      envelope(2, { sessionId: 'a', id: 'a1' }),
+      envelope(3, { sessionId: 'a', id: 'a2' }),
+      envelope(1, { sessionId: 'b', id: 'b1' }),
+    ];
     await expect(store.appendMany(batch)).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
     expect(await readFile(aFile, 'utf8')).toBe(before);
     const aAfterFailure = [];
@@ -55,10 +52,8 @@ describe('a batch failing in one session file', () => {
       const root = await tempRoot();
       cleanups.push(root.remove);
       const store = await createFileHistoryStore({ root: root.path, retries: 0 });
-      const big = (sessionId: string, id: string) => ({
-        ...ev(sessionId, id),
-        payload: 'p'.repeat(padding),
-      });
+      const big = (sessionId: string, id: string) =>
+        envelope(1, { sessionId, id, payload: 'p'.repeat(padding) });
       await store.appendMany([big('a', 'a0'), big('b', 'b0')]);
       await store.close();
       // b's data file now points at /dev/full: opening and reading work, every write fails (ENOSPC).

@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { access, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
+import { envelope, envelopes } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -14,14 +15,6 @@ import { tempRoot } from './temp-root.js';
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
-});
-
-const ev = (sessionId: string, id: string) => ({
-  id,
-  type: 't',
-  payload: { id },
-  occurredAt: '2025-01-01T00:00:00Z',
-  sessionId,
 });
 
 /** A store and the backend under it, to look at its handles and states. */
@@ -48,17 +41,26 @@ async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
 describe('session state is kept apart from open handles', () => {
   it('a session whose handle was closed keeps its state: reopened, never rescanned', async () => {
     const { store, backend } = await open({ maxOpenFiles: 1 });
-    await store.appendMany([ev('a', 'a1'), ev('a', 'a2')]);
+    await store.appendMany([
+      envelope(1, { sessionId: 'a', id: 'a1' }),
+      envelope(2, { sessionId: 'a', id: 'a2' }),
+    ]);
     const stateOfA = backend.states.peek('a');
     expect(stateOfA).toMatchObject({ lastSeq: 2 });
 
-    await store.append(ev('b', 'b1')); // a's handle is closed to make room
+    await store.append(envelope(1, { sessionId: 'b', id: 'b1' })); // a's handle is closed to make room
     expect(backend.handles.size).toBe(1);
     expect(backend.handles.get('a')).toBeUndefined();
     const opens = backend.handles.opens;
 
-    expect(await store.append(ev('a', 'a1'))).toMatchObject({ seq: 1, duplicate: true });
-    expect(await store.append(ev('a', 'a3'))).toMatchObject({ seq: 3, duplicate: false });
+    expect(await store.append(envelope(1, { sessionId: 'a', id: 'a1' }))).toMatchObject({
+      seq: 1,
+      duplicate: true,
+    });
+    expect(await store.append(envelope(3, { sessionId: 'a', id: 'a3' }))).toMatchObject({
+      seq: 3,
+      duplicate: false,
+    });
     // One reopen, and the very same state object: a rescan would have built a new one.
     expect(backend.handles.opens).toBe(opens + 1);
     expect(backend.states.peek('a')).toBe(stateOfA);
@@ -68,14 +70,24 @@ describe('session state is kept apart from open handles', () => {
 
   it('bounds the ids held; a dropped session is rebuilt from its file with seqs and ids intact', async () => {
     const { store, backend } = await open({ maxCachedIds: 4 });
-    for (const s of ['a', 'b', 'c']) await store.appendMany([ev(s, `${s}1`), ev(s, `${s}2`)]);
+    for (const s of ['a', 'b', 'c'])
+      await store.appendMany([
+        envelope(1, { sessionId: s, id: `${s}1` }),
+        envelope(2, { sessionId: s, id: `${s}2` }),
+      ]);
     // 6 ids written, at most 4 held: a (least recently used) was dropped.
     expect(backend.states.idCount).toBeLessThanOrEqual(4);
     expect(backend.states.peek('a')).toBeUndefined();
     expect(backend.states.peek('c')).toBeDefined();
 
-    expect(await store.append(ev('a', 'a2'))).toMatchObject({ seq: 2, duplicate: true });
-    expect(await store.append(ev('a', 'a3'))).toMatchObject({ seq: 3, duplicate: false });
+    expect(await store.append(envelope(2, { sessionId: 'a', id: 'a2' }))).toMatchObject({
+      seq: 2,
+      duplicate: true,
+    });
+    expect(await store.append(envelope(3, { sessionId: 'a', id: 'a3' }))).toMatchObject({
+      seq: 3,
+      duplicate: false,
+    });
     expect(backend.states.peek('a')).toMatchObject({ lastSeq: 3 });
     expect(backend.states.idCount).toBeLessThanOrEqual(4);
     expect(await ids(store, 'a')).toEqual(['1:a1', '2:a2', '3:a3']);
@@ -83,9 +95,16 @@ describe('session state is kept apart from open handles', () => {
 
   it('keeps the state of a session larger than the bound while it is appended to', async () => {
     const { store, backend } = await open({ maxCachedIds: 2 });
-    await store.appendMany([ev('big', 'x1'), ev('big', 'x2'), ev('big', 'x3')]);
+    await store.appendMany([
+      envelope(1, { sessionId: 'big', id: 'x1' }),
+      envelope(2, { sessionId: 'big', id: 'x2' }),
+      envelope(3, { sessionId: 'big', id: 'x3' }),
+    ]);
     expect(backend.states.peek('big')).toMatchObject({ lastSeq: 3 });
-    expect(await store.append(ev('big', 'x2'))).toMatchObject({ seq: 2, duplicate: true });
+    expect(await store.append(envelope(2, { sessionId: 'big', id: 'x2' }))).toMatchObject({
+      seq: 2,
+      duplicate: true,
+    });
   });
 });
 
@@ -95,7 +114,8 @@ describe('batches started concurrently by core', () => {
     const sessions = Array.from({ length: 12 }, (_, i) => `c${i}`);
     await Promise.all(
       sessions.map(async (s) => {
-        for (let i = 1; i <= 15; i++) await store.append(ev(s, `${s}-${i}`));
+        for (let i = 1; i <= 15; i++)
+          await store.append(envelope(i, { sessionId: s, id: `${s}-${i}` }));
       }),
     );
     for (const s of sessions) {
@@ -109,12 +129,10 @@ describe('batches started concurrently by core', () => {
 describe('a new session', () => {
   it('has no index file until its second index block', async () => {
     const { store, root } = await open({});
-    await store.append(ev('fresh', 'e0'));
+    await store.append(envelope(0, { sessionId: 'fresh' }));
     const files = sessionFiles(root, 'fresh');
     await expect(access(files.index)).rejects.toMatchObject({ code: 'ENOENT' });
-    await store.appendMany(
-      Array.from({ length: INDEX_INTERVAL }, (_, i) => ev('fresh', `e${i + 1}`)),
-    );
+    await store.appendMany(envelopes(INDEX_INTERVAL, { sessionId: 'fresh' }));
     // Entry 0 (always offset 0) is a hole of zeros; entry 1 points at the line of seq 257.
     const index = await readFile(files.index);
     expect(index.length).toBe(16);
@@ -126,7 +144,7 @@ describe('a new session', () => {
     const after = [];
     for await (const r of store.stream('fresh', { after: INDEX_INTERVAL, limit: 1 }))
       after.push(r.id);
-    expect(after).toEqual([`e${INDEX_INTERVAL}`]);
+    expect(after).toEqual([`evt-${INDEX_INTERVAL}`]);
     expect((await stat(files.data)).size).toBe(data.length);
   });
 });

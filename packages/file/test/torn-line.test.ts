@@ -1,4 +1,5 @@
 import { appendFile, readFile, writeFile } from 'node:fs/promises';
+import { envelope } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -10,9 +11,6 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-const at = '2025-01-01T00:00:00.000Z';
-const ev = (id: string) => ({ id, type: 't', payload: { id }, occurredAt: at, sessionId: 's' });
-
 async function ids(store: HistoryStore, range?: Parameters<HistoryStore['stream']>[1]) {
   const out: string[] = [];
   for await (const r of store.stream('s', range)) out.push(`${r.seq}:${r.id}`);
@@ -23,7 +21,11 @@ async function seeded(): Promise<{ root: string; data: string }> {
   const root = await tempRoot();
   cleanups.push(root.remove);
   const store = await createFileHistoryStore({ root: root.path });
-  await store.appendMany([ev('a'), ev('b'), ev('c')]);
+  await store.appendMany([
+    envelope(1, { id: 'a', sessionId: 's' }),
+    envelope(2, { id: 'b', sessionId: 's' }),
+    envelope(3, { id: 'c', sessionId: 's' }),
+  ]);
   await store.close();
   return { root: root.path, data: sessionFiles(root.path, 's').data };
 }
@@ -41,9 +43,9 @@ describe('torn last line', () => {
     const store = await createFileHistoryStore({ root });
     expect(await ids(store)).toEqual(['1:a', '2:b', '3:c']);
     expect(await ids(store, { direction: 'backward' })).toEqual(['3:c', '2:b', '1:a']);
-    const result = await store.append(ev('d'));
+    const result = await store.append(envelope(4, { id: 'd', sessionId: 's' }));
     expect(result).toMatchObject({ seq: 4, duplicate: false });
-    await store.append(ev('e'));
+    await store.append(envelope(5, { id: 'e', sessionId: 's' }));
     expect(await ids(store)).toEqual(['1:a', '2:b', '3:c', '4:d', '5:e']);
     await store.close();
 
@@ -58,7 +60,7 @@ describe('torn last line', () => {
     const { root, data } = await seeded();
     await appendFile(data, '\0\0\0\0garbage\n');
     const store = await createFileHistoryStore({ root });
-    expect(await store.append(ev('d'))).toMatchObject({ seq: 4 });
+    expect(await store.append(envelope(4, { id: 'd', sessionId: 's' }))).toMatchObject({ seq: 4 });
     expect(await ids(store)).toEqual(['1:a', '2:b', '3:c', '4:d']);
     await store.close();
   });
@@ -69,7 +71,9 @@ describe('torn last line', () => {
     lines[1] = 'not a record';
     await writeFile(data, lines.join('\n'));
     const store = await createFileHistoryStore({ root });
-    await expect(store.append(ev('d'))).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
+    await expect(store.append(envelope(4, { id: 'd', sessionId: 's' }))).rejects.toMatchObject({
+      code: 'HISTORY_STORAGE',
+    });
     await expect(ids(store)).rejects.toMatchObject({ code: 'HISTORY_STORAGE' });
     await store.close();
     // The good records after the bad line are still on disk.
@@ -79,7 +83,12 @@ describe('torn last line', () => {
   it('keeps ids idempotent across a reopen (the id map is rebuilt from the file)', async () => {
     const { root } = await seeded();
     const store = await createFileHistoryStore({ root });
-    expect(await store.appendMany([ev('b'), ev('z')])).toMatchObject([
+    expect(
+      await store.appendMany([
+        envelope(2, { id: 'b', sessionId: 's' }),
+        envelope(4, { id: 'z', sessionId: 's' }),
+      ]),
+    ).toMatchObject([
       { id: 'b', seq: 2, duplicate: true },
       { id: 'z', seq: 4, duplicate: false },
     ]);
