@@ -1,18 +1,10 @@
+import { envelope, envelopes } from '@history/contract-tests';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 // Built package: some cases use the default worker threads.
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { idHash } from '../src/id-hash.js';
 import { tempDb } from './temp-db.js';
-
-const at = '2026-01-01T00:00:00Z';
-const env = (id: string, sessionId = 's') => ({
-  id,
-  type: 't',
-  occurredAt: at,
-  payload: { id },
-  sessionId,
-});
 
 describe('sqlite backend behaviour', () => {
   let db: ReturnType<typeof tempDb>;
@@ -31,22 +23,28 @@ describe('sqlite backend behaviour', () => {
   it('tells ids with the same hash apart (a collision is not a duplicate)', async () => {
     db = tempDb();
     const store = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    await store.append(env('first'));
+    await store.append(envelope(1, { id: 'first' }));
     await store.close();
     // Forge a stored row whose hash equals that of 'victim' but whose id differs.
     const conn = new Database(db.filename);
     conn.prepare('UPDATE events SET id_hash = ? WHERE id = ?').run(idHash('victim'), 'first');
     conn.close();
     const reopened = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 2, duplicate: false });
-    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 2, duplicate: true });
+    expect(await reopened.append(envelope(2, { id: 'victim' }))).toMatchObject({
+      seq: 2,
+      duplicate: false,
+    });
+    expect(await reopened.append(envelope(2, { id: 'victim' }))).toMatchObject({
+      seq: 2,
+      duplicate: true,
+    });
     await reopened.close();
   });
 
   it('tells ids with the same hash apart in a sealed block too', async () => {
     db = tempDb();
     const store = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    await store.appendMany(Array.from({ length: 130 }, (_, i) => env(`e${i + 1}`)));
+    await store.appendMany(envelopes(130));
     await store.close();
     // Seq 5 is sealed (in event_ids): forge its hash, in both places, to that of 'victim'.
     const conn = new Database(db.filename);
@@ -54,8 +52,14 @@ describe('sqlite backend behaviour', () => {
     conn.prepare('UPDATE event_ids SET id_hash = ? WHERE seq = 5').run(idHash('victim'));
     conn.close();
     const reopened = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 131, duplicate: false });
-    expect(await reopened.append(env('victim'))).toMatchObject({ seq: 131, duplicate: true });
+    expect(await reopened.append(envelope(131, { id: 'victim' }))).toMatchObject({
+      seq: 131,
+      duplicate: false,
+    });
+    expect(await reopened.append(envelope(131, { id: 'victim' }))).toMatchObject({
+      seq: 131,
+      duplicate: true,
+    });
     await reopened.close();
   });
 
@@ -63,22 +67,31 @@ describe('sqlite backend behaviour', () => {
     'finds a retried id in any sealed block and in the unsealed tail, from a warm and a cold connection (worker: %s)',
     async (worker) => {
       db = tempDb();
-      const ids = Array.from({ length: 3 * 128 + 40 }, (_, i) => `e${i + 1}`);
       const warm = await createSqliteHistoryStore({ filename: db.filename, worker });
-      // Single appends and batches, so blocks are sealed inside and at the end of batches.
-      for (const id of ids.slice(0, 100)) await warm.append(env(id));
-      await warm.appendMany(ids.slice(100, 256).map((id) => env(id)));
-      await warm.appendMany(ids.slice(256).map((id) => env(id)));
+      // Single appends and batches, so blocks are sealed inside and at the end of batches:
+      // seqs 1-100 one at a time, then 101-256 and 257-424 (3 * 128 + 40) in two batches.
+      for (let i = 1; i <= 100; i++) await warm.append(envelope(i));
+      await warm.appendMany(envelopes(156, {}, 101));
+      await warm.appendMany(envelopes(168, {}, 257));
       const cold = await createSqliteHistoryStore({ filename: db.filename, worker });
       const probes = [1, 64, 128, 129, 256, 257, 384, 385, 400, 424];
       for (const store of [warm, cold]) {
-        const retried = await store.appendMany(probes.map((seq) => env(`e${seq}`)));
+        const retried = await store.appendMany(probes.map((seq) => envelope(seq)));
         expect(retried.map((r) => [r.seq, r.duplicate])).toEqual(probes.map((seq) => [seq, true]));
       }
       // The cold connection committed nothing new; a fresh id still takes the next seq on both.
-      expect(await cold.append(env('new-1'))).toMatchObject({ seq: 425, duplicate: false });
-      expect(await warm.append(env('new-2'))).toMatchObject({ seq: 426, duplicate: false });
-      expect(await warm.append(env('new-1'))).toMatchObject({ seq: 425, duplicate: true });
+      expect(await cold.append(envelope(425, { id: 'new-1' }))).toMatchObject({
+        seq: 425,
+        duplicate: false,
+      });
+      expect(await warm.append(envelope(426, { id: 'new-2' }))).toMatchObject({
+        seq: 426,
+        duplicate: false,
+      });
+      expect(await warm.append(envelope(425, { id: 'new-1' }))).toMatchObject({
+        seq: 425,
+        duplicate: true,
+      });
       await warm.close();
       await cold.close();
       const conn = new Database(db.filename, { readonly: true });
@@ -97,10 +110,10 @@ describe('sqlite backend behaviour', () => {
     db = tempDb();
     const a = await createSqliteHistoryStore({ filename: db.filename, worker: false });
     const b = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    expect((await a.append(env('a1'))).seq).toBe(1);
-    expect((await b.append(env('b1'))).seq).toBe(2);
-    expect((await a.append(env('a2'))).seq).toBe(3);
-    expect(await b.append(env('a2'))).toMatchObject({ seq: 3, duplicate: true });
+    expect((await a.append(envelope(1, { id: 'a1' }))).seq).toBe(1);
+    expect((await b.append(envelope(2, { id: 'b1' }))).seq).toBe(2);
+    expect((await a.append(envelope(3, { id: 'a2' }))).seq).toBe(3);
+    expect(await b.append(envelope(3, { id: 'a2' }))).toMatchObject({ seq: 3, duplicate: true });
     await a.close();
     await b.close();
   });
@@ -114,10 +127,10 @@ describe('sqlite backend behaviour', () => {
       retries: 10,
       retryDelayMs: 5,
     });
-    await store.append(env('before'));
+    await store.append(envelope(1, { id: 'before' }));
     const locker = new Database(db.filename);
     locker.exec('BEGIN IMMEDIATE');
-    const pending = store.append(env('during'));
+    const pending = store.append(envelope(2, { id: 'during' }));
     await new Promise((resolve) => setTimeout(resolve, 30));
     locker.exec('COMMIT');
     locker.close();
@@ -135,14 +148,17 @@ describe('sqlite backend behaviour', () => {
     });
     const locker = new Database(db.filename);
     locker.exec('BEGIN IMMEDIATE');
-    await expect(store.append(env('x'))).rejects.toMatchObject({
+    await expect(store.append(envelope(1, { id: 'x' }))).rejects.toMatchObject({
       code: 'HISTORY_STORAGE',
       transient: true,
     });
     locker.exec('ROLLBACK');
     locker.close();
     // The store stays usable.
-    expect(await store.append(env('x'))).toMatchObject({ seq: 1, duplicate: false });
+    expect(await store.append(envelope(1, { id: 'x' }))).toMatchObject({
+      seq: 1,
+      duplicate: false,
+    });
     await store.close();
   });
 
@@ -151,10 +167,10 @@ describe('sqlite backend behaviour', () => {
     async (worker) => {
       db = tempDb();
       const store = await createSqliteHistoryStore({ filename: db.filename, worker, pageSize: 10 });
-      await store.appendMany(Array.from({ length: 100 }, (_, i) => env(`e${i}`)));
+      await store.appendMany(envelopes(100));
       let seen = 0;
       const consume = async () => {
-        for await (const _ of store.stream('s')) {
+        for await (const _ of store.stream('s1')) {
           if (++seen === 15) await store.close();
         }
       };
@@ -167,7 +183,9 @@ describe('sqlite backend behaviour', () => {
   it('keeps planner statistics in sqlite_stat1 only, removing stat4 samples (they re-prepare statements per binding)', async () => {
     db = tempDb();
     const first = await createSqliteHistoryStore({ filename: db.filename });
-    await first.appendMany(Array.from({ length: 200 }, (_, i) => env(`e${i}`, `s${i % 4}`)));
+    await first.appendMany(
+      Array.from({ length: 200 }, (_, i) => envelope(i, { sessionId: `s${i % 4}` })),
+    );
     await first.close();
     const raw = () => new Database(db.filename);
     let conn = raw();
@@ -182,7 +200,10 @@ describe('sqlite backend behaviour', () => {
     ).toBeGreaterThan(0);
     conn.close();
     const second = await createSqliteHistoryStore({ filename: db.filename });
-    expect(await second.append(env('e0', 's0'))).toMatchObject({ seq: 1, duplicate: true });
+    expect(await second.append(envelope(0, { sessionId: 's0' }))).toMatchObject({
+      seq: 1,
+      duplicate: true,
+    });
     conn = raw();
     expect(conn.prepare('SELECT count(*) AS n FROM sqlite_stat4').get()).toEqual({ n: 0 });
     conn.close();
@@ -193,8 +214,8 @@ describe('sqlite backend behaviour', () => {
     db = tempDb();
     const store = await createSqliteHistoryStore({ filename: db.filename, pageSize: 1 });
     const payload = { text: 'a\u0000b \ud800 \udfff é 🙂' };
-    await store.append({ ...env('x', 'Case'), payload });
-    await store.append({ ...env('x', 'case'), payload: 2 });
+    await store.append(envelope(1, { id: 'x', sessionId: 'Case', payload }));
+    await store.append(envelope(1, { id: 'x', sessionId: 'case', payload: 2 }));
     const read = [];
     for await (const r of store.stream('Case')) read.push(r);
     expect(read).toHaveLength(1);

@@ -1,5 +1,6 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
+import { envelope } from '@history/contract-tests';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
@@ -76,13 +77,7 @@ describe('a 1,000,000-event session', () => {
     }
     // Put frames in the WAL: a TRUNCATE checkpoint cannot complete them while any
     // reader still holds a snapshot from before this write.
-    await store.append({
-      id: 'later',
-      type: 'tick',
-      sessionId: 'other',
-      occurredAt: '2026-01-01T00:00:00Z',
-      payload: 1,
-    });
+    await store.append(envelope(1, { id: 'later', sessionId: 'other' }));
     const probe = new Database(tmp.filename);
     probe.pragma('busy_timeout = 0');
     const [result] = probe.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];

@@ -1,6 +1,7 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { envelope } from '@history/contract-tests';
 import { SchemaVersionError } from '@history/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -9,14 +10,6 @@ import { migrate } from '../src/migrate.js';
 import { loadMigrations } from '../src/migrations.js';
 import { createSqliteHistoryStore } from '../src/store.js';
 import { tempDb } from './temp-db.js';
-
-const env = (id: string, sessionId: string) => ({
-  id,
-  type: 't',
-  occurredAt: '2026-01-01T00:00:00Z',
-  payload: 0,
-  sessionId,
-});
 
 const tables = (db: Database.Database) =>
   (
@@ -53,25 +46,13 @@ describe('migrations', () => {
   it('is idempotent on reopen and keeps the data', async () => {
     db = tempDb();
     const first = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    await first.append({
-      id: 'a',
-      type: 't',
-      occurredAt: '2026-01-01T00:00:00Z',
-      payload: 1,
-      sessionId: 's',
-    });
+    await first.append(envelope(1, { id: 'a', sessionId: 's' }));
     await first.close();
     const conn = new Database(db.filename);
     expect(migrate(conn)).toBe(loadMigrations().at(-1)!.version);
     conn.close();
     const second = await createSqliteHistoryStore({ filename: db.filename, worker: false });
-    const result = await second.append({
-      id: 'b',
-      type: 't',
-      occurredAt: '2026-01-01T00:00:00Z',
-      payload: 2,
-      sessionId: 's',
-    });
+    const result = await second.append(envelope(2, { id: 'b', sessionId: 's' }));
     expect(result.seq).toBe(2);
     await second.close();
   });
@@ -138,11 +119,13 @@ describe('migrations', () => {
     const store = await createSqliteHistoryStore({ filename: db.filename, worker: false });
     // Old ids, sealed and in the tail, are duplicates; new ones continue the seqs.
     const retried = await store.appendMany([
-      ...[1, 128, 256, 257, 266].map((seq) => env(`big-${seq}`, 'big')),
-      env('small-5', 'small'),
-      env('edge-128', 'edge'),
-      env('big-new', 'big'),
-      env('edge-new', 'edge'),
+      ...[1, 128, 256, 257, 266].map((seq) =>
+        envelope(seq, { id: `big-${seq}`, sessionId: 'big' }),
+      ),
+      envelope(5, { id: 'small-5', sessionId: 'small' }),
+      envelope(128, { id: 'edge-128', sessionId: 'edge' }),
+      envelope(267, { id: 'big-new', sessionId: 'big' }),
+      envelope(129, { id: 'edge-new', sessionId: 'edge' }),
     ]);
     expect(retried.map((r) => [r.sessionId, r.seq, r.duplicate])).toEqual([
       ['big', 1, true],

@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { envelope } from '@history/contract-tests';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
@@ -140,18 +141,13 @@ describe('processes', () => {
       for (const [id, seq] of child.acks) expect(byId.get(id)).toBe(seq);
     }
     // Retrying acknowledged appends, through either path, stores nothing new.
-    const retry = (id: string) => ({
-      id,
-      type: 'tick',
-      sessionId: 'mixed',
-      occurredAt: '2026-01-01T00:00:00Z',
-      payload: 0,
-    });
     for (const inlineWriteRows of [256, 0]) {
       const store = await createSqliteHistoryStore({ filename: db.filename, inlineWriteRows });
       for (const child of [a, b]) {
         const acks = [...child.acks].slice(0, 100);
-        const results = await store.appendMany(acks.map(([id]) => retry(id)));
+        const results = await store.appendMany(
+          acks.map(([id, seq]) => envelope(seq, { id, sessionId: 'mixed' })),
+        );
         expect(results.map((r) => [r.id, r.seq, r.duplicate])).toEqual(
           acks.map(([id, seq]) => [id, seq, true]),
         );
