@@ -1,11 +1,12 @@
 import { randomBytes } from 'node:crypto';
+import { envelope, envelopes } from '@history/contract-tests';
 import { StorageError } from '@history/core';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { blockedBackend, pgTargets, testPool } from './pg-fixtures.js';
-import { event, migratedSchema } from './store-fixture.js';
+import { migratedSchema } from './store-fixture.js';
 
 for (const target of pgTargets()) {
   describe(`connection killed during a batch (${target.name})`, () => {
@@ -58,10 +59,10 @@ for (const target of pgTargets()) {
           retries: 3,
           onMetrics: (m) => attempts.push(m.attempts),
         });
-        await store.append(event(1));
+        await store.append(envelope(1));
         await blockInsertAtSeq2();
-        const pending = store.appendMany(Array.from({ length: 50 }, (_, k) => event(k + 2)));
-        const singles = Array.from({ length: 10 }, (_, k) => store.append(event(100 + k)));
+        const pending = store.appendMany(envelopes(50, {}, 2));
+        const singles = Array.from({ length: 10 }, (_, k) => store.append(envelope(100 + k)));
 
         const victim = await blockedBackend(observer, applicationName);
         await observer.query('SELECT pg_terminate_backend($1)', [victim]);
@@ -94,10 +95,10 @@ for (const target of pgTargets()) {
         schema: fixture.schema,
         retries: 0,
       });
-      await store.append(event(1));
+      await store.append(envelope(1));
       await blockInsertAtSeq2();
       // Caught at once: the rejection may come before pg_terminate_backend's own reply.
-      const pending = store.appendMany([event(2), event(3)]).catch((e) => e);
+      const pending = store.appendMany([envelope(2), envelope(3)]).catch((e) => e);
       await observer.query('SELECT pg_terminate_backend($1)', [
         await blockedBackend(observer, applicationName),
       ]);
@@ -107,12 +108,12 @@ for (const target of pgTargets()) {
       await blocker.query('ROLLBACK');
 
       // The rejected batch left nothing; appending it again stores it once, from seq 2.
-      const again = await store.appendMany([event(2), event(3)]);
+      const again = await store.appendMany([envelope(2), envelope(3)]);
       expect(again.map((r) => [r.seq, r.duplicate])).toEqual([
         [2, false],
         [3, false],
       ]);
-      expect((await store.append(event(2))).duplicate).toBe(true);
+      expect((await store.append(envelope(2))).duplicate).toBe(true);
       const { rows } = await observer.query(`SELECT count(*)::int AS n FROM ${s()}.events`);
       expect(rows[0].n).toBe(3);
       await store.close();

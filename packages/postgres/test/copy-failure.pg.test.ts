@@ -1,3 +1,4 @@
+import { envelope } from '@history/contract-tests';
 import { prepareEnvelope } from '@history/core/backend';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -7,10 +8,10 @@ import { PostgresWriter } from '../src/postgres-writer.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { Statements } from '../src/statements.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
-import { event, migratedSchema } from './store-fixture.js';
+import { migratedSchema } from './store-fixture.js';
 
 const prepare = (i: number) =>
-  prepareEnvelope(event(i), { maxEnvelopeBytes: 1 << 20, defaultSessionId: 'default' });
+  prepareEnvelope(envelope(i), { maxEnvelopeBytes: 1 << 20, defaultSessionId: 'default' });
 
 /** A writer whose COPY data goes wrong after `goodRows` rows. */
 class FailingCopyWriter extends PostgresWriter {
@@ -93,7 +94,7 @@ for (const target of pgTargets()) {
         schema: fixture.schema,
         copyThreshold: 2,
       });
-      const results = await store.appendMany([event(1), event(2), event(3)]);
+      const results = await store.appendMany([envelope(1), envelope(2), envelope(3)]);
       expect(results.map((r) => [r.seq, r.duplicate])).toEqual([
         [1, false],
         [2, false],

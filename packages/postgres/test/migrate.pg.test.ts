@@ -2,6 +2,7 @@ import { copyFile, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { envelope } from '@history/contract-tests';
 import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore, migrate } from '../src/index.js';
@@ -49,16 +50,14 @@ for (const target of pgTargets()) {
       try {
         await pool.query(`CREATE SCHEMA ${victim}; CREATE TABLE ${victim}.x (n int)`);
         const store = await createPostgresHistoryStore({ pool, schema: hostile });
-        const [r] = await store.appendMany([
-          { id: 'e1', type: 't', payload: 1, occurredAt: '2025-01-01T00:00:00Z', sessionId: 's' },
-        ]);
+        const [r] = await store.appendMany([envelope(1, { sessionId: 's' })]);
         expect(r).toMatchObject({ seq: 1, duplicate: false });
         await store.checkpoint('s', { ok: true }, { seq: 1 });
         expect((await store.getCheckpoint('s'))?.payload).toEqual({ ok: true });
         const seen = [];
         for await (const rec of store.stream('s', { after: 0, from: '2024-01-01T00:00:00Z' }))
           seen.push(rec.id);
-        expect(seen).toEqual(['e1']);
+        expect(seen).toEqual(['evt-1']);
         await store.close();
         const { rows } = await pool.query(
           'SELECT nspname FROM pg_namespace WHERE nspname = $1 OR nspname = $2 ORDER BY nspname',
@@ -132,13 +131,7 @@ for (const target of pgTargets()) {
         expect(rows[0]).toEqual({ partitions: 4, strategy: 'h' });
         const store = await createPostgresHistoryStore({ pool, schema, partitions: 4 });
         await store.appendMany(
-          ['a', 'b', 'c', 'd', 'e', 'f'].map((s, i) => ({
-            id: `e${i}`,
-            type: 't',
-            payload: i,
-            occurredAt: '2025-01-01T00:00:00Z',
-            sessionId: s,
-          })),
+          ['a', 'b', 'c', 'd', 'e', 'f'].map((s, i) => envelope(i, { sessionId: s })),
         );
         await store.close();
         const spread = await pool.query(`SELECT count(DISTINCT tableoid)::int AS n FROM ${events}`);
@@ -184,9 +177,7 @@ for (const target of pgTargets()) {
             { seq: 2, duplicate: false },
           ]);
           const store = await createPostgresHistoryStore({ pool, schema, migrate: false });
-          const [r] = await store.appendMany([
-            { id: 'e3', type: 't', payload: 3, occurredAt: '2025-01-01T00:00:03Z', sessionId: 's' },
-          ]);
+          const [r] = await store.appendMany([envelope(3, { id: 'e3', sessionId: 's' })]);
           expect(r).toMatchObject({ seq: 3, duplicate: false });
           const seen = [];
           for await (const rec of store.stream('s')) seen.push([rec.seq, rec.id]);
@@ -232,9 +223,7 @@ for (const target of pgTargets()) {
         schema,
         migrate: false,
       });
-      const [r] = await store.appendMany([
-        { id: 'e1', type: 't', payload: 1, occurredAt: '2025-01-01T00:00:00Z', sessionId: 's' },
-      ]);
+      const [r] = await store.appendMany([envelope(1, { sessionId: 's' })]);
       expect(r).toMatchObject({ seq: 1, duplicate: false });
       await store.close();
     });

@@ -1,8 +1,9 @@
 import { randomBytes } from 'node:crypto';
+import { envelope, envelopes } from '@history/contract-tests';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
-import { event, migratedSchema } from './store-fixture.js';
+import { migratedSchema } from './store-fixture.js';
 
 /** Connections whose application_name is `name`, as the server sees them. */
 async function connectionsNamed(url: string, name: string): Promise<number> {
@@ -38,7 +39,7 @@ for (const target of pgTargets()) {
       const pool = testPool(target.url, 2);
       try {
         const store = await createPostgresHistoryStore({ pool, schema: fixture.schema });
-        await store.append(event(1));
+        await store.append(envelope(1));
         await store.close();
         expect(pool.ended).toBe(false);
         await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({ rows: [{ one: 1 }] });
@@ -53,7 +54,7 @@ for (const target of pgTargets()) {
         connectionString: withApplicationName(target.url, name),
         schema: fixture.schema,
       });
-      await store.append(event(1));
+      await store.append(envelope(1));
       expect(await connectionsNamed(target.url, name)).toBeGreaterThan(0);
       await store.close();
       // Server-side disconnect is asynchronous; wait (bounded) for it to be seen.
@@ -71,7 +72,7 @@ for (const target of pgTargets()) {
           schema: fixture.schema,
           pageSize: 10,
         });
-        await store.appendMany(Array.from({ length: 100 }, (_, k) => event(k + 1)));
+        await store.appendMany(envelopes(100));
         for (let round = 0; round < 3; round++) {
           const seen: number[] = [];
           for await (const record of store.stream('s1')) {
@@ -84,7 +85,7 @@ for (const target of pgTargets()) {
           await expect(pool.query('SELECT 1 AS one')).resolves.toMatchObject({
             rows: [{ one: 1 }],
           });
-          expect((await store.append(event(1000 + round))).duplicate).toBe(false);
+          expect((await store.append(envelope(1000 + round))).duplicate).toBe(false);
         }
         await store.close();
       } finally {
@@ -100,7 +101,7 @@ for (const target of pgTargets()) {
           schema: fixture.schema,
           pageSize: 100,
         });
-        await store.appendMany(Array.from({ length: 1050 }, (_, k) => event(k + 1)));
+        await store.appendMany(envelopes(1050));
         const pages: number[] = [];
         const original = pool.query.bind(pool);
         (pool as unknown as { query: typeof pool.query }).query = (async (...args: unknown[]) => {
@@ -120,7 +121,7 @@ for (const target of pgTargets()) {
 
         // A session that ends exactly on a page boundary needs no trailing empty query,
         // and a limit that ends on one reads no look-ahead row.
-        await store.appendMany(Array.from({ length: 200 }, (_, k) => event(k + 1, 's2')));
+        await store.appendMany(envelopes(200, { sessionId: 's2' }));
         pages.length = 0;
         let m = 0;
         for await (const _ of store.stream('s2')) m++;

@@ -1,10 +1,11 @@
 import { randomBytes } from 'node:crypto';
+import { envelope } from '@history/contract-tests';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { blockedBackend, pgTargets, testPool } from './pg-fixtures.js';
-import { event, migratedSchema } from './store-fixture.js';
+import { migratedSchema } from './store-fixture.js';
 
 // Both write paths: bind parameters (the hot path, falling back to the duplicate-aware
 // statement) and COPY into the staging table.
@@ -42,24 +43,29 @@ for (const target of pgTargets()) {
           schema: fixture.schema,
           copyThreshold,
         });
-        await store.appendMany([event(1), event(2), event(3), event(1, 's2')]);
+        await store.appendMany([
+          envelope(1),
+          envelope(2),
+          envelope(3),
+          envelope(1, { sessionId: 's2' }),
+        ]);
         const results = await store.appendMany([
-          event(2),
-          event(4),
-          event(2, 's2'),
-          event(1),
-          event(1, 's2'),
-          event(5),
+          envelope(2),
+          envelope(4),
+          envelope(2, { sessionId: 's2' }),
+          envelope(1),
+          envelope(1, { sessionId: 's2' }),
+          envelope(5),
         ]);
         expect(results.map((r) => [r.sessionId, r.id, r.seq, r.duplicate])).toEqual([
-          ['s1', 'e2', 2, true],
-          ['s1', 'e4', 4, false],
-          ['s2', 'e2', 2, false],
-          ['s1', 'e1', 1, true],
-          ['s2', 'e1', 1, true],
-          ['s1', 'e5', 5, false],
+          ['s1', 'evt-2', 2, true],
+          ['s1', 'evt-4', 4, false],
+          ['s2', 'evt-2', 2, false],
+          ['s1', 'evt-1', 1, true],
+          ['s2', 'evt-1', 1, true],
+          ['s1', 'evt-5', 5, false],
         ]);
-        expect((await store.append(event(6))).seq).toBe(6);
+        expect((await store.append(envelope(6))).seq).toBe(6);
         const { rows } = await observer.query(
           `SELECT session_id, array_agg(seq::int ORDER BY seq) AS seqs FROM ${s()}.events
            GROUP BY session_id ORDER BY session_id`,
@@ -83,27 +89,27 @@ for (const target of pgTargets()) {
           retries: 3,
           onMetrics: (m) => attempts.push(m.attempts),
         });
-        await store.append(event(1));
-        // Another process holds s1's counter row; the store's batch waits for it with e2 not
-        // yet stored in its snapshot, and the other process stores e2 before letting go.
+        await store.append(envelope(1));
+        // Another process holds s1's counter row; the store's batch waits for it with evt-2 not
+        // yet stored in its snapshot, and the other process stores evt-2 before letting go.
         const other = await observer.connect();
         try {
           await other.query('BEGIN');
           await other.query(`SELECT 1 FROM ${s()}.sessions WHERE session_id = 's1' FOR UPDATE`);
-          const pending = store.append(event(2)).catch((e) => e);
+          const pending = store.append(envelope(2)).catch((e) => e);
           await blockedBackend(observer, applicationName);
           await other.query(
             `INSERT INTO ${s()}.events (session_id, seq, id, occurred_at, envelope)
-             VALUES ('s1', 2, 'e2', now(), '{"by":"other"}')`,
+             VALUES ('s1', 2, 'evt-2', now(), '{"by":"other"}')`,
           );
           await other.query(`UPDATE ${s()}.sessions SET last_seq = 2 WHERE session_id = 's1'`);
           await other.query('COMMIT');
-          expect(await pending).toEqual({ id: 'e2', sessionId: 's1', seq: 2, duplicate: true });
+          expect(await pending).toEqual({ id: 'evt-2', sessionId: 's1', seq: 2, duplicate: true });
         } finally {
           other.release();
         }
         // The failed attempt left nothing behind: the next seq follows without a gap.
-        expect((await store.append(event(3))).seq).toBe(3);
+        expect((await store.append(envelope(3))).seq).toBe(3);
         // The COPY path's statement read its snapshot before waiting, so core retried it.
         expect(attempts.slice(1, 2)).toEqual([copyThreshold === 1 ? 2 : 1]);
         await store.close();
@@ -124,7 +130,9 @@ for (const target of pgTargets()) {
           stores.map(async (store, w) => {
             const order = w === 0 ? sessions : [...sessions].reverse();
             for (let round = 0; round < ROUNDS; round++) {
-              await store.appendMany(order.map((session) => event(w * ROUNDS + round, session)));
+              await store.appendMany(
+                order.map((session) => envelope(w * ROUNDS + round, { sessionId: session })),
+              );
             }
           }),
         );
