@@ -28,7 +28,15 @@ export function openConnection(options: ConnectionOptions): Database.Database {
   }
 }
 
-export const WAL_AUTOCHECKPOINT_PAGES = 32_768;
+/**
+ * WAL checkpoint interval, in 4-KiB pages (16 MiB). It was 32,768 while a per-event id-hash
+ * index took random inserts (a rarer checkpoint wrote each hot index page back once for many
+ * batches: 1.7-2x faster ingest past 500,000 rows). Since migration 0003 there is no such
+ * index: ingesting 1,000,000 events with random UUIDs over 100 sessions ran 46-37k ev/s per
+ * quarter at 4,096 against 53-34k at 32,768, while a 128 MiB WAL made each checkpoint long
+ * enough to halve the main thread's small commits for its duration (README, "Measured").
+ */
+export const WAL_AUTOCHECKPOINT_PAGES = 4096;
 
 function configure(options: ConnectionOptions): Database.Database {
   const db = new Database(options.filename, {
@@ -43,10 +51,6 @@ function configure(options: ConnectionOptions): Database.Database {
     db.pragma('mmap_size = 1073741824');
     if (!options.readonly) {
       db.pragma('journal_mode = WAL');
-      // Checkpoint every ~128 MiB of WAL (32,768 4-KiB pages) instead of every 4 MiB: the
-      // id-hash index takes random inserts, and a rarer checkpoint writes each hot index
-      // page back once for many batches. 1.7-2x faster ingest past 500,000 rows
-      // (scripts/measure-scale.mjs).
       db.pragma(`wal_autocheckpoint = ${WAL_AUTOCHECKPOINT_PAGES}`);
       db.pragma(`synchronous = ${options.durability === 'full' ? 'FULL' : 'NORMAL'}`);
     }

@@ -123,9 +123,9 @@ describe('main-thread lane', () => {
         expect(result.seqs[0]).toBe(written + 1);
         written += n;
       };
-      // Past the interval: each of these is written on the main thread (refused only from the
-      // writer's 32,768 frames), and the first to find the WAL due starts a checkpoint on the
-      // writer thread.
+      // Past the interval: each of these is written on the main thread (refused only from twice
+      // the writer's interval, 8,192 frames), and the first to find the WAL due starts a
+      // checkpoint on the writer thread.
       while (wal.read()! < 300) await write(20, 2000);
       // The WAL restarts once a checkpoint has copied every frame and the next commit finds
       // it so; small writes go on meanwhile (the checkpoint is asked for again while due).

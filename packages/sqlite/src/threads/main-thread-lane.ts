@@ -12,24 +12,14 @@ export interface MainThreadLaneConfig {
   inlineWriteRows: number;
   /** Largest first page (rows) read on the main thread; 0: none. */
   inlineReadRows: number;
-  /** WAL size (frames) from which a checkpoint is due (`walDue`). Default: `LANE_CHECKPOINT_FRAMES`. */
+  /** WAL size (frames) from which a checkpoint is due (`walDue`). Default: the writer's interval. */
   checkpointFrames?: number;
   /**
-   * WAL size (frames) from which writes go to the writer thread, whose commits then
-   * checkpoint (checkpoints have not kept up). Default: its `wal_autocheckpoint`.
+   * WAL size (frames) from which writes go to the writer thread, whose commit then finishes
+   * the checkpoint (see `MainThreadLane`). Default: twice the writer's interval.
    */
   maxWalFrames?: number;
 }
-
-/**
- * While the main thread writes, the WAL is checkpointed from 4,096 frames (16 MiB) on, not
- * at the writer's 32,768: a checkpoint running beside the main thread's commits slowed
- * them to about half while it lasted, and a 128 MiB one lasted long enough to take the
- * bench's 16-producer figure from about 46,000 to 39,000 ev/s (4,096: 45,900 ev/s on
- * average over three runs, 32,768: 38,800). Bulk batches, written on the writer thread,
- * keep its 32,768-frame interval, chosen for ingest at scale.
- */
-export const LANE_CHECKPOINT_FRAMES = 4096;
 
 /** Bytes of JSON a batch written on the main thread may hold: about a millisecond of work. */
 export const INLINE_WRITE_BYTES = 256 * 1024;
@@ -40,12 +30,16 @@ export const INLINE_READ_BYTES = 1024 * 1024;
  * Short tasks run synchronously on a connection of the main thread, skipping
  * the round trip to a worker thread, which costs more than a small batch's
  * own work. Each method returns `undefined` when the task must go to a worker
- * instead: too large, `durability: 'full'` (an fsync per commit), a WAL that
- * has grown to the writer's checkpoint interval (checkpoints have not kept up:
- * the writer thread's own commits then checkpoint), or a lock held by another
- * connection (this one never waits for it). A task refused for a lock rolled
- * back and wrote nothing, so the worker runs it afresh. This connection never
- * checkpoints: `walDue` tells the caller when to have the writer thread do it.
+ * instead: too large, `durability: 'full'` (an fsync per commit), a WAL grown to
+ * twice the checkpoint interval, or a lock held by another connection (this one
+ * never waits for it). A task refused for a lock rolled back and wrote nothing,
+ * so the worker runs it afresh. This connection never checkpoints: from the
+ * interval on, `walDue` tells the caller to have the writer thread run a PASSIVE
+ * checkpoint beside this connection's commits. Those copy frames but seldom let
+ * the WAL restart (that needs a moment with every frame copied, and this
+ * connection keeps adding some); at twice the interval a batch goes to the writer
+ * thread, whose commit finishes the checkpoint with no other writer (a short one:
+ * the background ones copied most frames), and the next commit restarts the WAL.
  */
 export class MainThreadLane {
   private readonly config: MainThreadLaneConfig;
@@ -74,7 +68,7 @@ export class MainThreadLane {
       if (bytes > INLINE_WRITE_BYTES) return undefined;
     }
     const frames = this.wal.read();
-    const most = this.config.maxWalFrames ?? WAL_AUTOCHECKPOINT_PAGES;
+    const most = this.config.maxWalFrames ?? 2 * WAL_AUTOCHECKPOINT_PAGES;
     if (frames === undefined || frames >= most) return undefined;
     return this.run(task);
   }
@@ -98,7 +92,7 @@ export class MainThreadLane {
   }
 
   private get checkpointFrames(): number {
-    return this.config.checkpointFrames ?? LANE_CHECKPOINT_FRAMES;
+    return this.config.checkpointFrames ?? WAL_AUTOCHECKPOINT_PAGES;
   }
 
   close(): void {
