@@ -2,6 +2,7 @@ import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import pg from 'pg';
 import { nextSeqAsync } from '../next-seq.js';
 import { copyLine, copyRows } from '../pg-copy.js';
+import { previousCheckpoint, previousRecord, previousRow } from '../previous-row.js';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
 
 /**
@@ -36,14 +37,7 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
     await pool.query(
       `INSERT INTO ${events} (id, session_id, seq, occurred_at, envelope, created_at)
        VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT (id) DO NOTHING`,
-      [
-        envelope.id,
-        sessionId,
-        seq,
-        envelope.occurredAt,
-        JSON.stringify(envelope),
-        new Date().toISOString(),
-      ],
+      previousRow(envelope, sessionId, seq, new Date().toISOString()),
     );
     return { id: envelope.id, sessionId, seq, duplicate: false };
   };
@@ -59,15 +53,7 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
          ORDER BY seq LIMIT $5`,
         [sessionId, range.after ?? null, range.from ?? null, range.to ?? null, range.limit ?? null],
       );
-      for (const row of rows) {
-        yield {
-          id: row.id,
-          sessionId: row.session_id,
-          seq: Number(row.seq),
-          envelope: JSON.parse(row.envelope),
-          createdAt: row.created_at,
-        };
-      }
+      for (const row of rows) yield previousRecord(row);
     },
     async checkpoint(sessionId, payload, opts) {
       await pool.query(`DELETE FROM ${checkpoints} WHERE session_id = $1`, [sessionId]);
@@ -81,14 +67,7 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
         `SELECT session_id, payload, seq, created_at FROM ${checkpoints} WHERE session_id = $1`,
         [sessionId],
       );
-      const row = rows[0];
-      if (!row) return null;
-      return {
-        sessionId: row.session_id,
-        payload: JSON.parse(row.payload),
-        createdAt: row.created_at,
-        ...(row.seq === null ? {} : { seq: Number(row.seq) }),
-      };
+      return rows[0] ? previousCheckpoint(rows[0]) : null;
     },
     async close() {
       await pool.query(`DROP SCHEMA IF EXISTS "${schema}" CASCADE`).catch(() => {});
@@ -101,9 +80,7 @@ export async function openPostgresBaseline(url: string, schema: string): Promise
       for (const e of envelopes) {
         const sessionId = e.sessionId ?? 'default';
         const seq = await seqOf(sessionId);
-        lines.push(
-          copyLine([e.id, sessionId, String(seq), e.occurredAt, JSON.stringify(e), createdAt]),
-        );
+        lines.push(copyLine(previousRow(e, sessionId, seq, createdAt).map(String)));
       }
       const client = await pool.connect();
       try {

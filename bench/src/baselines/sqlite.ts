@@ -2,6 +2,7 @@ import { join } from 'node:path';
 import type { AppendResult, Envelope, HistoryRecord } from '@history/core';
 import Database from 'better-sqlite3';
 import { nextSeq } from '../next-seq.js';
+import { previousCheckpoint, previousRecord, previousRow } from '../previous-row.js';
 import { appendOneByOne, type BaselineStore } from '../subject.js';
 
 interface Row {
@@ -48,14 +49,7 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
   const append = async (envelope: Envelope): Promise<AppendResult> => {
     const sessionId = envelope.sessionId ?? 'default';
     const seq = seqOf(sessionId);
-    insert.run(
-      envelope.id,
-      sessionId,
-      seq,
-      envelope.occurredAt,
-      JSON.stringify(envelope),
-      new Date().toISOString(),
-    );
+    insert.run(...previousRow(envelope, sessionId, seq, new Date().toISOString()));
     return { id: envelope.id, sessionId, seq, duplicate: false };
   };
 
@@ -71,15 +65,7 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
         range.to ?? null,
         range.limit ?? null,
       ) as Row[];
-      for (const row of rows) {
-        yield {
-          id: row.id,
-          sessionId: row.session_id,
-          seq: row.seq,
-          envelope: JSON.parse(row.envelope),
-          createdAt: row.created_at,
-        };
-      }
+      for (const row of rows) yield previousRecord(row);
     },
     async checkpoint(sessionId, payload, opts) {
       deleteCheckpoint.run(sessionId);
@@ -94,13 +80,7 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
       const row = selectCheckpoint.get(sessionId) as
         | { session_id: string; payload: string; seq: number | null; created_at: string }
         | undefined;
-      if (!row) return null;
-      return {
-        sessionId: row.session_id,
-        payload: JSON.parse(row.payload),
-        createdAt: row.created_at,
-        ...(row.seq === null ? {} : { seq: row.seq }),
-      };
+      return row ? previousCheckpoint(row) : null;
     },
     async close() {
       db.close();
@@ -111,7 +91,7 @@ export async function openSqliteBaseline(dir: string): Promise<BaselineStore> {
       db.transaction(() => {
         for (const e of envelopes) {
           const sessionId = e.sessionId ?? 'default';
-          insert.run(e.id, sessionId, seqOf(sessionId), e.occurredAt, JSON.stringify(e), createdAt);
+          insert.run(...previousRow(e, sessionId, seqOf(sessionId), createdAt));
         }
       })();
     },
