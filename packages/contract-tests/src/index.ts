@@ -16,6 +16,7 @@ export { documentedDefaultProblems } from './documented-defaults.js';
 export { collect, envelope, envelopes, type Harness, useHarness } from './harness.js';
 export {
   collectPages,
+  DEFAULT_PAGE_BUDGET,
   expectPagedRanges,
   largeEnvelopes,
   PAGED_RANGE_BYTES,

@@ -15,6 +15,9 @@ export function largeEnvelopes(count: number, start = 1): Envelope[] {
   );
 }
 
+/** The documented default page budget, 4 MiB (core's `DEFAULT_PAGE_BYTES`). */
+export const DEFAULT_PAGE_BUDGET = 4 * 1024 * 1024;
+
 /** Every page a backend's `readPages` yields, read to the end. */
 export async function collectPages(
   pages: AsyncIterable<readonly StoredRecord[]>,

@@ -3,14 +3,12 @@ import { describe, expect, it } from 'vitest';
 import { envelope } from '../src/harness.js';
 import {
   collectPages,
+  DEFAULT_PAGE_BUDGET,
   expectPagedRanges,
   PAGED_RANGE_BYTES,
   pageBudgetProblems,
   pagedEnvelopes,
 } from '../src/page-budget.js';
-
-/** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
-const DEFAULT_BUDGET = 4 * 1024 * 1024;
 
 // The reference backend's pages follow the same byte budget as the adapters' (see their
 // page-bytes tests), so this package's page checks are themselves checked here.
@@ -26,7 +24,9 @@ describe('memory: stream pages are bounded by bytes', () => {
     }
     const pages = await collectPages(backend.readPages('s1', { direction: 'forward' }));
     expect(pages.flat().map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
-    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET, pageSize: 256 })).toEqual([]);
+    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_PAGE_BUDGET, pageSize: 256 })).toEqual(
+      [],
+    );
   });
 
   it('honours after, limit, time bounds and direction across byte-bounded pages', async () => {

@@ -2,6 +2,7 @@ import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import {
   collectPages,
+  DEFAULT_PAGE_BUDGET,
   expectPagedRanges,
   largeEnvelopes,
   PAGED_RANGE_BYTES,
@@ -15,9 +16,6 @@ import { createFileHistoryStore } from '../src/index.js';
 import { resolveFileOptions } from '../src/options.js';
 import { openFileBackend } from '../src/store.js';
 import { tempRoot } from './temp-root.js';
-
-/** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
-const DEFAULT_BUDGET = 4 * 1024 * 1024;
 
 // Live memory is what must stay bounded; sample it after a full GC, not mid-garbage.
 setFlagsFromString('--expose-gc');
@@ -48,7 +46,9 @@ describe('stream pages are bounded by bytes', () => {
     for (let i = 0; i < 24; i += 8) await store.appendMany(largeEnvelopes(8, i + 1));
     const pages = await collectPages(backend.readPages('s1', { direction: 'forward' }));
     expect(pages.flat().map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
-    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET, pageSize: 256 })).toEqual([]);
+    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_PAGE_BUDGET, pageSize: 256 })).toEqual(
+      [],
+    );
   });
 
   it('honours after, limit, time bounds and direction across byte-bounded pages', async () => {

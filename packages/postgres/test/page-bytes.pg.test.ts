@@ -1,5 +1,6 @@
 import {
   collectPages,
+  DEFAULT_PAGE_BUDGET,
   type envelope,
   expectPagedRanges,
   largeEnvelopes,
@@ -14,9 +15,6 @@ import { POSTGRES_DEFAULTS, resolvePostgresOptions } from '../src/options.js';
 import { PostgresBackend } from '../src/postgres-backend.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
 import { migratedSchema } from './store-fixture.js';
-
-/** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
-const DEFAULT_BUDGET = 4 * 1024 * 1024;
 
 for (const target of pgTargets()) {
   describe(`stream pages are bounded by bytes (${target.name})`, () => {
@@ -55,7 +53,7 @@ for (const target of pgTargets()) {
         );
         expect(
           pageBudgetProblems(pages, {
-            pageBytes: DEFAULT_BUDGET,
+            pageBytes: DEFAULT_PAGE_BUDGET,
             pageSize: POSTGRES_DEFAULTS.pageSize,
           }),
         ).toEqual([]);

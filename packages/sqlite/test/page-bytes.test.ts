@@ -1,5 +1,6 @@
 import {
   collectPages,
+  DEFAULT_PAGE_BUDGET,
   type envelope,
   expectPagedRanges,
   largeEnvelopes,
@@ -16,9 +17,6 @@ import { SqliteBackend } from '../dist/sqlite-backend.js';
 import { createInlineRunner } from '../dist/threads/inline-runner.js';
 import { createThreadRunner } from '../dist/threads/thread-runner.js';
 import { tempDb } from './temp-db.js';
-
-/** The documented default page budget (`DEFAULT_PAGE_BYTES`). */
-const DEFAULT_BUDGET = 4 * 1024 * 1024;
 
 const cleanups: Array<() => Promise<void> | void> = [];
 afterEach(async () => {
@@ -59,7 +57,7 @@ describe.each(modes)('stream pages are bounded by bytes: %s', (_, mode) => {
     const pages = await collectPages(backend.readPages('s1', { direction: 'forward' }));
     expect(pages.flat().map((r) => r.seq)).toEqual(Array.from({ length: 24 }, (_, k) => k + 1));
     // No count check: the first page read on the main thread has its own, smaller budget.
-    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_BUDGET })).toEqual([]);
+    expect(pageBudgetProblems(pages, { pageBytes: DEFAULT_PAGE_BUDGET })).toEqual([]);
     // Full pages: five such envelopes fit in 4 MiB (and one in the main thread's first page).
     expect(pages.length).toBeLessThanOrEqual(6);
   });
