@@ -85,6 +85,22 @@ export const optionRule = {
     return (value, field) => (value === undefined ? undefined : rule(value, field));
   },
 
+  /**
+   * A file-system path: a non-empty string without NUL characters (no path can hold one).
+   * `expected` is the message for a value that is not a non-empty string.
+   */
+  path(expected = 'expected a non-empty string'): OptionRule<string> {
+    return (value, field) => {
+      if (typeof value !== 'string' || value.length === 0) {
+        throw new InvalidArgumentError(field, expected);
+      }
+      if (value.includes('\0')) {
+        throw new InvalidArgumentError(field, 'must not contain NUL characters');
+      }
+      return value;
+    };
+  },
+
   /** `true` or `false`. */
   boolean: ((value, field) => {
     if (typeof value !== 'boolean') throw new InvalidArgumentError(field, 'expected a boolean');

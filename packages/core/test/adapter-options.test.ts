@@ -56,3 +56,26 @@ describe('resolveAdapterOptions', () => {
     ).not.toThrow();
   });
 });
+
+describe('optionRule.path', () => {
+  it.each([
+    [undefined, 'expected a non-empty string'],
+    ['', 'expected a non-empty string'],
+    [7, 'expected a non-empty string'],
+    ['a\0b', 'must not contain NUL characters'],
+  ])('refuses %j', (value, message) => {
+    expect(() => optionRule.path()(value, 'options.path')).toThrow(
+      expect.objectContaining({
+        field: 'options.path',
+        message: `Invalid argument: options.path: ${message}`,
+      }),
+    );
+  });
+
+  it('returns a path, and names what it expected as told', () => {
+    expect(optionRule.path()('/tmp/x', 'options.path')).toBe('/tmp/x');
+    expect(() => optionRule.path('expected a directory')('', 'options.root')).toThrow(
+      'options.root: expected a directory',
+    );
+  });
+});

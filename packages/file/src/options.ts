@@ -1,7 +1,6 @@
-import { InvalidArgumentError, type StoreOptions } from '@history/core';
+import type { StoreOptions } from '@history/core';
 import {
   DEFAULT_PAGE_BYTES,
-  type OptionRule,
   type OptionsSchema,
   optionRule,
   type ResolvedOptions,
@@ -54,18 +53,8 @@ export const FILE_DEFAULTS = {
   pageBytes: DEFAULT_PAGE_BYTES,
 } as const satisfies Partial<FileAdapterOptions>;
 
-const root: OptionRule<string> = (value, field) => {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidArgumentError(field, 'expected a non-empty directory path');
-  }
-  if (value.includes('\0')) {
-    throw new InvalidArgumentError(field, 'must not contain NUL characters');
-  }
-  return value;
-};
-
 const FILE_SCHEMA = {
-  root,
+  root: optionRule.path('expected a non-empty directory path'),
   durability: optionRule.oneOf('os', 'fsync'),
   maxOpenFiles: optionRule.integer(1, 65_536),
   maxCachedIds: optionRule.integer(0),

@@ -54,19 +54,15 @@ export const SQLITE_DEFAULTS = {
   inlineReadRows: 1000,
 } as const satisfies Partial<SqliteAdapterOptions>;
 
+const path = optionRule.path();
 const filename: OptionRule<string> = (value, field) => {
-  if (typeof value !== 'string' || value.length === 0) {
-    throw new InvalidArgumentError(field, 'expected a non-empty string');
-  }
-  if (value.includes('\0')) {
-    throw new InvalidArgumentError(field, 'must not contain NUL characters');
-  }
+  const name = path(value, field);
   // Worker threads each open their own connection: a private in-memory
   // database would be a different, empty database on every thread.
-  if (value === ':memory:') {
+  if (name === ':memory:') {
     throw new InvalidArgumentError(field, "':memory:' is not supported; use a file");
   }
-  return value;
+  return name;
 };
 
 const SQLITE_SCHEMA = {
