@@ -6,7 +6,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { blockedBackend, pgTargets, testPool } from './pg-fixtures.js';
-import { migratedSchema } from './store-fixture.js';
+import { migratedSchema, retryingStore } from './store-fixture.js';
 
 for (const target of pgTargets()) {
   describe(`connection killed during a batch (${target.name})`, () => {
@@ -51,15 +51,7 @@ for (const target of pgTargets()) {
     ])(
       '%s batch: retried transparently on a new connection, nothing duplicated',
       async (_, copyThreshold) => {
-        const attempts: number[] = [];
-        const store = await createPostgresHistoryStore({
-          pool: appPool,
-          schema: fixture.schema,
-          copyThreshold,
-          retries: 3,
-          onMetrics: (m) => attempts.push(m.attempts),
-        });
-        await store.append(envelope(1));
+        const { store, attempts } = await retryingStore(appPool, fixture.schema, copyThreshold);
         await blockInsertAtSeq2();
         const pending = store.appendMany(envelopes(50, {}, 2));
         const singles = Array.from({ length: 10 }, (_, k) => store.append(envelope(100 + k)));

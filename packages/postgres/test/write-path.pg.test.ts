@@ -5,7 +5,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { blockedBackend, pgTargets, testPool } from './pg-fixtures.js';
-import { migratedSchema } from './store-fixture.js';
+import { migratedSchema, retryingStore } from './store-fixture.js';
 
 // Both write paths: bind parameters (the hot path, falling back to the duplicate-aware
 // statement) and COPY into the staging table.
@@ -81,15 +81,7 @@ for (const target of pgTargets()) {
     it.each(PATHS)(
       '%s: an id another writer stores while the batch waits for its session comes back as a duplicate',
       async (_, copyThreshold) => {
-        const attempts: number[] = [];
-        const store = await createPostgresHistoryStore({
-          pool: appPool,
-          schema: fixture.schema,
-          copyThreshold,
-          retries: 3,
-          onMetrics: (m) => attempts.push(m.attempts),
-        });
-        await store.append(envelope(1));
+        const { store, attempts } = await retryingStore(appPool, fixture.schema, copyThreshold);
         // Another process holds s1's counter row; the store's batch waits for it with evt-2 not
         // yet stored in its snapshot, and the other process stores evt-2 before letting go.
         const other = await observer.connect();
