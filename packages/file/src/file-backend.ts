@@ -22,8 +22,6 @@ import { type SessionFiles, sessionFiles } from './session-files.js';
 import { SessionHandles } from './session-handles.js';
 import { SessionStates } from './session-states.js';
 
-// Out of descriptors or interrupted: worth a retry; a full disk or a permission error is not.
-
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
   readonly name = 'file';
