@@ -3,7 +3,16 @@ import { StorageError } from './errors/storage-error.js';
 import type { HistoryBackend } from './history-backend.js';
 
 /** What the store was doing when its backend failed. */
-export type BackendOperation = 'append' | 'stream' | 'checkpoint' | 'getCheckpoint' | 'close';
+export type BackendOperation =
+  | 'append'
+  | 'stream'
+  | 'checkpoint'
+  | 'getCheckpoint'
+  | 'listSessions'
+  | 'getSession'
+  | 'deleteSession'
+  | 'purgeExpired'
+  | 'close';
 
 /**
  * The one place a backend's failure becomes the caller's error. A `HistoryError`

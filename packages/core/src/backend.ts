@@ -7,7 +7,17 @@ export {
   resolveAdapterOptions,
 } from './adapter-options.js';
 export { createBackendStore } from './create-backend-store.js';
-export type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-backend.js';
+export type {
+  BatchCondition,
+  BatchConflict,
+  HistoryBackend,
+  PurgeRequest,
+  SessionPageRequest,
+  StoredCheckpoint,
+  StoredRecord,
+  StoredSession,
+  WriteOutcome,
+} from './history-backend.js';
 export { inTimeRange, type NormalizedRange, normalizeRange } from './history-range.js';
 /** The reference backend: the contract in its simplest executable form. */
 export { MemoryBackend } from './memory-store.js';

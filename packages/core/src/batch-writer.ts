@@ -2,7 +2,9 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import { backendFailure, isTransient } from './backend-failure.js';
 import { dedupeBatch } from './dedupe-batch.js';
 import { BackpressureError } from './errors/backpressure-error.js';
+import { ConflictError } from './errors/conflict-error.js';
 import { StorageError } from './errors/storage-error.js';
+import type { BatchCondition, BatchConflict, WriteOutcome } from './history-backend.js';
 import type { AppendResult } from './history-store.js';
 import { type BatchMetrics, batchChannel } from './metrics.js';
 import type { PreparedEnvelope } from './prepare-envelope.js';
@@ -21,20 +23,29 @@ export interface BatchWriterOptions
     | 'retries'
     | 'retryDelayMs'
     | 'maxConcurrentBatches'
-    | 'onMetrics'
   > {
+  onMetrics?(metrics: BatchMetrics): void;
   /** Name reported in metrics. */
   name: string;
-  /** Commits one batch atomically; one result per record, in order. */
-  writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]>;
+  /** Commits one batch atomically; one outcome per record, in order (see `HistoryBackend.writeBatch`). */
+  writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions?: readonly BatchCondition[],
+  ): Promise<WriteOutcome[]>;
   isTransient?(error: unknown): boolean;
   /** The one session a failed batch's error belongs to (see `HistoryBackend.failedSession`). */
   failedSession?(error: unknown): string | undefined;
 }
 
-/** One `enqueue` call: its records stay together in one batch when they fit. */
+/**
+ * One `enqueue` call: its records stay together in one batch when they fit. Or, with `op`
+ * set and no items, a `runExclusive` operation: it waits for everything queued before it.
+ */
 interface Group {
   items: readonly PreparedEnvelope[];
+  /** The session's last seq the records may follow (a conditional append, never split). */
+  expectedSeq?: number;
+  op?: ExclusiveOp;
   bytes: number;
   results: AppendResult[];
   taken: number;
@@ -50,7 +61,13 @@ interface Group {
 interface Waiter {
   items: readonly PreparedEnvelope[];
   bytes: number;
+  expectedSeq: number | undefined;
   resolve(results: Promise<AppendResult[]>): void;
+}
+
+interface ExclusiveOp {
+  run(): Promise<void>;
+  started: boolean;
 }
 
 interface Slot {
@@ -90,6 +107,8 @@ export class BatchWriter {
   private waitersHead = 0;
   private waitingEvents = 0;
   private waitingBytes = 0;
+  /** `runExclusive` operations queued or running. */
+  private queuedOps = 0;
   private enqueuedEvents = 0;
   private settledEvents = 0;
   private flushWaiters: Array<{ target: number; resolve(): void }> = [];
@@ -110,13 +129,17 @@ export class BatchWriter {
     return this.pendingEvents + this.waitingEvents;
   }
 
-  /** Queues records; resolves once their batch committed, with one result per record. */
-  enqueue(items: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+  /**
+   * Queues records; resolves once their batch committed, with one result per record. With
+   * `expectedSeq` (records of one session that fit in one batch), rejects with
+   * `ConflictError` when the backend found the session elsewhere.
+   */
+  enqueue(items: readonly PreparedEnvelope[], expectedSeq?: number): Promise<AppendResult[]> {
     if (items.length === 0) return Promise.resolve([]);
     let bytes = 0;
     for (const item of items) bytes += item.bytes;
     if (this.waitersHead === this.waiters.length && this.hasRoom(items.length, bytes)) {
-      return this.push(items, bytes);
+      return this.push(items, bytes, expectedSeq);
     }
     // Waiting appends hold their serialised envelopes: at most a queue's worth may wait, so
     // callers that never await cannot grow memory without bound. Beyond it, or with
@@ -128,7 +151,23 @@ export class BatchWriter {
     this.waitingBytes += bytes;
     // Resolved with push()'s promise once admitted, which it then follows.
     return new Promise<AppendResult[]>((resolve) => {
-      this.waiters.push({ items, bytes, resolve });
+      this.waiters.push({ items, bytes, expectedSeq, resolve });
+    });
+  }
+
+  /**
+   * Runs `op` once every record enqueued before the call has settled, holding records
+   * enqueued after it until `op` settles: an operation ordered between appends.
+   */
+  runExclusive<T>(op: () => Promise<T>): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const exclusive: ExclusiveOp = {
+        started: false,
+        run: () => op().then(resolve, reject),
+      };
+      this.queue.push({ ...emptyGroup(), op: exclusive });
+      this.queuedOps++;
+      this.schedule(false);
     });
   }
 
@@ -156,11 +195,16 @@ export class BatchWriter {
     );
   }
 
-  private push(items: readonly PreparedEnvelope[], bytes: number): Promise<AppendResult[]> {
+  private push(
+    items: readonly PreparedEnvelope[],
+    bytes: number,
+    expectedSeq: number | undefined,
+  ): Promise<AppendResult[]> {
     return new Promise<AppendResult[]>((resolve, reject) => {
       this.queue.push({
         items,
         bytes,
+        expectedSeq,
         results: new Array(items.length),
         taken: 0,
         takenBytes: 0,
@@ -174,20 +218,25 @@ export class BatchWriter {
       this.pendingEvents += items.length;
       this.pendingBytes += bytes;
       this.enqueuedEvents += items.length;
-      if (!this.scheduled && !this.yielding && this.inFlight < this.options.maxConcurrentBatches) {
-        this.scheduled = true;
-        const start = () => {
-          this.scheduled = false;
-          this.pump();
-        };
-        // A microtask lets records appended in the same tick join the same batch. A bulk
-        // call was just validated and serialised synchronously by its caller: the backend's
-        // own synchronous part then starts in the next turn, so the two never add up into
-        // one long stall of the event loop.
-        if (bytes >= DEFER_BYTES || items.length >= DEFER_EVENTS) setImmediate(start);
-        else queueMicrotask(start);
-      }
+      this.schedule(bytes >= DEFER_BYTES || items.length >= DEFER_EVENTS);
     });
+  }
+
+  private schedule(bulk: boolean): void {
+    if (this.scheduled || this.yielding || this.inFlight >= this.options.maxConcurrentBatches) {
+      return;
+    }
+    this.scheduled = true;
+    const start = () => {
+      this.scheduled = false;
+      this.pump();
+    };
+    // A microtask lets records appended in the same tick join the same batch. A bulk
+    // call was just validated and serialised synchronously by its caller: the backend's
+    // own synchronous part then starts in the next turn, so the two never add up into
+    // one long stall of the event loop.
+    if (bulk) setImmediate(start);
+    else queueMicrotask(start);
   }
 
   private admitWaiters(): void {
@@ -197,7 +246,7 @@ export class BatchWriter {
       this.waiters[this.waitersHead++] = undefined as unknown as Waiter;
       this.waitingEvents -= next.items.length;
       this.waitingBytes -= next.bytes;
-      next.resolve(this.push(next.items, next.bytes));
+      next.resolve(this.push(next.items, next.bytes, next.expectedSeq));
     }
     // Compact the FIFO now and then instead of shifting it on every admission.
     if (this.waitersHead > 1024 && this.waitersHead * 2 > this.waiters.length) {
@@ -208,9 +257,16 @@ export class BatchWriter {
 
   /** Starts batches while there is room in flight and something eligible to write. */
   private pump(): void {
-    while (this.inFlight < this.options.maxConcurrentBatches && this.queuedEvents > 0) {
+    while (
+      this.inFlight < this.options.maxConcurrentBatches &&
+      (this.queuedEvents > 0 || this.queuedOps > 0)
+    ) {
       const slots = this.take();
-      if (slots.length === 0) return; // everything queued waits for a session in flight
+      if (!Array.isArray(slots)) {
+        this.runOp(slots);
+        return;
+      }
+      if (slots.length === 0) return; // everything queued waits for a session (or an operation) in flight
       this.inFlight++;
       const sessions = new Set<string>();
       for (const { group, index } of slots) sessions.add(group.items[index]!.sessionId);
@@ -225,27 +281,46 @@ export class BatchWriter {
           else this.busySessions.set(session, n);
         }
         this.admitWaiters();
-        // Start the next batch from a macrotask: a backend that completes without real I/O
-        // (page-cache writes, memory) would otherwise chain batches and their callers'
-        // next appends as microtasks forever, and timers and sockets would starve.
-        if (!this.yielding) {
-          this.yielding = true;
-          setImmediate(() => {
-            this.yielding = false;
-            this.pump();
-          });
-        }
+        this.pumpNextTurn();
       });
     }
+  }
+
+  /**
+   * Starts the next batch from a macrotask: a backend that completes without real I/O
+   * (page-cache writes, memory) would otherwise chain batches and their callers' next
+   * appends as microtasks forever, and timers and sockets would starve.
+   */
+  private pumpNextTurn(): void {
+    if (this.yielding) return;
+    this.yielding = true;
+    setImmediate(() => {
+      this.yielding = false;
+      this.pump();
+    });
+  }
+
+  /** Runs an operation that `take` found at the head of the queue with nothing in flight. */
+  private runOp(group: Group): void {
+    const op = group.op!;
+    op.started = true;
+    this.inFlight++;
+    void op.run().finally(() => {
+      this.inFlight--;
+      this.queuedOps--;
+      group.op = undefined; // now an empty group: `take` steps over it
+      this.pumpNextTurn();
+    });
   }
 
   /**
    * Takes the next batch in queue order: whole groups while they fit (a group
    * alone may be split). A group touching a session that is being written, or
    * that an earlier skipped group touches, is skipped, so no session's records
-   * overtake each other.
+   * overtake each other. Nothing is taken past an operation (`runExclusive`); the
+   * operation itself is returned once everything before it has settled.
    */
-  private take(): Slot[] {
+  private take(): Slot[] | Group {
     const { maxBatchSize, maxBatchBytes } = this.options;
     const slots: Slot[] = [];
     let bytes = 0;
@@ -253,6 +328,11 @@ export class BatchWriter {
     let skipped = false;
     for (let i = this.head; i < this.queue.length; i++) {
       const group = this.queue[i]!;
+      if (group.op) {
+        const ready = !group.op.started && slots.length === 0 && i === this.head;
+        if (ready && this.inFlight === 0) return group;
+        break;
+      }
       if (group.taken === group.items.length) {
         if (!skipped && i === this.head) this.head++;
         continue;
@@ -346,7 +426,7 @@ export class BatchWriter {
   }
 
   private async attempt(slots: readonly Slot[]): Promise<{
-    results?: AppendResult[];
+    results?: WriteOutcome[];
     failure?: unknown;
     badSession?: string;
     /** Bytes of the batch's records. */
@@ -361,10 +441,13 @@ export class BatchWriter {
       batchBytes += item.bytes;
     }
     const { unique, target } = dedupeBatch(items);
+    const conditions = conditionsOf(slots, target);
 
     const started = performance.now();
     const outcome = await retryTransient(async () => {
-      const written = await this.options.writeBatch(unique);
+      const written = await (conditions.length > 0
+        ? this.options.writeBatch(unique, conditions)
+        : this.options.writeBatch(unique));
       if (!Array.isArray(written) || written.length !== unique.length) {
         throw new StorageError(
           `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,
@@ -376,10 +459,14 @@ export class BatchWriter {
     const latency = performance.now() - started;
     if (outcome.ok) {
       const written = outcome.value;
-      const results = new Array<AppendResult>(slots.length);
+      const results = new Array<WriteOutcome>(slots.length);
       for (let i = 0; i < slots.length; i++) {
         const t = target[i]!;
-        results[i] = t >= 0 ? written[t]! : { ...written[-1 - t]!, duplicate: true };
+        if (t >= 0) results[i] = written[t]!;
+        else {
+          const first = written[-1 - t]!;
+          results[i] = isConflict(first) ? first : { ...first, duplicate: true };
+        }
       }
       this.report(slots.length, batchBytes, latency, outcome.attempts, true);
       return { results, bytes: batchBytes };
@@ -390,10 +477,13 @@ export class BatchWriter {
     return { failure, badSession: this.options.failedSession?.(error), bytes: batchBytes };
   }
 
-  /** Settles the slots: with their results (in slot order) or, for their groups, the failure. */
+  /**
+   * Settles the slots: with their results (in slot order) or, for their groups, the failure.
+   * A conditional group with a conflict rejects with `ConflictError` (it wrote nothing).
+   */
   private finish(
     slots: readonly Slot[],
-    results: AppendResult[] | undefined,
+    results: WriteOutcome[] | undefined,
     failure: unknown,
   ): void {
     let bytes = 0;
@@ -401,12 +491,17 @@ export class BatchWriter {
       const { group, index } = slots[i]!;
       bytes += group.items[index]!.bytes;
       group.settled++;
-      if (results) {
-        group.results[index] = results[i]!;
+      const result = results?.[i];
+      if (result && !isConflict(result)) {
+        group.results[index] = result;
         if (group.settled === group.items.length && !group.failed) group.resolve(group.results);
       } else if (!group.failed) {
         group.failed = true;
-        group.reject(failure);
+        group.reject(
+          result
+            ? new ConflictError(result.sessionId, group.expectedSeq ?? 0, result.actualSeq)
+            : failure,
+        );
       }
     }
     this.pendingEvents -= slots.length;
@@ -438,6 +533,7 @@ export class BatchWriter {
     if (ok) this.rate.record(now, batchSize);
     if (!this.options.onMetrics && !batchChannel.hasSubscribers) return;
     const metrics: BatchMetrics = {
+      kind: 'batch',
       store: this.options.name,
       batchSize,
       batchBytes,
@@ -456,6 +552,53 @@ export class BatchWriter {
       // A faulty metrics hook must not break writes.
     }
   }
+}
+
+function emptyGroup(): Omit<Group, 'resolve' | 'reject'> & Pick<Group, 'resolve' | 'reject'> {
+  return {
+    items: [],
+    bytes: 0,
+    results: [],
+    taken: 0,
+    takenBytes: 0,
+    settled: 0,
+    failed: false,
+    resolve() {},
+    reject() {},
+  };
+}
+
+/**
+ * The conditions of a batch's conditional groups, as ranges of `unique`. A group's records
+ * that repeat an earlier record of the batch get that record's outcome instead; the rest
+ * are consecutive in `unique` (first occurrences keep slot order, and a conditional group
+ * is never split).
+ */
+function conditionsOf(slots: readonly Slot[], target: readonly number[]): BatchCondition[] {
+  const conditions: BatchCondition[] = [];
+  let i = 0;
+  while (i < slots.length) {
+    const { group } = slots[i]!;
+    let end = i;
+    while (end < slots.length && slots[end]!.group === group) end++;
+    if (group.expectedSeq !== undefined) {
+      let start = -1;
+      let count = 0;
+      for (let k = i; k < end; k++) {
+        const t = target[k]!;
+        if (t < 0) continue;
+        if (start < 0) start = t;
+        count++;
+      }
+      if (count > 0) conditions.push({ start, count, expectedSeq: group.expectedSeq });
+    }
+    i = end;
+  }
+  return conditions;
+}
+
+function isConflict(outcome: WriteOutcome): outcome is BatchConflict {
+  return (outcome as BatchConflict).conflict === true;
 }
 
 function sessionsOf(group: Group): readonly string[] {

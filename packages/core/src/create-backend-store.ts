@@ -1,3 +1,4 @@
+import { expectedSeqOf } from './append-options.js';
 import { backendFailure } from './backend-failure.js';
 import { BatchWriter } from './batch-writer.js';
 import { ClosedError } from './errors/closed-error.js';
@@ -9,24 +10,60 @@ import type {
   AppendResult,
   Checkpoint,
   CheckpointOptions,
+  DeleteSessionResult,
   HistoryRange,
   HistoryRecord,
   HistoryStore,
+  ListSessionsOptions,
+  PurgeOptions,
+  PurgeResult,
+  SessionInfo,
 } from './history-store.js';
 import { assertSessionId, describe } from './identifier.js';
+import { listSessionPages, normalizeListOptions, toSessionInfo } from './list-sessions.js';
 import { yieldIfDue } from './loop-budget.js';
 import { type PreparedEnvelope, prepareEnvelope } from './prepare-envelope.js';
+import { purgeExpired, purgeLimitOf } from './purge-expired.js';
 import { RecordIterator } from './record-iterator.js';
+import { startRetentionTimer } from './retention-timer.js';
 import type { ResolvedStoreOptions } from './store-options.js';
 import { toJson } from './to-json.js';
 
 const first = (results: AppendResult[]) => results[0]!;
+
+/**
+ * A conditional `appendMany` is checked and committed as one: its envelopes must share a
+ * session and fit in one batch, which the writer then never splits.
+ */
+function assertOneBatch(
+  prepared: readonly PreparedEnvelope[],
+  options: Pick<ResolvedStoreOptions, 'maxBatchSize' | 'maxBatchBytes'>,
+): void {
+  const sessionId = prepared[0]?.sessionId;
+  if (prepared.some((p) => p.sessionId !== sessionId)) {
+    throw new InvalidArgumentError(
+      'envelopes',
+      'a conditional appendMany (expectedSeq) must append to one session',
+    );
+  }
+  const bytes = prepared.reduce((sum, p) => sum + p.bytes, 0);
+  if (prepared.length > options.maxBatchSize || bytes > options.maxBatchBytes) {
+    throw new InvalidArgumentError(
+      'envelopes',
+      `a conditional appendMany (expectedSeq) must fit in one batch: at most ${options.maxBatchSize} envelopes and ${options.maxBatchBytes} bytes of JSON`,
+    );
+  }
+}
 
 const BACKEND_METHODS = [
   'writeBatch',
   'readPages',
   'writeCheckpoint',
   'readCheckpoint',
+  'listSessions',
+  'getSession',
+  'deleteSession',
+  'purgeExpired',
   'close',
 ] as const;
 
@@ -49,7 +86,8 @@ export function createBackendStore(
   const writer = new BatchWriter({
     ...options,
     name: backend.name,
-    writeBatch: (records) => backend.writeBatch(records),
+    writeBatch: (records, conditions) =>
+      conditions ? backend.writeBatch(records, conditions) : backend.writeBatch(records),
     isTransient: backend.isTransient?.bind(backend),
     failedSession: backend.failedSession?.bind(backend),
   });
@@ -59,21 +97,47 @@ export function createBackendStore(
   };
   let closed = false;
   let closing: Promise<void> | undefined;
+  const isClosed = () => closed;
+  /** Deletes and purges under way: `close()` lets them finish before the backend closes. */
+  const operations = new Set<Promise<unknown>>();
+  const track = <T>(operation: Promise<T>): Promise<T> => {
+    operations.add(operation);
+    const forget = () => operations.delete(operation);
+    operation.then(forget, forget);
+    return operation;
+  };
+  // One purge at a time (a call and the retention timer's, or two calls): each waits its turn.
+  let purging: Promise<unknown> = Promise.resolve();
+  const purge = (limit: number) => {
+    const run = purging.then(() => purgeExpired(backend, options.retention, limit, isClosed));
+    purging = run.catch(() => {});
+    return track(run);
+  };
+  const retention =
+    options.retention &&
+    startRetentionTimer(
+      backend.name,
+      options.retention.intervalMs,
+      () => purge(Number.POSITIVE_INFINITY),
+      options.onMetrics && ((m) => options.onMetrics?.(m)),
+    );
 
   const store: HistoryStore = {
     // Not an async function: on the hottest path, one promise per append instead of two.
-    append(envelope) {
+    append(envelope, appendOptions) {
       if (closed) return Promise.reject(new ClosedError('append'));
       let prepared: PreparedEnvelope;
+      let expectedSeq: number | undefined;
       try {
         prepared = prepareEnvelope(envelope, prepareOptions);
+        expectedSeq = appendOptions === undefined ? undefined : expectedSeqOf(appendOptions);
       } catch (error) {
         return Promise.reject(error);
       }
-      return writer.enqueue([prepared]).then(first);
+      return writer.enqueue([prepared], expectedSeq).then(first);
     },
 
-    async appendMany(envelopes) {
+    async appendMany(envelopes, appendOptions) {
       if (closed) throw new ClosedError('appendMany');
       if (!Array.isArray(envelopes)) {
         throw new InvalidArgumentError(
@@ -81,8 +145,10 @@ export function createBackendStore(
           `expected an array, received ${describe(envelopes)}`,
         );
       }
+      const expectedSeq = expectedSeqOf(appendOptions);
       const prepared = envelopes.map((e, i) => prepareEnvelope(e, prepareOptions, i));
-      return writer.enqueue(prepared);
+      if (expectedSeq !== undefined) assertOneBatch(prepared, options);
+      return writer.enqueue(prepared, expectedSeq);
     },
 
     stream(sessionId: string, range?: HistoryRange): AsyncIterable<HistoryRecord> {
@@ -153,6 +219,56 @@ export function createBackendStore(
       };
     },
 
+    listSessions(listOptions?: ListSessionsOptions): AsyncIterable<SessionInfo> {
+      if (closed) throw new ClosedError('listSessions');
+      const request = normalizeListOptions(listOptions);
+      return { [Symbol.asyncIterator]: () => listSessionPages(backend, request, isClosed) };
+    },
+
+    async getSession(sessionId: string): Promise<SessionInfo | null> {
+      if (closed) throw new ClosedError('getSession');
+      assertSessionId(sessionId);
+      await yieldIfDue();
+      try {
+        const stored = await backend.getSession(sessionId);
+        return stored ? toSessionInfo(stored) : null;
+      } catch (error) {
+        throw backendFailure(backend, 'getSession', error);
+      }
+    },
+
+    deleteSession(sessionId: string): Promise<DeleteSessionResult> {
+      if (closed) return Promise.reject(new ClosedError('deleteSession'));
+      try {
+        assertSessionId(sessionId);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      // Ordered in the write queue: after every append made before the call, before any
+      // made after it.
+      return track(
+        writer.runExclusive(async () => {
+          try {
+            const { deletedEvents } = await backend.deleteSession(sessionId);
+            return { deletedEvents };
+          } catch (error) {
+            throw backendFailure(backend, 'deleteSession', error);
+          }
+        }),
+      );
+    },
+
+    purgeExpired(purgeOptions?: PurgeOptions): Promise<PurgeResult> {
+      if (closed) return Promise.reject(new ClosedError('purgeExpired'));
+      let limit: number;
+      try {
+        limit = purgeLimitOf(purgeOptions);
+      } catch (error) {
+        return Promise.reject(error);
+      }
+      return purge(limit);
+    },
+
     async flush() {
       await writer.flush();
     },
@@ -160,11 +276,17 @@ export function createBackendStore(
     close() {
       if (!closing) {
         closed = true;
-        closing = writer.flush().then(() =>
-          backend.close().catch((error: unknown) => {
+        retention?.stop();
+        closing = (async () => {
+          // A purge stops after its current chunk; deletes already queued still run.
+          await Promise.allSettled(operations);
+          await writer.flush();
+          try {
+            await backend.close();
+          } catch (error) {
             throw backendFailure(backend, 'close', error);
-          }),
-        );
+          }
+        })();
       }
       return closing;
     },

@@ -43,16 +43,89 @@ export interface AppendResult {
   duplicate: boolean;
 }
 
+/** Options of one `append` or `appendMany` call. */
+export interface AppendOptions {
+  /**
+   * Commit only if the session's last seq is this when the batch commits (`0`: the session
+   * must not exist); otherwise reject with `ConflictError` and write nothing. A retry of a
+   * conditional append that already succeeded resolves with `duplicate: true`. A
+   * conditional `appendMany` must be of one session and fit in one batch.
+   */
+  expectedSeq?: number;
+}
+
+/** One session, as `listSessions` and `getSession` describe it. */
+export interface SessionInfo {
+  sessionId: string;
+  /**
+   * The last seq handed out in the session. It never goes backwards: purges keep it, and a
+   * session deleted and appended to again continues after it.
+   */
+  lastSeq: number;
+  /** Events stored now; expired events count until they are purged. */
+  eventCount: number;
+  /** ISO-8601 commit time of the session's first append (since it was last deleted). */
+  createdAt: string;
+  /** ISO-8601 commit time of its latest append that stored an event. */
+  updatedAt: string;
+}
+
+export interface ListSessionsOptions {
+  /** Exclusive keyset cursor: sessions whose id sorts after it. */
+  after?: string;
+  /** Only sessions whose id starts with it. */
+  prefix?: string;
+  /** Most sessions to yield; `0` yields nothing. */
+  limit?: number;
+}
+
+export interface DeleteSessionResult {
+  /** Events erased. */
+  deletedEvents: number;
+}
+
+export interface PurgeOptions {
+  /** Most events to remove in this call; the rest stays for a later one. */
+  limit?: number;
+}
+
+export interface PurgeResult {
+  /** Events removed. */
+  deletedEvents: number;
+  /** Sessions that lost at least one event. */
+  sessions: number;
+  /** False when `limit` stopped the purge with expired events left. */
+  done: boolean;
+}
+
 export interface HistoryStore {
   /** Resolves once the envelope's batch is committed. */
-  append(envelope: Envelope): Promise<AppendResult>;
+  append(envelope: Envelope, options?: AppendOptions): Promise<AppendResult>;
   /** Validates every envelope first; nothing is queued if one is invalid. Atomic when it fits in one batch. */
-  appendMany(envelopes: readonly Envelope[]): Promise<AppendResult[]>;
+  appendMany(envelopes: readonly Envelope[], options?: AppendOptions): Promise<AppendResult[]>;
   /** Lazy, paged, in `seq` order; leaving the loop early releases the underlying resources. */
   stream(sessionId: string, range?: HistoryRange): AsyncIterable<HistoryRecord>;
   /** Replaces the session's checkpoint atomically. */
   checkpoint(sessionId: string, payload: unknown, opts?: CheckpointOptions): Promise<void>;
   getCheckpoint(sessionId: string): Promise<Checkpoint | null>;
+  /**
+   * Sessions in id order (Unicode code points), lazily, a page at a time. Stable while
+   * sessions are appended to and deleted: a session that exists throughout is yielded
+   * exactly once.
+   */
+  listSessions(options?: ListSessionsOptions): AsyncIterable<SessionInfo>;
+  getSession(sessionId: string): Promise<SessionInfo | null>;
+  /**
+   * Erases the session's events and checkpoint durably. Appends made before the call are
+   * erased with it; appends made after it start the session afresh, with seqs continuing
+   * after its last one.
+   */
+  deleteSession(sessionId: string): Promise<DeleteSessionResult>;
+  /**
+   * Removes expired events physically (`ttlMs`, and the store's `retention` rules), in
+   * short chunks that let appends through between them.
+   */
+  purgeExpired(options?: PurgeOptions): Promise<PurgeResult>;
   /** Resolves once every append made before the call has settled. */
   flush(): Promise<void>;
   /** Flushes, then releases everything. Idempotent. */

@@ -2,6 +2,7 @@
 export type { Envelope } from './envelope.js';
 export { BackpressureError } from './errors/backpressure-error.js';
 export { ClosedError } from './errors/closed-error.js';
+export { ConflictError } from './errors/conflict-error.js';
 export { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
 export { HistoryError, type HistoryErrorCode } from './errors/history-error.js';
 export { InvalidArgumentError } from './errors/invalid-argument-error.js';
@@ -10,13 +11,24 @@ export { LockedError } from './errors/locked-error.js';
 export { SchemaVersionError } from './errors/schema-version-error.js';
 export { StorageError, type StorageErrorOptions } from './errors/storage-error.js';
 export type {
+  AppendOptions,
   AppendResult,
   Checkpoint,
   CheckpointOptions,
+  DeleteSessionResult,
   HistoryRange,
   HistoryRecord,
   HistoryStore,
+  ListSessionsOptions,
+  PurgeOptions,
+  PurgeResult,
+  SessionInfo,
 } from './history-store.js';
 export { createMemoryHistoryStore } from './memory-store.js';
-export { BATCH_CHANNEL, type BatchMetrics } from './metrics.js';
-export type { StoreOptions } from './store-options.js';
+export {
+  BATCH_CHANNEL,
+  type BatchMetrics,
+  PURGE_CHANNEL,
+  type PurgeMetrics,
+} from './metrics.js';
+export type { RetentionOptions, StoreOptions } from './store-options.js';

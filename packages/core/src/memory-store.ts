@@ -1,17 +1,34 @@
+import { compareIds } from './compare-ids.js';
 import { createBackendStore } from './create-backend-store.js';
-import type { HistoryBackend, StoredCheckpoint, StoredRecord } from './history-backend.js';
+import type {
+  BatchCondition,
+  BatchConflict,
+  HistoryBackend,
+  PurgeRequest,
+  SessionPageRequest,
+  StoredCheckpoint,
+  StoredRecord,
+  StoredSession,
+  WriteOutcome,
+} from './history-backend.js';
 import { inTimeRange, type NormalizedRange } from './history-range.js';
-import type { AppendResult, HistoryStore } from './history-store.js';
+import type { AppendResult, HistoryStore, PurgeResult } from './history-store.js';
 import { DEFAULT_PAGE_BYTES } from './page-bytes.js';
+import type { PreparedEnvelope } from './prepare-envelope.js';
 import { assertKnownOptions, resolveStoreOptions, type StoreOptions } from './store-options.js';
 
 interface MemoryRecord extends StoredRecord {
   occurredAtMs: number;
+  expiresAtMs: number | undefined;
 }
 
 interface MemorySession {
+  /** In seq order; purges leave gaps. */
   records: MemoryRecord[];
   seqById: Map<string, number>;
+  lastSeq: number;
+  createdAt: string;
+  updatedAt: string;
 }
 
 const PAGE_SIZE = 256;
@@ -20,51 +37,95 @@ const PAGE_SIZE = 256;
 export class MemoryBackend implements HistoryBackend {
   readonly name = 'memory';
   private readonly sessions = new Map<string, MemorySession>();
+  /** Last seqs of deleted sessions, so that a recreated one continues after them. */
+  private readonly tombstones = new Map<string, number>();
   private readonly checkpoints = new Map<string, StoredCheckpoint>();
 
   /** `pageBytes`: byte budget of a stream page (tests make it small). */
   constructor(private readonly pageBytes = DEFAULT_PAGE_BYTES) {}
 
-  async writeBatch(records: Parameters<HistoryBackend['writeBatch']>[0]): Promise<AppendResult[]> {
+  async writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions: readonly BatchCondition[] = [],
+  ): Promise<WriteOutcome[]> {
     const createdAt = new Date().toISOString();
-    return records.map((r) => {
-      let session = this.sessions.get(r.sessionId);
-      if (!session) {
-        session = { records: [], seqById: new Map() };
-        this.sessions.set(r.sessionId, session);
+    const out = new Array<WriteOutcome>(records.length);
+    let c = 0;
+    for (let i = 0; i < records.length; i++) {
+      const condition = conditions[c];
+      if (condition?.start === i) {
+        c++;
+        const refused = this.refuse(records, condition);
+        if (refused) {
+          for (let k = 0; k < condition.count; k++) out[i + k] = refused(records[i + k]!);
+          i += condition.count - 1;
+          continue;
+        }
       }
-      const existing = session.seqById.get(r.id);
-      if (existing !== undefined) {
-        return { id: r.id, sessionId: r.sessionId, seq: existing, duplicate: true };
-      }
-      const seq = session.records.length + 1;
-      session.seqById.set(r.id, seq);
-      session.records.push({
-        seq,
-        sessionId: r.sessionId,
-        id: r.id,
-        json: r.json,
+      out[i] = this.write(records[i]!, createdAt);
+    }
+    return out;
+  }
+
+  /** A condition's conflict, or `undefined` when its records may be written (or are all stored). */
+  private refuse(
+    records: readonly PreparedEnvelope[],
+    { start, count, expectedSeq }: BatchCondition,
+  ): ((r: PreparedEnvelope) => BatchConflict) | undefined {
+    const session = this.sessions.get(records[start]!.sessionId);
+    const stored = records.slice(start, start + count).every((r) => session?.seqById.has(r.id));
+    const actualSeq = session?.lastSeq ?? 0;
+    if (stored || actualSeq === expectedSeq) return undefined;
+    return (r) => ({ conflict: true, id: r.id, sessionId: r.sessionId, actualSeq });
+  }
+
+  private write(r: PreparedEnvelope, createdAt: string): AppendResult {
+    let session = this.sessions.get(r.sessionId);
+    if (!session) {
+      session = {
+        records: [],
+        seqById: new Map(),
+        lastSeq: this.tombstones.get(r.sessionId) ?? 0,
         createdAt,
-        occurredAtMs: r.occurredAtMs,
-      });
-      return { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
+        updatedAt: createdAt,
+      };
+      this.sessions.set(r.sessionId, session);
+      this.tombstones.delete(r.sessionId);
+    }
+    const existing = session.seqById.get(r.id);
+    if (existing !== undefined) {
+      return { id: r.id, sessionId: r.sessionId, seq: existing, duplicate: true };
+    }
+    const seq = ++session.lastSeq;
+    session.seqById.set(r.id, seq);
+    session.updatedAt = createdAt;
+    session.records.push({
+      seq,
+      sessionId: r.sessionId,
+      id: r.id,
+      json: r.json,
+      createdAt,
+      occurredAtMs: r.occurredAtMs,
+      expiresAtMs: r.expiresAtMs,
     });
+    return { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
   }
 
   async *readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
     const records = this.sessions.get(sessionId)?.records ?? [];
     const forward = range.direction === 'forward';
-    // seq n lives at index n - 1.
     let i = forward
-      ? (range.after ?? 0)
-      : Math.min(records.length, (range.after ?? records.length + 1) - 1) - 1;
+      ? firstAbove(records, range.after ?? 0)
+      : firstAbove(records, (range.after ?? Number.POSITIVE_INFINITY) - 1) - 1;
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     while (left > 0 && i >= 0 && i < records.length) {
       const page: StoredRecord[] = [];
       let bytes = 0;
+      const now = Date.now();
       while (page.length < PAGE_SIZE && left > 0 && i >= 0 && i < records.length) {
         const r = records[i]!;
-        if (!inTimeRange(r.occurredAtMs, range)) {
+        const expired = r.expiresAtMs !== undefined && r.expiresAtMs <= now;
+        if (expired || !inTimeRange(r.occurredAtMs, range)) {
           i += forward ? 1 : -1;
           continue;
         }
@@ -85,6 +146,65 @@ export class MemoryBackend implements HistoryBackend {
     }
   }
 
+  async listSessions({ after, prefix, limit }: SessionPageRequest): Promise<StoredSession[]> {
+    const ids = [...this.sessions.keys()]
+      .filter(
+        (id) =>
+          (prefix === undefined || id.startsWith(prefix)) &&
+          (after === undefined || compareIds(id, after) > 0),
+      )
+      .sort(compareIds)
+      .slice(0, limit);
+    return ids.map((id) => this.describe(id, this.sessions.get(id)!));
+  }
+
+  async getSession(sessionId: string): Promise<StoredSession | null> {
+    const session = this.sessions.get(sessionId);
+    return session ? this.describe(sessionId, session) : null;
+  }
+
+  async deleteSession(sessionId: string): Promise<{ deletedEvents: number }> {
+    const session = this.sessions.get(sessionId);
+    this.checkpoints.delete(sessionId);
+    if (!session) return { deletedEvents: 0 };
+    this.sessions.delete(sessionId);
+    this.tombstones.set(sessionId, session.lastSeq);
+    return { deletedEvents: session.records.length };
+  }
+
+  async purgeExpired({
+    now,
+    limit,
+    maxAgeMs,
+    maxEventsPerSession,
+  }: PurgeRequest): Promise<PurgeResult> {
+    let deletedEvents = 0;
+    let sessions = 0;
+    for (const session of this.sessions.values()) {
+      const excess =
+        maxEventsPerSession === undefined ? 0 : session.records.length - maxEventsPerSession;
+      const keep: MemoryRecord[] = [];
+      let removed = 0;
+      session.records.forEach((r, index) => {
+        const retire =
+          deletedEvents + removed < limit &&
+          ((r.expiresAtMs !== undefined && r.expiresAtMs <= now) ||
+            (maxAgeMs !== undefined && r.occurredAtMs <= now - maxAgeMs) ||
+            index < excess);
+        if (retire) {
+          removed++;
+          session.seqById.delete(r.id);
+        } else keep.push(r);
+      });
+      if (removed === 0) continue;
+      session.records = keep;
+      deletedEvents += removed;
+      sessions++;
+      if (deletedEvents >= limit) return { deletedEvents, sessions, done: false };
+    }
+    return { deletedEvents, sessions, done: true };
+  }
+
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
     this.checkpoints.set(checkpoint.sessionId, { ...checkpoint });
   }
@@ -94,6 +214,28 @@ export class MemoryBackend implements HistoryBackend {
   }
 
   async close(): Promise<void> {}
+
+  private describe(sessionId: string, s: MemorySession): StoredSession {
+    return {
+      sessionId,
+      lastSeq: s.lastSeq,
+      eventCount: s.records.length,
+      createdAt: s.createdAt,
+      updatedAt: s.updatedAt,
+    };
+  }
+}
+
+/** Index of the first record whose seq is above `seq` (binary search: purges leave gaps). */
+function firstAbove(records: readonly MemoryRecord[], seq: number): number {
+  let lo = 0;
+  let hi = records.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (records[mid]!.seq <= seq) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /**

@@ -2,6 +2,7 @@ import { channel } from 'node:diagnostics_channel';
 
 /** What the writer reports after every batch. */
 export interface BatchMetrics {
+  kind: 'batch';
   /** The backend's name, e.g. `sqlite`. */
   store: string;
   /** Envelopes in the batch, duplicates within it included. */
@@ -23,3 +24,21 @@ export interface BatchMetrics {
 export const BATCH_CHANNEL = 'history:batch';
 
 export const batchChannel = channel(BATCH_CHANNEL);
+
+/** What a background purge (the `retention` option) reports when it ends. */
+export interface PurgeMetrics {
+  kind: 'purge';
+  store: string;
+  deletedEvents: number;
+  sessions: number;
+  /** False when the purge stopped at its limit with expired events left. */
+  done: boolean;
+  durationMs: number;
+  ok: boolean;
+  error?: unknown;
+}
+
+/** `node:diagnostics_channel` name background purges publish `PurgeMetrics` on. */
+export const PURGE_CHANNEL = 'history:purge';
+
+export const purgeChannel = channel(PURGE_CHANNEL);

@@ -1,5 +1,6 @@
 import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
 import { InvalidEnvelopeError } from './errors/invalid-envelope-error.js';
+import { expiryOf } from './expiry.js';
 import { describe, identifierProblem } from './identifier.js';
 import { parseIsoTimestamp } from './iso-timestamp.js';
 import { toJson } from './to-json.js';
@@ -11,6 +12,8 @@ export interface PreparedEnvelope {
   type: string;
   /** `occurredAt` as milliseconds since the epoch, for range filters. */
   occurredAtMs: number;
+  /** `occurredAtMs + ttlMs` when the envelope has a `ttlMs`: expired from that instant on. */
+  expiresAtMs?: number;
   /** The envelope exactly as validated, as JSON text. */
   json: string;
   /** UTF-8 byte length of `json`. */
@@ -167,6 +170,8 @@ function prepare(envelope: unknown, options: PrepareOptions): PreparedEnvelope {
     sessionId: (snapshot.sessionId as string | undefined) ?? options.defaultSessionId,
     type: snapshot.type as string,
     occurredAtMs,
+    // Always present (undefined without a ttl): one object shape on the hot path.
+    expiresAtMs: expiryOf(occurredAtMs, ttlMs as number | undefined),
     json,
     bytes,
   };

@@ -1,4 +1,5 @@
 import { ClosedError } from './errors/closed-error.js';
+import { isExpired } from './expiry.js';
 import type { StoredRecord } from './history-backend.js';
 import type { HistoryRecord } from './history-store.js';
 import { yieldIfDue } from './loop-budget.js';
@@ -40,9 +41,10 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
     if (this.fetching) return this.fetching.then(() => this.next());
     if (this.finished) return Promise.resolve({ done: true, value: undefined });
     if (this.left <= 0) return this.return();
-    if (this.index < this.page.length) {
+    while (this.index < this.page.length) {
       try {
-        return Promise.resolve(this.take());
+        const result = this.take();
+        if (result) return Promise.resolve(result);
       } catch (error) {
         return Promise.reject(error);
       }
@@ -63,8 +65,11 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
     return { done: true, value: undefined };
   }
 
-  private take(): IteratorResult<HistoryRecord> {
+  /** The next record of the page, or `undefined` when it has expired since the backend read it. */
+  private take(): IteratorResult<HistoryRecord> | undefined {
     const row = this.page[this.index++]!;
+    const envelope = JSON.parse(row.json);
+    if (envelope.ttlMs !== undefined && isExpired(envelope, Date.now())) return undefined;
     this.left--;
     return {
       done: false,
@@ -72,7 +77,7 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
         id: row.id,
         sessionId: row.sessionId,
         seq: row.seq,
-        envelope: JSON.parse(row.json),
+        envelope,
         createdAt: row.createdAt,
       },
     };
@@ -96,7 +101,10 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
         }
         this.page = next.value;
         this.index = 0;
-        if (this.page.length > 0) return this.take();
+        while (this.index < this.page.length) {
+          const result = this.take();
+          if (result) return result;
+        }
       }
     } catch (error) {
       // The backend's iterator failed (or never opened): nothing left to release.

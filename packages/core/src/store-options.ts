@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import { identifierProblem } from './identifier.js';
-import type { BatchMetrics } from './metrics.js';
+import type { BatchMetrics, PurgeMetrics } from './metrics.js';
 
 /** Options every store accepts, on top of its backend's own. */
 export interface StoreOptions {
@@ -36,14 +36,35 @@ export interface StoreOptions {
   retries?: number;
   /** Delay before the first retry, doubled on each further one; each is jittered to between half and all of it. Default 20 ms. */
   retryDelayMs?: number;
-  /** Called after every batch; exceptions it throws are ignored. */
-  onMetrics?: (metrics: BatchMetrics) => void;
+  /**
+   * Purges expired events in the background, every `intervalMs`: events past their
+   * `ttlMs`, and those the rules given here retire. Off unless given.
+   */
+  retention?: RetentionOptions;
+  /**
+   * Called after every batch (`BatchMetrics`) and every background purge (`PurgeMetrics`,
+   * `kind: 'purge'`); exceptions it throws are ignored.
+   */
+  onMetrics?(metrics: BatchMetrics | PurgeMetrics): void;
 }
 
-export type ResolvedStoreOptions = Required<Omit<StoreOptions, 'onMetrics'>> &
-  Pick<StoreOptions, 'onMetrics'>;
+export interface RetentionOptions {
+  /** Also purge events whose `occurredAt` is older than this. */
+  maxAgeMs?: number;
+  /** Also purge a session's oldest events beyond its newest this many. */
+  maxEventsPerSession?: number;
+  /** Time between background purges (the timer does not keep the process alive). Default 60 s. */
+  intervalMs?: number;
+}
 
-export const DEFAULT_STORE_OPTIONS: Omit<ResolvedStoreOptions, 'onMetrics'> = {
+export type ResolvedStoreOptions = Required<Omit<StoreOptions, 'onMetrics' | 'retention'>> &
+  Pick<StoreOptions, 'onMetrics'> & {
+    retention?: RetentionOptions & { intervalMs: number };
+  };
+
+export const DEFAULT_RETENTION_INTERVAL_MS = 60_000;
+
+export const DEFAULT_STORE_OPTIONS: Omit<ResolvedStoreOptions, 'onMetrics' | 'retention'> = {
   maxEnvelopeBytes: 1024 * 1024,
   defaultSessionId: 'default',
   maxBatchSize: 1000,
@@ -69,7 +90,17 @@ const storeOptionsSchema = z.object({
   maxConcurrentBatches: z.number().int().min(1).max(64).optional(),
   retries: z.number().int().min(0).max(100).optional(),
   retryDelayMs: z.number().min(0).max(60_000).optional(),
-  onMetrics: z.custom<(m: BatchMetrics) => void>((v) => typeof v === 'function').optional(),
+  retention: z
+    .object({
+      maxAgeMs: positiveInt.optional(),
+      maxEventsPerSession: positiveInt.optional(),
+      intervalMs: z.number().int().min(1).max(2_147_483_647).optional(),
+    })
+    .strict()
+    .optional(),
+  onMetrics: z
+    .custom<(m: BatchMetrics | PurgeMetrics) => void>((v) => typeof v === 'function')
+    .optional(),
 });
 
 /** Names of the common options, for adapters that reject unknown keys. */
@@ -114,6 +145,14 @@ export function resolveStoreOptions(
   }
   const given = Object.fromEntries(Object.entries(parsed.data).filter(([, v]) => v !== undefined));
   const resolved = { ...DEFAULT_STORE_OPTIONS, ...defaults, ...given } as ResolvedStoreOptions;
+  if (parsed.data.retention) {
+    resolved.retention = {
+      ...Object.fromEntries(
+        Object.entries(parsed.data.retention).filter(([, v]) => v !== undefined),
+      ),
+      intervalMs: parsed.data.retention.intervalMs ?? DEFAULT_RETENTION_INTERVAL_MS,
+    };
+  }
   const problem = identifierProblem(resolved.defaultSessionId);
   if (problem) throw new InvalidArgumentError(`${field}.defaultSessionId`, problem);
   return resolved;

@@ -31,6 +31,18 @@ function failingBackend(error: unknown, isTransient?: (e: unknown) => boolean): 
     readCheckpoint: async () => {
       throw error;
     },
+    listSessions: async () => {
+      throw error;
+    },
+    getSession: async () => {
+      throw error;
+    },
+    deleteSession: async () => {
+      throw error;
+    },
+    purgeExpired: async () => {
+      throw error;
+    },
     close: async () => {
       await backend.close();
       throw error;

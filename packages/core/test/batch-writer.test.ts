@@ -8,6 +8,7 @@ import {
   prepareEnvelope,
 } from '../src/backend.js';
 import { BatchWriter, type BatchWriterOptions } from '../src/batch-writer.js';
+import type { WriteOutcome } from '../src/history-backend.js';
 import { type AppendResult, BATCH_CHANNEL, StorageError } from '../src/index.js';
 
 const prepare = (i: number, sessionId = 's'): PreparedEnvelope =>
@@ -27,7 +28,7 @@ function slowBackend(delayMs = 2) {
     failWith(...errors: unknown[]) {
       failNext = errors;
     },
-    async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+    async writeBatch(records: readonly PreparedEnvelope[]): Promise<WriteOutcome[]> {
       batches.push(records.map((r) => r.id));
       await sleep(delayMs);
       const error = failNext.shift();

@@ -10,20 +10,29 @@ import { StorageError } from '../src/index.js';
 const options = resolveStoreOptions({ retries: 0 });
 const at = '2025-01-01T00:00:00Z';
 
+const BACKEND_METHODS = [
+  'writeBatch',
+  'readPages',
+  'writeCheckpoint',
+  'readCheckpoint',
+  'listSessions',
+  'getSession',
+  'deleteSession',
+  'purgeExpired',
+  'close',
+];
+
 describe('createBackendStore', () => {
-  it.each(['writeBatch', 'readPages', 'writeCheckpoint', 'readCheckpoint', 'close'])(
-    'rejects a backend without %s',
-    (method) => {
-      const backend = new MemoryBackend() as unknown as Record<string, unknown>;
-      const broken = { ...backend, name: 'x', [method]: undefined };
-      for (const m of ['writeBatch', 'readPages', 'writeCheckpoint', 'readCheckpoint', 'close']) {
-        if (m !== method) broken[m] = () => {};
-      }
-      expect(() => createBackendStore(broken as never, options)).toThrow(
-        expect.objectContaining({ code: 'HISTORY_INVALID_ARGUMENT', field: `backend.${method}` }),
-      );
-    },
-  );
+  it.each(BACKEND_METHODS)('rejects a backend without %s', (method) => {
+    const backend = new MemoryBackend() as unknown as Record<string, unknown>;
+    const broken = { ...backend, name: 'x', [method]: undefined };
+    for (const m of BACKEND_METHODS) {
+      if (m !== method) broken[m] = () => {};
+    }
+    expect(() => createBackendStore(broken as never, options)).toThrow(
+      expect.objectContaining({ code: 'HISTORY_INVALID_ARGUMENT', field: `backend.${method}` }),
+    );
+  });
 
   it('wraps a failing write in StorageError naming the backend, and stays usable', async () => {
     const backend = new MemoryBackend();

@@ -8,7 +8,8 @@ export type HistoryErrorCode =
   | 'HISTORY_BACKPRESSURE'
   | 'HISTORY_STORAGE'
   | 'HISTORY_SCHEMA_VERSION'
-  | 'HISTORY_LOCKED';
+  | 'HISTORY_LOCKED'
+  | 'HISTORY_CONFLICT';
 
 /**
  * Base of every error the store raises. `isInstance` works across duplicate
