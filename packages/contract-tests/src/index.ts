@@ -5,9 +5,13 @@ import { appendSuite } from './suites/append.js';
 import { badInputSuite } from './suites/bad-input.js';
 import { checkpointSuite } from './suites/checkpoints.js';
 import { concurrencySuite } from './suites/concurrency.js';
+import { conditionalAppendSuite } from './suites/conditional-append.js';
+import { deleteSessionSuite } from './suites/delete-session.js';
 import { lifecycleSuite } from './suites/lifecycle.js';
 import { orderingSuite } from './suites/ordering.js';
 import { persistenceSuite } from './suites/persistence.js';
+import { retentionSuite } from './suites/retention.js';
+import { sessionsSuite } from './suites/sessions.js';
 import { streamingSuite } from './suites/streaming.js';
 import { timeRangeSuite } from './suites/time-range.js';
 
@@ -40,6 +44,10 @@ export function runHistoryStoreContract(subject: ContractSubject): void {
     badInputSuite(subject, h);
     concurrencySuite(subject, h);
     lifecycleSuite(subject, h);
+    sessionsSuite(subject, h);
+    deleteSessionSuite(subject, h);
+    retentionSuite(subject, h);
+    conditionalAppendSuite(subject, h);
     if (subject.capabilities.persistent) persistenceSuite(subject, h);
   });
 }

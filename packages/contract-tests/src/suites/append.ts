@@ -95,7 +95,8 @@ export function appendSuite(_subject: ContractSubject, h: Harness): void {
       const full = envelope(1, {
         source: 'agent-7',
         traceId: 'trace-abc',
-        ttlMs: 86_400_000,
+        // Long enough not to expire: expired events are never streamed.
+        ttlMs: 100 * 365 * 86_400_000,
         headers: { 'x-model': 'm-1', retries: 2, nested: { ok: true } },
         occurredAt: '2025-03-04T05:06:07.891+05:30',
       });

@@ -89,7 +89,11 @@ export function concurrencySuite(subject: ContractSubject, h: Harness): void {
       'commits concurrent single appends in groups (batch size > 1)',
       async () => {
         const batches: BatchMetrics[] = [];
-        const store = await h.open({ onMetrics: (m) => batches.push(m) });
+        const store = await h.open({
+          onMetrics: (m) => {
+            if (m.kind === 'batch') batches.push(m);
+          },
+        });
         await producers(64, 10, (p, k) => store.append(envelope(k, { id: `p${p}-${k}` })));
         expect(batches.reduce((n, b) => n + b.batchSize, 0)).toBe(640);
         expect(Math.max(...batches.map((b) => b.batchSize))).toBeGreaterThan(1);
@@ -127,7 +131,9 @@ export function concurrencySuite(subject: ContractSubject, h: Harness): void {
         const store = await h.open({
           maxQueuedEvents: 50,
           maxBatchSize: 20,
-          onMetrics: (m) => depths.push(m.queueDepth),
+          onMetrics: (m) => {
+            if (m.kind === 'batch') depths.push(m.queueDepth);
+          },
         });
         // 100 callers, each awaiting its appends: twice what fits, none refused.
         const results = await producers(100, 10, (p, k) =>
