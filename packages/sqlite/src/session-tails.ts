@@ -4,6 +4,8 @@
  */
 export interface SessionTail {
   lastSeq: number;
+  /** Whether the session exists (it has had an event since it was created or deleted). */
+  live: boolean;
   seqs: number[];
   hashes: number[];
 }
@@ -36,6 +38,10 @@ export class SessionTails {
     if (this.tails.size > this.capacity) {
       this.tails.delete(this.tails.keys().next().value as number);
     }
+  }
+
+  delete(sid: number): void {
+    this.tails.delete(sid);
   }
 
   clear(): void {

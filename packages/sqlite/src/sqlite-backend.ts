@@ -1,10 +1,15 @@
-import type { AppendResult } from '@history/core';
+import type { PurgeResult } from '@history/core';
 import type {
+  BatchCondition,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
+  PurgeRequest,
+  SessionPageRequest,
   StoredCheckpoint,
   StoredRecord,
+  StoredSession,
+  WriteOutcome,
 } from '@history/core/backend';
 import { isTransientSqliteError } from './is-transient.js';
 import { isTaskFailure } from './threads/task-handler.js';
@@ -12,6 +17,7 @@ import type { TaskRunner } from './threads/task-runner.js';
 import type {
   PageResult,
   ReadPageTask,
+  SessionRow,
   Task,
   TaskResults,
   WriteBatchTask,
@@ -29,35 +35,50 @@ export class SqliteBackend implements HistoryBackend {
     this.pageBytes = pageBytes;
   }
 
-  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+  async writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions?: readonly BatchCondition[],
+  ): Promise<WriteOutcome[]> {
     const n = records.length;
     const sessionIds = new Array<string>(n);
     const ids = new Array<string>(n);
     const jsons = new Array<string>(n);
     const occurredAtMs = new Float64Array(n);
+    const expiresAtMs = new Float64Array(n);
     for (let i = 0; i < n; i++) {
       const r = records[i]!;
       sessionIds[i] = r.sessionId;
       ids[i] = r.id;
       jsons[i] = r.json;
       occurredAtMs[i] = r.occurredAtMs;
+      expiresAtMs[i] = r.expiresAtMs ?? Number.NaN;
     }
     const task: WriteBatchTask = {
       kind: 'writeBatch',
       sessionIds,
       ids,
       occurredAtMs,
+      expiresAtMs,
       jsons,
     };
+    if (conditions !== undefined && conditions.length > 0) {
+      // Triples in a typed array: they cross to the writer thread as one buffer.
+      task.conditions = Float64Array.from(
+        conditions.flatMap((c) => [c.start, c.count, c.expectedSeq]),
+      );
+    }
     const result = await this.run('write', task);
-    const out = new Array<AppendResult>(n);
+    const out = new Array<WriteOutcome>(n);
     for (let i = 0; i < n; i++) {
-      out[i] = {
-        id: ids[i]!,
-        sessionId: sessionIds[i]!,
-        seq: result.seqs[i]!,
-        duplicate: result.duplicates[i] === 1,
-      };
+      out[i] =
+        result.conflicts[i] === 1
+          ? { conflict: true, id: ids[i]!, sessionId: sessionIds[i]!, actualSeq: result.seqs[i]! }
+          : {
+              id: ids[i]!,
+              sessionId: sessionIds[i]!,
+              seq: result.seqs[i]!,
+              duplicate: result.duplicates[i] === 1,
+            };
     }
     return out;
   }
@@ -146,6 +167,44 @@ export class SqliteBackend implements HistoryBackend {
     };
   }
 
+  async listSessions(request: SessionPageRequest): Promise<StoredSession[]> {
+    const rows = await this.run(
+      'read',
+      {
+        kind: 'listSessions',
+        limit: request.limit,
+        ...(request.after === undefined ? {} : { after: request.after }),
+        ...(request.prefix === undefined ? {} : { prefix: request.prefix }),
+      },
+      true,
+    );
+    return rows.map(toStoredSession);
+  }
+
+  async getSession(sessionId: string): Promise<StoredSession | null> {
+    const row = await this.run('read', { kind: 'getSession', sessionId }, true);
+    return row === null ? null : toStoredSession(row);
+  }
+
+  /** On the writer thread (never the main thread's connection): see `SqliteWriter.deleteSession`. */
+  async deleteSession(sessionId: string): Promise<{ deletedEvents: number }> {
+    const deletedEvents = await this.run('write', { kind: 'deleteSession', sessionId });
+    return { deletedEvents };
+  }
+
+  /** One chunk, one short write transaction on the writer thread (see `SqlitePurger`). */
+  purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
+    return this.run('write', {
+      kind: 'purge',
+      now: request.now,
+      limit: request.limit,
+      ...(request.maxAgeMs === undefined ? {} : { maxAgeMs: request.maxAgeMs }),
+      ...(request.maxEventsPerSession === undefined
+        ? {}
+        : { maxEventsPerSession: request.maxEventsPerSession }),
+    });
+  }
+
   close(): Promise<void> {
     return this.runner.close();
   }
@@ -175,4 +234,14 @@ export class SqliteBackend implements HistoryBackend {
     }
     return result;
   }
+}
+
+function toStoredSession(row: SessionRow): StoredSession {
+  return {
+    sessionId: row.sessionId,
+    lastSeq: row.lastSeq,
+    eventCount: row.eventCount,
+    createdAt: new Date(row.createdAtMs).toISOString(),
+    updatedAt: new Date(row.updatedAtMs).toISOString(),
+  };
 }

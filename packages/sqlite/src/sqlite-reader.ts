@@ -1,10 +1,21 @@
 import type Database from 'better-sqlite3';
-import { type PageShape, pageSql, SQL } from './statements.js';
+import { compareUtf8, prefixUpperBound } from './prefix-upper-bound.js';
+import { type LastEventRow, type SessionsTableRow, toSessionRow } from './session-row.js';
+import {
+  type PageShape,
+  pageSql,
+  type SessionPageShape,
+  SQL,
+  sessionPageSql,
+} from './statements.js';
 import type {
   CheckpointRow,
+  GetSessionTask,
+  ListSessionsTask,
   PageResult,
   ReadCheckpointTask,
   ReadPageTask,
+  SessionRow,
 } from './threads/tasks.js';
 import { nextRunBackward, nextRunForward, type TimeBlockRow } from './time-blocks.js';
 
@@ -15,6 +26,8 @@ interface Page {
   rows: PageRow[];
   /** JSON characters in `rows`. */
   bytes: number;
+  /** Epoch ms the page is read at: events expired by then are skipped. */
+  now: number;
 }
 
 /**
@@ -29,10 +42,18 @@ export class SqliteReader {
   private readonly pages = new Map<number, Database.Statement<number[], PageRow>>();
   private readonly blocksForward: Database.Statement<[number, number], TimeBlockRow>;
   private readonly blocksBackward: Database.Statement<[number, number], TimeBlockRow>;
+  private readonly sessionByName: Database.Statement<[string], SessionsTableRow>;
+  private readonly lastEvent: Database.Statement<[number], LastEventRow>;
+  private readonly sessionPages = new Map<
+    string,
+    Database.Statement<unknown[], SessionsTableRow>
+  >();
 
   constructor(db: Database.Database) {
     this.db = db;
     this.findSession = db.prepare(SQL.findSession);
+    this.sessionByName = db.prepare(SQL.sessionByName);
+    this.lastEvent = db.prepare(SQL.lastEvent);
     this.readCheckpointStmt = db.prepare(SQL.readCheckpoint);
     this.blocksForward = db.prepare(SQL.timeBlocksForward);
     this.blocksBackward = db.prepare(SQL.timeBlocksBackward);
@@ -48,7 +69,7 @@ export class SqliteReader {
    */
   readPage(task: ReadPageTask): PageResult {
     const session = this.findSession.get(task.sessionId);
-    const page: Page = { rows: [], bytes: 0 };
+    const page: Page = { rows: [], bytes: 0, now: Date.now() };
     let more = false;
     if (session) {
       more =
@@ -76,6 +97,45 @@ export class SqliteReader {
     return this.readCheckpointStmt.get(task.sessionId) ?? null;
   }
 
+  /** Two index searches: the sessions row by name, the newest event by (sid, seq). */
+  getSession(task: GetSessionTask): SessionRow | null {
+    const read = this.db.transaction(() => {
+      const row = this.sessionByName.get(task.sessionId);
+      // A tombstone or a checkpoint-only row: the session does not exist.
+      if (row === undefined || row.created_at_ms === null) return null;
+      return toSessionRow(row, this.lastEvent.get(row.sid));
+    });
+    return read.deferred();
+  }
+
+  /**
+   * One keyset page of existing sessions: a range of the unique name index (a prefix is
+   * `name >= prefix AND name < bound`), plus one (sid, seq) search per session. A read
+   * transaction keeps the rows and their newest events consistent.
+   */
+  listSessions(task: ListSessionsTask): SessionRow[] {
+    const upper = task.prefix === undefined ? undefined : prefixUpperBound(task.prefix);
+    // The tighter lower bound of the two: `> after` or `>= prefix`.
+    const useAfter =
+      task.after !== undefined &&
+      (task.prefix === undefined || compareUtf8(task.after, task.prefix) >= 0);
+    const shape: SessionPageShape = {
+      lower: useAfter ? 'after' : task.prefix !== undefined ? 'from' : 'none',
+      upper: upper !== undefined,
+    };
+    const params: unknown[] = [];
+    if (shape.lower === 'after') params.push(task.after);
+    if (shape.lower === 'from') params.push(task.prefix);
+    if (upper !== undefined) params.push(upper);
+    params.push(task.limit);
+    const read = this.db.transaction(() =>
+      this.sessionPage(shape)
+        .all(...params)
+        .map((row) => toSessionRow(row, this.lastEvent.get(row.sid))),
+    );
+    return read.deferred();
+  }
+
   close(): void {
     if (this.db.open) this.db.close();
   }
@@ -96,7 +156,7 @@ export class SqliteReader {
     if (until !== undefined) params.push(until);
     if (task.fromMs !== undefined) params.push(task.fromMs);
     if (task.toMs !== undefined) params.push(task.toMs);
-    params.push(task.limit + 1 - page.rows.length);
+    params.push(page.now, task.limit + 1 - page.rows.length);
     const shape: PageShape = {
       backward: task.backward,
       after: after !== undefined,
@@ -142,6 +202,16 @@ export class SqliteReader {
       if (until === undefined) return false;
       cursor = until;
     }
+  }
+
+  private sessionPage(shape: SessionPageShape): Database.Statement<unknown[], SessionsTableRow> {
+    const key = `${shape.lower}:${shape.upper}`;
+    let stmt = this.sessionPages.get(key);
+    if (!stmt) {
+      stmt = this.db.prepare<unknown[], SessionsTableRow>(sessionPageSql(shape));
+      this.sessionPages.set(key, stmt);
+    }
+    return stmt;
   }
 
   private statement(shape: PageShape): Database.Statement<number[], PageRow> {

@@ -3,9 +3,17 @@ import { idHash } from './id-hash.js';
 import { isBusyCode } from './is-transient.js';
 import { type SessionTail, SessionTails } from './session-tails.js';
 import { sleepSync } from './sleep-sync.js';
+import { SqlitePurger } from './sqlite-purger.js';
 import { SQL } from './statements.js';
 import { refreshStatistics } from './statistics.js';
-import type { WriteBatchResult, WriteBatchTask, WriteCheckpointTask } from './threads/tasks.js';
+import type {
+  DeleteSessionTask,
+  PurgeTask,
+  PurgeTaskResult,
+  WriteBatchResult,
+  WriteBatchTask,
+  WriteCheckpointTask,
+} from './threads/tasks.js';
 import { TIME_BLOCK } from './time-blocks.js';
 
 /** Sessions whose tails the writer remembers (at most about 2 KiB each). */
@@ -27,12 +35,20 @@ export class SqliteWriter {
   private readonly begin: Database.Statement<[]>;
   private readonly commit: Database.Statement<[]>;
   private readonly insertEvent: Database.Statement<
-    [number, number, number, string, number, number, string]
+    [number, number, number, string, number, number, string, number | null]
   >;
+  private readonly sessionState: Database.Statement<[number], [number, number]>;
+  private readonly markLive: Database.Statement<[number, number]>;
+  private readonly deleteStatements: Database.Statement<[number]>[];
+  private readonly tombstone: Database.Statement<[number, number, number]>;
+  private readonly purger: SqlitePurger;
   private readonly upsertCheckpoint: Database.Statement<[number, string, string, number | null]>;
   private readonly sealTimeBlock: Database.Statement<[number, number, number, number, number]>;
   private readonly sealEventIds: Database.Statement<[number, number, number]>;
-  /** name -> sid; sessions are never deleted, so a cached sid stays valid across processes. */
+  /**
+   * name -> sid; a sessions row is never deleted (a deleted session keeps its row as a
+   * tombstone, see migration 0004), so a cached sid stays valid across processes.
+   */
   private readonly sids = new Map<string, number>();
   /**
    * Each session's last seq and unsealed tail as this connection stored them, trusted
@@ -76,6 +92,16 @@ export class SqliteWriter {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.insertEvent = db.prepare(SQL.insertEvent);
+    this.sessionState = db.prepare<[number], [number, number]>(SQL.sessionState).raw();
+    this.markLive = db.prepare(SQL.markLive);
+    this.deleteStatements = [
+      SQL.deleteEvents,
+      SQL.deleteEventIds,
+      SQL.deleteTimeBlocks,
+      SQL.deleteCheckpoint,
+    ].map((sql) => db.prepare<[number]>(sql));
+    this.tombstone = db.prepare(SQL.tombstone);
+    this.purger = new SqlitePurger(db);
     this.upsertCheckpoint = db.prepare(SQL.upsertCheckpoint);
     this.sealTimeBlock = db.prepare(SQL.sealTimeBlock);
     this.sealEventIds = db.prepare(SQL.sealEventIds);
@@ -86,28 +112,57 @@ export class SqliteWriter {
     const jsons = task.jsons;
     const seqs = new Float64Array(n);
     const duplicates = new Uint8Array(n);
+    const conflicts = new Uint8Array(n);
+    const conditions = task.conditions;
     const createdAtMs = Date.now();
     this.transaction(() => {
-      // Under the write lock: if another connection committed since this one's last
-      // batch, the cached tails may be stale and each session's is read from the database.
-      const version = this.dataVersion.get()!;
-      if (version !== this.seenVersion) {
-        this.tails.clear();
-        this.seenVersion = version;
-      }
+      this.checkDataVersion();
+      // The next condition, as an index into the (start, count, expectedSeq) triples.
+      let c = 0;
       for (let i = 0; i < n; i++) {
         const sid = this.sessionId(task.sessionIds[i]!);
+        const tail = this.tails.get(sid) ?? this.loadTail(sid);
+        if (conditions !== undefined && c < conditions.length && conditions[c] === i) {
+          const count = conditions[c + 1]!;
+          const expectedSeq = conditions[c + 2]!;
+          c += 3;
+          // A deleted (or never created) session's last seq is 0 to a condition.
+          const actualSeq = tail.live ? tail.lastSeq : 0;
+          if (actualSeq !== expectedSeq && !this.allStored(task, sid, tail, i, count)) {
+            for (let k = i; k < i + count; k++) {
+              conflicts[k] = 1;
+              seqs[k] = actualSeq;
+            }
+            i += count - 1;
+            continue;
+          }
+        }
         const id = task.ids[i]!;
         const hash = idHash(id);
-        const tail = this.tails.get(sid) ?? this.loadTail(sid);
         const existing = this.findDuplicate(sid, tail, hash, id);
         if (existing !== undefined) {
           seqs[i] = existing;
           duplicates[i] = 1;
           continue;
         }
+        if (!tail.live) {
+          // The session's first event since it was created or deleted: the only append
+          // that writes its sessions row.
+          this.markLive.run(createdAtMs, sid);
+          tail.live = true;
+        }
         const seq = tail.lastSeq + 1;
-        this.insertEvent.run(sid, seq, hash, id, task.occurredAtMs[i]!, createdAtMs, jsons[i]!);
+        const expires = task.expiresAtMs[i]!;
+        this.insertEvent.run(
+          sid,
+          seq,
+          hash,
+          id,
+          task.occurredAtMs[i]!,
+          createdAtMs,
+          jsons[i]!,
+          Number.isNaN(expires) ? null : expires,
+        );
         tail.lastSeq = seq;
         if (seq % TIME_BLOCK === 0) {
           this.sealBlock(sid, seq);
@@ -120,7 +175,41 @@ export class SqliteWriter {
         seqs[i] = seq;
       }
     });
-    return { seqs, duplicates };
+    return { seqs, duplicates, conflicts };
+  }
+
+  /**
+   * Erases the session's events, side-index rows and checkpoint, keeping its row as a
+   * tombstone with its last seq (so seqs continue after it), then checkpoints the WAL
+   * and truncates it: with `secure_delete` on, no frame or free page keeps the erased JSON.
+   */
+  deleteSession(task: DeleteSessionTask): number {
+    let deleted = 0;
+    this.transaction(() => {
+      this.checkDataVersion();
+      const sid = this.findSession.get(task.sessionId);
+      if (sid === undefined) return;
+      const tail = this.tails.get(sid) ?? this.loadTail(sid);
+      deleted = this.deleteStatements[0]!.run(sid).changes;
+      for (const statement of this.deleteStatements.slice(1)) statement.run(sid);
+      this.tombstone.run(tail.lastSeq, tail.lastSeq, sid);
+      // Loaded afresh (a tombstone, its floor) by the next append.
+      this.tails.delete(sid);
+    });
+    this.truncateWal();
+    return deleted;
+  }
+
+  /** One chunk of a purge, in one write transaction (see `SqlitePurger`). */
+  purge(task: PurgeTask): PurgeTaskResult {
+    let result: PurgeTaskResult = { deletedEvents: 0, sessions: 0, done: true };
+    this.transaction(() => {
+      this.checkDataVersion();
+      result = this.purger.chunk(task);
+      // Purged seqs may sit in cached tails: drop them rather than patch them.
+      if (result.deletedEvents > 0) this.tails.clear();
+    });
+    return result;
   }
 
   writeCheckpoint(task: WriteCheckpointTask): void {
@@ -137,6 +226,31 @@ export class SqliteWriter {
   /** Copies committed WAL frames into the database without blocking writers or readers. */
   checkpointWal(): void {
     this.db.pragma('wal_checkpoint(PASSIVE)');
+  }
+
+  /**
+   * Copies every WAL frame into the database and truncates the WAL to zero bytes, so no
+   * old frame keeps erased rows. It needs every reader to be on the latest snapshot:
+   * retried every millisecond (this connection's busy_timeout may be 0) until the lock
+   * wait runs out, then reported as SQLITE_BUSY (the delete itself is committed; calling
+   * `deleteSession` again truncates again).
+   */
+  private truncateWal(): void {
+    const deadline = Date.now() + Math.max(this.lockWaitMs, this.busyTimeoutMs());
+    for (;;) {
+      const [row] = this.db.pragma('wal_checkpoint(TRUNCATE)') as { busy: number }[];
+      if (row === undefined || row.busy === 0) return;
+      if (Date.now() >= deadline) {
+        throw Object.assign(new Error('sqlite: the WAL could not be truncated after a delete'), {
+          code: 'SQLITE_BUSY',
+        });
+      }
+      sleepSync(1);
+    }
+  }
+
+  private busyTimeoutMs(): number {
+    return this.db.pragma('busy_timeout', { simple: true }) as number;
   }
 
   /** A read: afterwards this WAL-mode connection keeps a shared lock until it closes. */
@@ -157,13 +271,50 @@ export class SqliteWriter {
     this.db.close();
   }
 
-  /** Must run inside a write transaction, as the next three. */
+  /**
+   * Under the write lock: if another connection committed since this one's last
+   * transaction, the cached tails may be stale (appended to, purged, deleted), and each
+   * session's is read from the database again.
+   */
+  private checkDataVersion(): void {
+    const version = this.dataVersion.get()!;
+    if (version !== this.seenVersion) {
+      this.tails.clear();
+      this.seenVersion = version;
+    }
+  }
+
+  /**
+   * Must run inside a write transaction, as the next four. The last seq is the newest
+   * event's, or the floor a delete or purge left when it removed the newest ones.
+   */
   private loadTail(sid: number): SessionTail {
-    const lastSeq = this.maxSeq.get(sid) ?? 0;
+    const [live, floor] = this.sessionState.get(sid) ?? [0, 0];
+    const lastSeq = Math.max(this.maxSeq.get(sid) ?? 0, floor);
     const rows = this.tailRows.all(sid, lastSeq - (lastSeq % TIME_BLOCK));
-    const tail = { lastSeq, seqs: rows.map((r) => r[0]), hashes: rows.map((r) => r[1]) };
+    const tail = {
+      lastSeq,
+      live: live === 1,
+      seqs: rows.map((r) => r[0]),
+      hashes: rows.map((r) => r[1]),
+    };
     this.tails.set(sid, tail);
     return tail;
+  }
+
+  /** Whether records `start .. start + count - 1` (one session) are all stored already. */
+  private allStored(
+    task: WriteBatchTask,
+    sid: number,
+    tail: SessionTail,
+    start: number,
+    count: number,
+  ): boolean {
+    for (let k = start; k < start + count; k++) {
+      const id = task.ids[k]!;
+      if (this.findDuplicate(sid, tail, idHash(id), id) === undefined) return false;
+    }
+    return true;
   }
 
   /** The seq already holding `id` in the session, if any. */

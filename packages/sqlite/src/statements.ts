@@ -16,7 +16,46 @@ export const SQL = {
     'SELECT e.seq FROM event_ids x CROSS JOIN events e ON e.sid = x.sid AND e.seq = x.seq ' +
     'WHERE x.sid = ? AND x.id_hash = ? AND e.id = ?',
   insertEvent:
-    'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json) VALUES (?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json, expires_at_ms) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+  /** Whether the session exists, and the seq floor its deletes and purges left. Bound: sid. */
+  sessionState: 'SELECT created_at_ms IS NOT NULL AS live, seq_floor FROM sessions WHERE sid = ?',
+  /** The first event of a new (or deleted) session brings it to life. Bound: created_at_ms, sid. */
+  markLive: 'UPDATE sessions SET created_at_ms = ? WHERE sid = ?',
+  /** What `getSession` needs of the sessions row; the rest comes from `lastEvent`. */
+  sessionByName:
+    'SELECT sid, name, created_at_ms, seq_base, purged_events, seq_floor, floor_updated_at_ms ' +
+    'FROM sessions WHERE name = ?',
+  /** The session's newest stored event: its seq and commit time. */
+  lastEvent: 'SELECT seq, created_at_ms FROM events WHERE sid = ? ORDER BY seq DESC LIMIT 1',
+  deleteEvents: 'DELETE FROM events WHERE sid = ?',
+  deleteEventIds: 'DELETE FROM event_ids WHERE sid = ?',
+  deleteTimeBlocks: 'DELETE FROM time_blocks WHERE sid = ?',
+  deleteCheckpoint: 'DELETE FROM checkpoints WHERE sid = ?',
+  /** Keeps the session's name and last seq only. Bound: last seq, last seq, sid. */
+  tombstone:
+    'UPDATE sessions SET created_at_ms = NULL, seq_base = ?, seq_floor = ?, purged_events = 0, ' +
+    'floor_updated_at_ms = NULL WHERE sid = ?',
+  /** Expired events, from the partial expiry index. Bound: now, limit. */
+  expiredEvents:
+    'SELECT rowid, sid, seq, id_hash FROM events WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?',
+  /** Live sessions after a sid, for the retention rules' walk. Bound: sid, limit. */
+  liveSessionsAfter:
+    'SELECT sid, seq_base, purged_events, seq_floor FROM sessions ' +
+    'WHERE sid > ? AND created_at_ms IS NOT NULL ORDER BY sid LIMIT ?',
+  /** A session's oldest events. Bound: sid, limit. */
+  oldestEvents: 'SELECT rowid, sid, seq, id_hash FROM events WHERE sid = ? ORDER BY seq LIMIT ?',
+  /** Events of a run of seqs that occurred at or before a cutoff. Bound: sid, after, until, cutoff, limit. */
+  oldEventsInRun:
+    'SELECT rowid, sid, seq, id_hash FROM events ' +
+    'WHERE sid = ? AND seq > ? AND seq <= ? AND occurred_at_ms <= ? ORDER BY seq LIMIT ?',
+  deleteEventRow: 'DELETE FROM events WHERE rowid = ?',
+  /** Bound: sid, id_hash, seq. */
+  deleteEventId: 'DELETE FROM event_ids WHERE sid = ? AND id_hash = ? AND seq = ?',
+  /** Bound: seq floor, its commit time, events purged now, sid. */
+  recordPurge:
+    'UPDATE sessions SET seq_floor = ?, floor_updated_at_ms = ?, ' +
+    'purged_events = purged_events + ? WHERE sid = ?',
   upsertCheckpoint:
     'INSERT INTO checkpoints (sid, json, created_at, seq) VALUES (?, ?, ?, ?) ' +
     'ON CONFLICT (sid) DO UPDATE SET json = excluded.json, created_at = excluded.created_at, seq = excluded.seq',
@@ -51,7 +90,7 @@ export interface PageShape {
 
 /**
  * A keyset page query on the (sid, seq, id_hash) index. Bound in this order: sid, [after],
- * [until], [fromMs], [toMs], limit. Absent filters are left out of the SQL
+ * [until], [fromMs], [toMs], now, limit. Absent filters are left out of the SQL
  * rather than neutralised with COALESCE, so the planner always sees sargable
  * predicates.
  */
@@ -61,6 +100,8 @@ export function pageSql(shape: PageShape): string {
   if (shape.until) where.push(shape.backward ? 'seq >= ?' : 'seq <= ?');
   if (shape.from) where.push('occurred_at_ms >= ?');
   if (shape.to) where.push('occurred_at_ms <= ?');
+  // Expired events are never read, purged or not; `now` is read once per page.
+  where.push('(expires_at_ms IS NULL OR expires_at_ms > ?)');
   return (
     'SELECT seq, id, created_at_ms AS createdAtMs, json FROM events ' +
     `WHERE ${where.join(' AND ')} ORDER BY seq ${shape.backward ? 'DESC' : 'ASC'} LIMIT ?`
@@ -80,4 +121,36 @@ export function allPageShapes(): PageShape[] {
     });
   }
   return shapes;
+}
+
+/** Which bounds a `listSessions` page has: one prepared statement per combination. */
+export interface SessionPageShape {
+  /** `name > ?` (after a cursor), `name >= ?` (from a prefix), or none. */
+  lower: 'after' | 'from' | 'none';
+  /** `name < ?`: the first string past every id starting with the prefix. */
+  upper: boolean;
+}
+
+/**
+ * A keyset page of existing sessions on the unique name index (BINARY collation: UTF-8
+ * byte order). A prefix is a range on that index, never LIKE, whose `%` and `_` would be
+ * wildcards. Bound in this order: [lower], [upper], limit.
+ */
+export function sessionPageSql(shape: SessionPageShape): string {
+  const where = ['created_at_ms IS NOT NULL'];
+  if (shape.lower === 'after') where.push('name > ?');
+  if (shape.lower === 'from') where.push('name >= ?');
+  if (shape.upper) where.push('name < ?');
+  return (
+    'SELECT sid, name, created_at_ms, seq_base, purged_events, seq_floor, floor_updated_at_ms ' +
+    `FROM sessions WHERE ${where.join(' AND ')} ORDER BY name LIMIT ?`
+  );
+}
+
+/** All 6 session page shapes (for tests and plan checks). */
+export function allSessionPageShapes(): SessionPageShape[] {
+  return (['after', 'from', 'none'] as const).flatMap((lower) => [
+    { lower, upper: false },
+    { lower, upper: true },
+  ]);
 }

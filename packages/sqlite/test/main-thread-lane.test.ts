@@ -17,6 +17,7 @@ const batch = (session: string, from: number, n: number, pad = 100): WriteBatchT
   sessionIds: Array.from({ length: n }, () => session),
   ids: Array.from({ length: n }, (_, i) => `${session}-${from + i}`),
   occurredAtMs: new Float64Array(n),
+  expiresAtMs: new Float64Array(n).fill(Number.NaN),
   jsons: Array.from({ length: n }, (_, i) => JSON.stringify({ i: from + i, pad: 'x'.repeat(pad) })),
 });
 

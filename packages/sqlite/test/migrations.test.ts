@@ -146,10 +146,12 @@ describe('migrations', () => {
     const after = new Database(db.filename, { readonly: true });
     expect(
       after
-        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events'")
+        .prepare(
+          "SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'events' ORDER BY name",
+        )
         .pluck()
         .all(),
-    ).toEqual(['events_by_seq']);
+    ).toEqual(['events_by_expiry', 'events_by_seq']);
     expect(
       after
         .prepare(

@@ -1,7 +1,13 @@
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../src/migrate.js';
-import { allPageShapes, pageSql, SQL } from '../src/statements.js';
+import {
+  allPageShapes,
+  allSessionPageShapes,
+  pageSql,
+  SQL,
+  sessionPageSql,
+} from '../src/statements.js';
 import { tempDb } from './temp-db.js';
 
 /** The plan's detail lines, e.g. `SEARCH events USING INDEX ...`. */
@@ -47,7 +53,7 @@ describe('query plans', () => {
     if (shape.until) params.push(shape.backward ? 100 : 400);
     if (shape.from) params.push(10_000);
     if (shape.to) params.push(400_000);
-    params.push(1000);
+    params.push(Date.now(), 1000);
     const lines = plan(db, pageSql(shape), params);
     noTableScan(lines);
     expect(lines.some((l) => l.startsWith('SEARCH events'))).toBe(true);
@@ -58,7 +64,7 @@ describe('query plans', () => {
       const lines = plan(
         db,
         pageSql({ backward, after: true, until: false, from: false, to: false }),
-        [1, 10, 100],
+        [1, 10, Date.now(), 100],
       );
       expect(lines.join('\n')).toMatch(
         /SEARCH events USING INDEX events_by_seq \(sid=\? AND seq[<>]\?\)/,
@@ -83,6 +89,22 @@ describe('query plans', () => {
     ['sealTimeBlock', SQL.sealTimeBlock, [1, 0, 1, 0, 128]],
     ['timeBlocksForward', SQL.timeBlocksForward, [1, 0]],
     ['timeBlocksBackward', SQL.timeBlocksBackward, [1, 3]],
+    ['sessionState', SQL.sessionState, [1]],
+    ['markLive', SQL.markLive, [0, 1]],
+    ['sessionByName', SQL.sessionByName, ['session-1']],
+    ['lastEvent', SQL.lastEvent, [1]],
+    ['deleteEvents', SQL.deleteEvents, [1]],
+    ['deleteEventIds', SQL.deleteEventIds, [1]],
+    ['deleteTimeBlocks', SQL.deleteTimeBlocks, [1]],
+    ['deleteCheckpoint', SQL.deleteCheckpoint, [1]],
+    ['tombstone', SQL.tombstone, [5, 5, 1]],
+    ['expiredEvents', SQL.expiredEvents, [Date.now(), 1000]],
+    ['liveSessionsAfter', SQL.liveSessionsAfter, [0, 256]],
+    ['oldestEvents', SQL.oldestEvents, [1, 100]],
+    ['oldEventsInRun', SQL.oldEventsInRun, [1, 0, 128, 5000, 100]],
+    ['deleteEventRow', SQL.deleteEventRow, [7]],
+    ['deleteEventId', SQL.deleteEventId, [1, 1001, 1]],
+    ['recordPurge', SQL.recordPurge, [5, 0, 1, 1]],
   ] as const)('%s uses an index', (_name, sql, params) => {
     const lines = plan(db, sql, [...params]);
     noTableScan(lines);
@@ -92,7 +114,7 @@ describe('query plans', () => {
   it("time-range pages walk the (sid, seq) index between a run's bounds", () => {
     for (const backward of [false, true]) {
       const shape = { backward, after: true, until: true, from: true, to: true };
-      expect(plan(db, pageSql(shape), [1, 10, 200, 0, 1, 100]).join('\n')).toMatch(
+      expect(plan(db, pageSql(shape), [1, 10, 200, 0, 1, Date.now(), 100]).join('\n')).toMatch(
         /SEARCH events USING INDEX events_by_seq \(sid=\? AND seq>\? AND seq<\?\)/,
       );
     }
@@ -107,4 +129,36 @@ describe('query plans', () => {
       'SEARCH e USING INDEX events_by_seq (sid=? AND seq=?)',
     ]);
   });
+
+  it('purges find expired events by a range of the partial expiry index', () => {
+    expect(plan(db, SQL.expiredEvents, [Date.now(), 1000])).toEqual([
+      'SEARCH events USING INDEX events_by_expiry (expires_at_ms<?)',
+    ]);
+  });
+
+  it('the newest event of a session is one step down the (sid, seq) index', () => {
+    expect(plan(db, SQL.lastEvent, [1])).toEqual([
+      'SEARCH events USING INDEX events_by_seq (sid=?)',
+    ]);
+  });
+
+  it.each(allSessionPageShapes())(
+    'session page %o walks the name index in order, a range for a cursor or a prefix',
+    (shape) => {
+      const params: unknown[] = [];
+      if (shape.lower !== 'none') params.push('session-1');
+      if (shape.upper) params.push('session-2');
+      params.push(100);
+      const lines = plan(db, sessionPageSql(shape), params).join('\n');
+      expect(lines).not.toMatch(/TEMP B-TREE/);
+      if (shape.lower === 'none' && !shape.upper) {
+        // The first page without a prefix: the index in order, stopped by LIMIT.
+        expect(lines).toBe('SCAN sessions USING INDEX sqlite_autoindex_sessions_1');
+      } else {
+        expect(lines).toMatch(
+          /^SEARCH sessions USING INDEX sqlite_autoindex_sessions_1 \(name[<>]/,
+        );
+      }
+    },
+  );
 });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { SessionTails } from '../src/session-tails.js';
 
-const tail = (lastSeq: number) => ({ lastSeq, seqs: [], hashes: [] });
+const tail = (lastSeq: number) => ({ lastSeq, live: true, seqs: [], hashes: [] });
 
 describe('SessionTails', () => {
   it('drops the least recently used session past its capacity', () => {

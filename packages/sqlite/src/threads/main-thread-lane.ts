@@ -60,6 +60,9 @@ export class MainThreadLane {
     if (this.disabled || this.config.durability === 'full' || this.config.inlineWriteRows === 0) {
       return undefined;
     }
+    // Deletes and purges run on the writer thread: a large session's delete, a purge chunk
+    // and the WAL truncation after a delete must not hold the event loop.
+    if (task.kind !== 'writeBatch' && task.kind !== 'writeCheckpoint') return undefined;
     if (task.kind === 'writeBatch') {
       const n = task.ids.length;
       if (n > this.config.inlineWriteRows) return undefined;

@@ -38,6 +38,10 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
       db.pragma('busy_timeout = 0');
     }
     if (config.role !== 'reader') {
+      // Erasure is real (deleteSession, purges): freed cells and pages are zeroed, not left
+      // in free space. On every write connection, as b-tree rebalancing on insert frees
+      // cells too. It costs memory writes to pages already dirty, no extra I/O on appends.
+      db.pragma('secure_delete = ON');
       writer = new SqliteWriter(db, {
         optimize: config.role !== 'main',
         lockWaitMs: config.role === 'writer' ? config.busyTimeoutMs : 0,
@@ -72,6 +76,14 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
         return reader!.readPage(task);
       case 'readCheckpoint':
         return reader!.readCheckpoint(task);
+      case 'getSession':
+        return reader!.getSession(task);
+      case 'listSessions':
+        return reader!.listSessions(task);
+      case 'deleteSession':
+        return writer!.deleteSession(task);
+      case 'purge':
+        return writer!.purge(task);
     }
   };
   return <T extends Task>(task: T): TaskOutcome<T> => {

@@ -10,13 +10,20 @@ export interface WriteBatchTask {
   sessionIds: string[];
   ids: string[];
   occurredAtMs: Float64Array;
+  /** `occurredAtMs + ttlMs`, NaN for an event that never expires. */
+  expiresAtMs: Float64Array;
   jsons: string[];
+  /** Conditional appends as (start, count, expectedSeq) triples, sorted by start. */
+  conditions?: Float64Array;
 }
 
 export interface WriteBatchResult {
+  /** The stored seq; for a conflict, the session's actual last seq. */
   seqs: Float64Array;
   /** 1 where the id was already stored in the session. */
   duplicates: Uint8Array;
+  /** 1 where the record's condition failed and it was not written. */
+  conflicts: Uint8Array;
 }
 
 export interface WriteCheckpointTask {
@@ -62,6 +69,46 @@ export interface CheckpointRow {
   seq: number | null;
 }
 
+export interface GetSessionTask {
+  kind: 'getSession';
+  sessionId: string;
+}
+
+export interface ListSessionsTask {
+  kind: 'listSessions';
+  after?: string;
+  prefix?: string;
+  limit: number;
+}
+
+/** A session as the database describes it; times are epoch ms. */
+export interface SessionRow {
+  sessionId: string;
+  lastSeq: number;
+  eventCount: number;
+  createdAtMs: number;
+  updatedAtMs: number;
+}
+
+export interface DeleteSessionTask {
+  kind: 'deleteSession';
+  sessionId: string;
+}
+
+export interface PurgeTask {
+  kind: 'purge';
+  now: number;
+  limit: number;
+  maxAgeMs?: number;
+  maxEventsPerSession?: number;
+}
+
+export interface PurgeTaskResult {
+  deletedEvents: number;
+  sessions: number;
+  done: boolean;
+}
+
 export interface CloseTask {
   kind: 'close';
 }
@@ -94,7 +141,11 @@ export type Task =
   | CloseTask
   | HoldLockTask
   | CheckpointWalTask
-  | OpenTask;
+  | OpenTask
+  | GetSessionTask
+  | ListSessionsTask
+  | DeleteSessionTask
+  | PurgeTask;
 
 /** What each kind of task returns when it succeeds. */
 export interface TaskResults {
@@ -106,6 +157,10 @@ export interface TaskResults {
   holdLock: null;
   checkpointWal: null;
   open: null;
+  getSession: SessionRow | null;
+  listSessions: SessionRow[];
+  deleteSession: number;
+  purge: PurgeTaskResult;
 }
 
 /** The result of `task`, or its failure. */
