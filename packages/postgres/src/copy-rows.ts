@@ -10,6 +10,8 @@ export interface StagedRow {
   id: string;
   occurredAt: string;
   json: string;
+  /** ISO instant; absent: `\N`, NULL. */
+  expiresAt?: string | undefined;
 }
 
 const SPECIAL = /[\\\t\n\r]/;
@@ -22,7 +24,7 @@ export function copyField(value: string): string {
 }
 
 export function copyLine(row: StagedRow): string {
-  return `${row.n}\t${copyField(row.sessionId)}\t${copyField(row.id)}\t${row.occurredAt}\t${copyField(row.json)}\n`;
+  return `${row.n}\t${copyField(row.sessionId)}\t${copyField(row.id)}\t${row.occurredAt}\t${copyField(row.json)}\t${row.expiresAt ?? '\\N'}\n`;
 }
 
 const CHUNK_CHARS = 64 * 1024;

@@ -1,6 +1,7 @@
 import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history/core';
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
+import { migrationSteps } from './migration-steps.js';
 import { latestVersion, loadMigrations, type Migration } from './migrations.js';
 import { resolveConnection, resolveMigrateOptions } from './options.js';
 import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
@@ -23,7 +24,8 @@ export interface MigrateResult {
 }
 
 // The lock key is derived from the schema name server-side: the name stays a parameter.
-const LOCK = "SELECT pg_advisory_lock(hashtextextended('history.migrate:' || $1, 0))";
+const TRY_LOCK =
+  "SELECT pg_try_advisory_lock(hashtextextended('history.migrate:' || $1, 0)) AS locked";
 const UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))";
 
 /**
@@ -60,7 +62,7 @@ export async function migratePool(
     return await withClient(
       pool,
       async (client) => {
-        await client.query(LOCK, [schema]);
+        await lock(client, schema);
         try {
           // Under the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
@@ -88,15 +90,38 @@ export async function migratePool(
   }
 }
 
+/**
+ * Takes the schema's migration lock, polling rather than waiting in `pg_advisory_lock`: a
+ * waiting statement holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the lock holder's
+ * migration waits for every older snapshot to go, so a blocked waiter would deadlock it.
+ */
+async function lock(client: pg.PoolClient, schema: string): Promise<void> {
+  for (;;) {
+    const { rows } = await client.query<{ locked: boolean }>(TRY_LOCK, [schema]);
+    if (rows[0]?.locked) return;
+    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+  }
+}
+
+const LOCK_POLL_MS = 50;
+/** Tries of a step that hit its `lock_timeout` (set by the migration for its ALTER TABLEs). */
+const STEP_ATTEMPTS = 30;
+
 /** Runs one migration with `search_path` set to the schema (the SQL files never name it). */
 async function apply(client: pg.PoolClient, s: string, m: Migration, partitions: number) {
   const record = `INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`;
   if (!m.transactional) {
-    // CREATE INDEX CONCURRENTLY cannot run in a transaction: one statement per such file.
     await client.query("SELECT set_config('search_path', $1, false)", [s]);
     try {
-      await client.query(m.sql);
+      for (const step of migrationSteps(m.sql)) {
+        if (!step.each) await runStep(client, step.sql);
+        else {
+          const { rows } = await client.query<string[]>({ text: step.sql, rowMode: 'array' });
+          for (const [statement] of rows) if (statement) await runStep(client, statement);
+        }
+      }
     } finally {
+      await client.query('RESET lock_timeout');
       await client.query('RESET search_path');
     }
     await client.query(record, [m.version, m.name]);
@@ -112,6 +137,24 @@ async function apply(client: pg.PoolClient, s: string, m: Migration, partitions:
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
     throw error;
+  }
+}
+
+/**
+ * One statement of a no-transaction migration (each is idempotent, so a migration cut short
+ * is simply run again). An `ALTER TABLE` queued behind a long transaction would block every
+ * writer queued behind it: the migration sets a `lock_timeout` so it gives up after a moment,
+ * and it is tried again here, letting the queue through in between.
+ */
+async function runStep(client: pg.PoolClient, sql: string): Promise<void> {
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await client.query(sql);
+      return;
+    } catch (error) {
+      if ((error as { code?: string }).code !== '55P03' || attempt >= STEP_ATTEMPTS) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * attempt));
+    }
   }
 }
 

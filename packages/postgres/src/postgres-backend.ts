@@ -1,15 +1,24 @@
-import type { AppendResult } from '@history/core';
+import type { PurgeResult } from '@history/core';
 import type {
+  BatchCondition,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
+  PurgeRequest,
+  SessionPageRequest,
   StoredCheckpoint,
   StoredRecord,
+  StoredSession,
+  WriteOutcome,
 } from '@history/core/backend';
 import type pg from 'pg';
+import { deleteSession } from './delete-session.js';
 import { isTransientPgError } from './is-transient.js';
 import { readPages } from './postgres-reader.js';
 import { PostgresWriter } from './postgres-writer.js';
+import { purgeExpired } from './purge-expired.js';
+import { getSession, listSessions } from './session-rows.js';
+import { SessionStatements } from './session-statements.js';
 import { Statements } from './statements.js';
 
 export interface PostgresBackendOptions {
@@ -27,6 +36,7 @@ export class PostgresBackend implements HistoryBackend {
   private readonly pool: pg.Pool;
   private readonly ownsPool: boolean;
   private readonly sql: Statements;
+  private readonly sessions: SessionStatements;
   private readonly writer: PostgresWriter;
   private readonly pageSize: number;
   private readonly pageBytes: number;
@@ -35,17 +45,37 @@ export class PostgresBackend implements HistoryBackend {
     this.pool = options.pool;
     this.ownsPool = options.ownsPool;
     this.sql = new Statements(options.schema);
-    this.writer = new PostgresWriter(options.pool, this.sql, options.copyThreshold);
+    this.sessions = new SessionStatements(options.schema);
+    this.writer = new PostgresWriter(options.pool, this.sql, this.sessions, options.copyThreshold);
     this.pageSize = options.pageSize;
     this.pageBytes = options.pageBytes;
   }
 
-  writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
-    return this.writer.writeBatch(records);
+  writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions?: readonly BatchCondition[],
+  ): Promise<WriteOutcome[]> {
+    return this.writer.writeBatch(records, conditions);
   }
 
   readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
     return readPages(this.pool, this.sql, this.pageSize, this.pageBytes, sessionId, range);
+  }
+
+  listSessions(request: SessionPageRequest): Promise<StoredSession[]> {
+    return listSessions(this.pool, this.sessions, request);
+  }
+
+  getSession(sessionId: string): Promise<StoredSession | null> {
+    return getSession(this.pool, this.sessions, sessionId);
+  }
+
+  deleteSession(sessionId: string): Promise<{ deletedEvents: number }> {
+    return deleteSession(this.pool, this.sessions, sessionId);
+  }
+
+  purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
+    return purgeExpired(this.pool, this.sessions, request);
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {

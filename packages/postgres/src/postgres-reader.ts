@@ -35,6 +35,8 @@ const PAGE_TYPES = {
  * this page is handed over, so the server and the wire work while the consumer
  * parses: at most two pages in memory. No connection or cursor is held between
  * pages; leaving early waits for a query in flight, so nothing runs after it.
+ * Rows expired when their page is asked for (`expires_at` at or before that moment) are
+ * skipped by the query itself, so `limit` and the page bounds count live rows only.
  */
 export async function* readPages(
   pool: pg.Pool,
@@ -58,7 +60,9 @@ export async function* readPages(
       from: from !== undefined,
       to: to !== undefined,
     };
-    const values: unknown[] = [sessionId, left > size ? size + 1 : size, pageBytes];
+    // Expiry is judged once per page, at the moment it is asked for.
+    const now = new Date(Date.now()).toISOString();
+    const values: unknown[] = [sessionId, left > size ? size + 1 : size, pageBytes, now];
     if (after !== undefined) values.push(after);
     if (from !== undefined) values.push(from);
     if (to !== undefined) values.push(to);

@@ -1,9 +1,11 @@
 import { type AppendResult, StorageError } from '@history/core';
-import type { PreparedEnvelope } from '@history/core/backend';
+import type { BatchCondition, PreparedEnvelope, WriteOutcome } from '@history/core/backend';
 import type pg from 'pg';
 import { copyChunks, copyInto, copyLine, type StagedRow } from './copy-rows.js';
 import { isTransientPgError } from './is-transient.js';
 import { withClient } from './pg-connection.js';
+import { type LockedSession, planConditions } from './plan-conditions.js';
+import type { SessionStatements } from './session-statements.js';
 import { COPY_STAGING, CREATE_STAGING, ENVELOPE_SEPARATOR, type Statements } from './statements.js';
 
 /**
@@ -17,16 +19,26 @@ import { COPY_STAGING, CREATE_STAGING, ENVELOPE_SEPARATOR, type Statements } fro
  * records on (off by default), the rows are streamed with COPY into a per-connection
  * staging table first, and the statement reads them from there, all inside one
  * transaction.
+ *
+ * A batch with conditions (conditional appends) takes its own path, in one transaction: lock
+ * every session of the batch, look its ids up, decide which conditions hold
+ * (plan-conditions.ts), and write the rest with the duplicate-aware statement. The decision is
+ * made under the row locks every writer of those sessions takes, so it holds across processes.
  */
 export class PostgresWriter {
   constructor(
     private readonly pool: pg.Pool,
     private readonly sql: Statements,
+    private readonly sessions: SessionStatements,
     private readonly copyThreshold: number,
   ) {}
 
-  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+  async writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions: readonly BatchCondition[] = [],
+  ): Promise<WriteOutcome[]> {
     try {
+      if (conditions.length > 0) return await this.writeConditional(records, conditions);
       if (records.length >= this.copyThreshold)
         return toResults(records, await this.writeByCopy(records));
       const params = batchParams(records);
@@ -39,7 +51,7 @@ export class PostgresWriter {
       }
       const { rows } = await this.pool.query<ResultRow>({
         ...this.sql.appendBatch,
-        values: params.slice(0, 4),
+        values: appendBatchParams(params),
         rowMode: 'array',
       });
       return toResults(records, rows);
@@ -75,6 +87,66 @@ export class PostgresWriter {
     return results;
   }
 
+  /** A batch with conditions: see the class comment. */
+  private writeConditional(
+    records: readonly PreparedEnvelope[],
+    conditions: readonly BatchCondition[],
+  ): Promise<WriteOutcome[]> {
+    return withClient(
+      this.pool,
+      async (client, discard) => {
+        await client.query('BEGIN');
+        try {
+          const outcomes = await this.decideAndWrite(client, records, conditions);
+          await client.query('COMMIT');
+          return outcomes;
+        } catch (error) {
+          await client.query('ROLLBACK').catch(discard);
+          throw error;
+        }
+      },
+      isTransientPgError,
+    );
+  }
+
+  private async decideAndWrite(
+    client: pg.PoolClient,
+    records: readonly PreparedEnvelope[],
+    conditions: readonly BatchCondition[],
+  ): Promise<WriteOutcome[]> {
+    const sessionIds = [...new Set(records.map((r) => r.sessionId))].sort(byteOrder);
+    const { rows: locks } = await client.query<[string, string, boolean]>({
+      ...this.sessions.lockSessions,
+      values: [sessionIds],
+      rowMode: 'array',
+    });
+    const locked = new Map<string, LockedSession>();
+    for (const [id, lastSeq, exists] of locks) locked.set(id, { lastSeq: Number(lastSeq), exists });
+    // A statement after the locks: it sees every write committed before they were granted.
+    const { rows: found } = await client.query<[string, string]>({
+      ...this.sessions.storedIds,
+      values: [records.map((r) => r.sessionId), records.map((r) => r.id)],
+      rowMode: 'array',
+    });
+    const stored = new Set(found.map(([sessionId, id]) => `${sessionId}\0${id}`));
+    const plan = planConditions(records, conditions, locked, stored);
+    const kept = plan.write.map((i) => records[i]!);
+    const outcomes = new Array<WriteOutcome>(records.length);
+    for (const [i, conflict] of plan.conflicts) outcomes[i] = conflict;
+    if (kept.length > 0) {
+      const { rows } = await client.query<ResultRow>({
+        ...this.sql.appendBatch,
+        values: appendBatchParams(batchParams(kept)),
+        rowMode: 'array',
+      });
+      const results = toResults(kept, rows);
+      plan.write.forEach((i, k) => {
+        outcomes[i] = results[k]!;
+      });
+    }
+    return outcomes;
+  }
+
   private writeByCopy(records: readonly PreparedEnvelope[]): Promise<ResultRow[]> {
     return withClient(
       this.pool,
@@ -106,9 +178,9 @@ export class PostgresWriter {
 }
 
 /**
- * The bind parameters of `appendNew` (the first four are those of `appendBatch`):
- * session ids, ids, occurredAt, envelopes joined by ENVELOPE_SEPARATOR, and for each row
- * how many rows of its session follow it in the batch.
+ * The bind parameters of `appendNew`: session ids, ids, occurredAt, envelopes joined by
+ * ENVELOPE_SEPARATOR, for each row how many rows of its session follow it in the batch, and
+ * the expiry instants (null, not an array of nulls, when no record has a ttl: unnest pads it).
  */
 function batchParams(records: readonly PreparedEnvelope[]): unknown[] {
   const n = records.length;
@@ -117,6 +189,7 @@ function batchParams(records: readonly PreparedEnvelope[]): unknown[] {
   const occurredAt = new Array<string>(n);
   const envelopes = new Array<string>(n);
   const after = new Array<number>(n);
+  let expires: (string | null)[] | null = null;
   const seen = new Map<string, number>();
   for (let i = n - 1; i >= 0; i--) {
     const r = records[i]!;
@@ -127,8 +200,22 @@ function batchParams(records: readonly PreparedEnvelope[]): unknown[] {
     ids[i] = r.id;
     occurredAt[i] = new Date(r.occurredAtMs).toISOString();
     envelopes[i] = r.json;
+    if (r.expiresAtMs !== undefined) {
+      expires ??= new Array<string | null>(n).fill(null);
+      expires[i] = new Date(r.expiresAtMs).toISOString();
+    }
   }
-  return [sessionIds, ids, occurredAt, envelopes.join(ENVELOPE_SEPARATOR), after];
+  return [sessionIds, ids, occurredAt, envelopes.join(ENVELOPE_SEPARATOR), after, expires];
+}
+
+/** `appendBatch` takes `appendNew`'s parameters but the fifth. */
+function appendBatchParams(params: unknown[]): unknown[] {
+  return [params[0], params[1], params[2], params[3], params[5]];
+}
+
+/** Code point (UTF-8 byte) order, the COLLATE "C" order every writer locks sessions in. */
+function byteOrder(a: string, b: string): number {
+  return Buffer.compare(Buffer.from(a), Buffer.from(b));
 }
 
 function toResults(records: readonly PreparedEnvelope[], rows: ResultRow[]): AppendResult[] {
@@ -162,6 +249,7 @@ function* staged(records: readonly PreparedEnvelope[]): Generator<StagedRow> {
       id: r.id,
       occurredAt: new Date(r.occurredAtMs).toISOString(),
       json: r.json,
+      expiresAt: r.expiresAtMs === undefined ? undefined : new Date(r.expiresAtMs).toISOString(),
     };
   }
 }

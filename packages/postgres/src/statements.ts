@@ -14,7 +14,7 @@ export interface ReadShape {
   to: boolean;
 }
 
-function named(text: string): NamedStatement {
+export function named(text: string): NamedStatement {
   // Same text, same name: pg refuses a name reused with other text on one connection.
   return { name: `history_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
 }
@@ -38,19 +38,23 @@ export class Statements {
     // (raw control characters are invalid JSON): cheaper to encode and parse than an array
     // literal, which escapes every quote.
     this.appendNew = named(appendNewSql(s));
-    // The same parameters (but the fifth) when some ids may be stored already.
+    // The same parameters (but the fifth: the sixth comes fifth) when some ids may be stored
+    // already.
     this.appendBatch = named(
       appendSql(
         s,
-        `SELECT n, session_id, id, occurred_at, envelope
+        `SELECT n, session_id, id, occurred_at, envelope, expires_at
          FROM unnest($1::text[], $2::text[], $3::timestamptz[],
-                     string_to_array($4::text, E'\\x1e'))
-              WITH ORDINALITY AS u(session_id, id, occurred_at, envelope, n)`,
+                     string_to_array($4::text, E'\\x1e'), $5::timestamptz[])
+              WITH ORDINALITY AS u(session_id, id, occurred_at, envelope, expires_at, n)`,
       ),
     );
     // Large batches: the same statement, fed from the staging table the batch was copied into.
     this.appendStaged = named(
-      appendSql(s, 'SELECT n, session_id, id, occurred_at, envelope FROM pg_temp.history_staging'),
+      appendSql(
+        s,
+        'SELECT n, session_id, id, occurred_at, envelope, expires_at FROM pg_temp.history_staging',
+      ),
     );
     this.writeCheckpoint = named(
       `INSERT INTO ${s}.checkpoints (session_id, payload, seq, created_at)
@@ -69,8 +73,8 @@ export class Statements {
    * The keyset page query for one combination of optional bounds. Absent bounds
    * are left out of the text (never `COALESCE`d), so every variant is a plain
    * range scan of the (session_id, seq) primary key. Parameters: $1 session,
-   * $2 rows, $3 most envelope bytes in a page, then after, from, to in that
-   * order when present.
+   * $2 rows, $3 most envelope bytes in a page, $4 now (rows expired at it are
+   * skipped, a filter on the scan), then after, from, to in that order when present.
    *
    * Pages are bounded by bytes on the server, so no envelope past the budget
    * leaves the table. `fits` sums `octet_length(envelope)` over the rows first
@@ -125,8 +129,9 @@ export class Statements {
     const key = `${+shape.forward}${+shape.after}${+shape.from}${+shape.to}`;
     let statement = cache.get(key);
     if (!statement) {
-      const where = ['session_id = $1'];
-      let n = 3;
+      // $4: the page's now (epoch ms read once per page, as ISO text): expired rows are skipped.
+      const where = ['session_id = $1', '(expires_at IS NULL OR expires_at > $4)'];
+      let n = 4;
       if (shape.after) where.push(`seq ${shape.forward ? '>' : '<'} $${++n}`);
       if (shape.from) where.push(`occurred_at >= $${++n}`);
       if (shape.to) where.push(`occurred_at <= $${++n}`);
@@ -143,6 +148,22 @@ export class Statements {
 export const ENVELOPE_SEPARATOR = '\x1e';
 
 /**
+ * The counter upsert of both write statements: `excluded` carries the session's number of new
+ * rows (as last_seq and event_count) and now() (as created_at and updated_at). A tombstone
+ * (`deleted_at` set: deleted, or locked by a conditional append that wrote nothing) starts
+ * afresh: its count and creation time restart, its last_seq goes on. A session of before
+ * migration 0003 keeps its NULL created_at and event_count (derived when read).
+ */
+const RESERVE = `ON CONFLICT (session_id) DO UPDATE SET
+      last_seq = t.last_seq + excluded.last_seq,
+      event_count = CASE WHEN t.deleted_at IS NULL THEN t.event_count + excluded.event_count
+                         ELSE excluded.event_count END,
+      created_at = CASE WHEN t.deleted_at IS NULL THEN t.created_at ELSE excluded.created_at END,
+      updated_at = excluded.updated_at,
+      deleted_at = NULL
+    RETURNING t.session_id, t.last_seq`;
+
+/**
  * The hot path's write of a batch, assuming none of its ids is stored yet (appends are
  * retried rarely): one counter upsert per session reserves the batch's seqs, under a row
  * lock taken in session order (so batches cannot deadlock) and held until commit, which
@@ -154,25 +175,26 @@ export const ENVELOPE_SEPARATOR = '\x1e';
  */
 function appendNewSql(s: string): string {
   return `WITH reserved AS (
-    INSERT INTO ${s}.sessions AS t (session_id, last_seq)
-    SELECT session_id, count(*) FROM unnest($1::text[]) AS u(session_id)
+    INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, created_at, updated_at)
+    SELECT session_id, count(*), count(*), now(), now() FROM unnest($1::text[]) AS u(session_id)
     GROUP BY session_id ORDER BY session_id COLLATE "C"
-    ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq + excluded.last_seq
-    RETURNING t.session_id, t.last_seq
+    ${RESERVE}
   ), inserted AS (
-    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
-    SELECT u.session_id, (m.last_seqs ->> u.session_id)::bigint - u.after, u.id, u.occurred_at, u.envelope
+    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope, expires_at)
+    SELECT u.session_id, (m.last_seqs ->> u.session_id)::bigint - u.after, u.id, u.occurred_at,
+           u.envelope, u.expires_at
     FROM (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs FROM reserved) AS m,
          unnest($1::text[], $2::text[], $3::timestamptz[],
-                string_to_array($4::text, E'\\x1e'), $5::int[])
-           AS u(session_id, id, occurred_at, envelope, after)
+                string_to_array($4::text, E'\\x1e'), $5::int[], $6::timestamptz[])
+           AS u(session_id, id, occurred_at, envelope, after, expires_at)
   )
   SELECT session_id, last_seq FROM reserved`;
 }
 
 /**
  * The write of one batch, one statement whatever the number of sessions: `source`
- * yields (n, session_id, id, occurred_at, envelope), n being the position in the batch.
+ * yields (n, session_id, id, occurred_at, envelope, expires_at), n being the position in the
+ * batch.
  * - `batch`: ids already stored in the session become duplicates (one index probe each).
  * - `reserved`: one upsert per session adds the session's new rows to `last_seq` and
  *   returns it; its row lock, taken in session order (so batches cannot deadlock) and
@@ -186,7 +208,7 @@ function appendNewSql(s: string): string {
  */
 function appendSql(s: string, source: string): string {
   return `WITH batch AS MATERIALIZED (
-    SELECT b.n, b.session_id, b.id, b.occurred_at, b.envelope,
+    SELECT b.n, b.session_id, b.id, b.occurred_at, b.envelope, b.expires_at,
            (SELECT e.seq FROM ${s}.events e WHERE e.session_id = b.session_id AND e.id = b.id) AS stored
     FROM (${source}) AS b
   ), ranked AS MATERIALIZED (
@@ -195,26 +217,25 @@ function appendSql(s: string, source: string): string {
            count(*) FILTER (WHERE stored IS NULL) OVER (PARTITION BY session_id) AS fresh
     FROM batch
   ), reserved AS (
-    INSERT INTO ${s}.sessions AS t (session_id, last_seq)
-    SELECT session_id, count(*) FROM batch WHERE stored IS NULL
+    INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, created_at, updated_at)
+    SELECT session_id, count(*), count(*), now(), now() FROM batch WHERE stored IS NULL
     GROUP BY session_id ORDER BY session_id COLLATE "C"
-    ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq + excluded.last_seq
-    RETURNING t.session_id, t.last_seq
+    ${RESERVE}
   ), numbered AS MATERIALIZED (
-    SELECT r.n, r.session_id, r.id, r.occurred_at, r.envelope, r.stored,
+    SELECT r.n, r.session_id, r.id, r.occurred_at, r.envelope, r.expires_at, r.stored,
            coalesce(r.stored, (m.last_seqs ->> r.session_id)::bigint - r.fresh + r.rank) AS seq
     FROM ranked r, (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs FROM reserved) m
   ), inserted AS (
-    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
-    SELECT session_id, seq, id, occurred_at, envelope FROM numbered WHERE stored IS NULL
+    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope, expires_at)
+    SELECT session_id, seq, id, occurred_at, envelope, expires_at FROM numbered WHERE stored IS NULL
   )
   SELECT seq, stored IS NOT NULL AS duplicate FROM numbered ORDER BY n`;
 }
 
 /** Per-connection staging table for COPY (`n`: position in the batch); emptied at every commit. */
 export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS history_staging (
-  n integer, session_id text, id text, occurred_at timestamptz, envelope text
+  n integer, session_id text, id text, occurred_at timestamptz, envelope text, expires_at timestamptz
 ) ON COMMIT DELETE ROWS`;
 
 export const COPY_STAGING =
-  'COPY pg_temp.history_staging (n, session_id, id, occurred_at, envelope) FROM STDIN';
+  'COPY pg_temp.history_staging (n, session_id, id, occurred_at, envelope, expires_at) FROM STDIN';

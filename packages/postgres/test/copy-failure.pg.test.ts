@@ -1,4 +1,5 @@
 import { envelope } from '@history/contract-tests';
+import type { AppendResult } from '@history/core';
 import { prepareEnvelope } from '@history/core/backend';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -6,6 +7,7 @@ import type { StagedRow } from '../src/copy-rows.js';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { PostgresWriter } from '../src/postgres-writer.js';
 import { quoteIdentifier } from '../src/schema-name.js';
+import { SessionStatements } from '../src/session-statements.js';
 import { Statements } from '../src/statements.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
 import { migratedSchema } from './store-fixture.js';
@@ -21,7 +23,7 @@ class FailingCopyWriter extends PostgresWriter {
     private readonly goodRows: number,
     private readonly failure: 'bad-row' | 'source-throws',
   ) {
-    super(pool, new Statements(schema), 1);
+    super(pool, new Statements(schema), new SessionStatements(schema), 1);
   }
 
   protected override *copyLines(rows: Iterable<StagedRow>): Generator<string> {
@@ -71,8 +73,13 @@ for (const target of pgTargets()) {
         expect(rows[0]).toEqual({ events: 0, sessions: 0, pid: before });
 
         // The same connection then carries a good COPY batch, numbered from 1.
-        const good = new PostgresWriter(pool, new Statements(fixture.schema), 1);
-        const results = await good.writeBatch(records);
+        const good = new PostgresWriter(
+          pool,
+          new Statements(fixture.schema),
+          new SessionStatements(fixture.schema),
+          1,
+        );
+        const results = (await good.writeBatch(records)) as AppendResult[];
         expect(results.map((r) => r.seq)).toEqual(records.map((_, k) => k + 1));
         const count = await pool.query(`SELECT count(*)::int AS n FROM ${s}.events`);
         expect(count.rows[0].n).toBe(5000);

@@ -22,7 +22,9 @@ export async function retryingStore(pool: pg.Pool, schema: string, copyThreshold
     schema,
     copyThreshold,
     retries: 3,
-    onMetrics: (m) => attempts.push(m.attempts),
+    onMetrics: (m) => {
+      if ('attempts' in m) attempts.push(m.attempts);
+    },
   });
   await store.append(envelope(1));
   return { store, attempts };

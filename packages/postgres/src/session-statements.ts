@@ -1,0 +1,187 @@
+import { quoteIdentifier } from './schema-name.js';
+import { type NamedStatement, named } from './statements.js';
+
+export interface SessionPageShape {
+  after: boolean;
+  prefix: boolean;
+  /** The prefix has an upper bound (see `prefixEnd`). */
+  end: boolean;
+}
+
+/**
+ * The SQL of the session lifecycle (issue 12) on one schema: conditional appends, listing,
+ * deletion and purges. The schema name enters only quoted.
+ */
+export class SessionStatements {
+  /**
+   * Locks the counter rows of $1 (sorted by the caller in COLLATE "C" order, the order every
+   * writer locks them in, so no deadlock), creating a tombstone (last_seq 0) for a session
+   * without one: a row lock needs a row. Returns (session_id, last_seq, exists).
+   */
+  readonly lockSessions: NamedStatement;
+  /** The ids among ($1 session, $2 id) pairs stored already: (session_id, id). */
+  readonly storedIds: NamedStatement;
+  readonly getSession: NamedStatement;
+  /** Locks one session's counter row, if it has one (`deleteSession`'s first statement). */
+  readonly lockSession: NamedStatement;
+  /** Erases a locked session: events, checkpoint, and its row becomes a tombstone. */
+  readonly eraseSession: NamedStatement;
+  /** Locks the counter rows of $1 in COLLATE "C" order (purge). */
+  readonly lockExisting: NamedStatement;
+  /** Deletes the events ($1 session, $2 seq) and updates their sessions' counts. */
+  readonly purgeRows: NamedStatement;
+  private readonly pages = new Map<string, NamedStatement>();
+  private readonly candidates = new Map<string, NamedStatement>();
+  private readonly s: string;
+
+  constructor(schema: string) {
+    const s = quoteIdentifier(schema);
+    this.s = s;
+    this.lockSessions = named(
+      `INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, deleted_at)
+       SELECT session_id, 0, 0, now() FROM unnest($1::text[]) WITH ORDINALITY AS u(session_id, n)
+       ORDER BY n
+       ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq
+       RETURNING t.session_id, t.last_seq, t.deleted_at IS NULL AS exists`,
+    );
+    this.storedIds = named(
+      `SELECT e.session_id, e.id FROM unnest($1::text[], $2::text[]) AS u(session_id, id)
+       JOIN ${s}.events e ON e.session_id = u.session_id AND e.id = u.id`,
+    );
+    this.getSession = named(
+      `SELECT ${sessionColumns(s)} FROM ${s}.sessions s
+       WHERE s.session_id = $1 AND s.deleted_at IS NULL`,
+    );
+    this.lockSession = named(`SELECT 1 FROM ${s}.sessions WHERE session_id = $1 FOR UPDATE`);
+    // A statement of its own after the lock: its snapshot sees every append committed before
+    // the lock was granted, so none of them survives the delete.
+    this.eraseSession = named(
+      `WITH gone AS (
+         DELETE FROM ${s}.events WHERE session_id = $1 RETURNING 1
+       ), checkpoint AS (
+         DELETE FROM ${s}.checkpoints WHERE session_id = $1
+       ), tombstone AS (
+         UPDATE ${s}.sessions
+         SET deleted_at = now(), event_count = 0, created_at = NULL, updated_at = NULL
+         WHERE session_id = $1 AND deleted_at IS NULL
+       )
+       SELECT count(*)::int AS deleted FROM gone`,
+    );
+    this.lockExisting = named(
+      `SELECT session_id FROM ${s}.sessions WHERE session_id = ANY($1::text[])
+       ORDER BY session_id COLLATE "C" FOR UPDATE`,
+    );
+    // A session of before migration 0003 gets its created_at / updated_at from its events
+    // before they go (the same snapshot), so they survive a purge of all of them.
+    this.purgeRows = named(
+      `WITH gone AS (
+         DELETE FROM ${s}.events e USING unnest($1::text[], $2::bigint[]) AS u(session_id, seq)
+         WHERE e.session_id = u.session_id AND e.seq = u.seq
+         RETURNING e.session_id
+       ), lost AS (
+         SELECT session_id, count(*) AS n FROM gone GROUP BY session_id
+       )
+       UPDATE ${s}.sessions t
+       SET event_count = t.event_count - lost.n,
+           created_at = coalesce(t.created_at, (${firstCreatedAt(s, 't', 'ASC')})),
+           updated_at = coalesce(t.updated_at, (${firstCreatedAt(s, 't', 'DESC')}))
+       FROM lost WHERE t.session_id = lost.session_id
+       RETURNING lost.n::int AS n`,
+    );
+  }
+
+  /**
+   * A page of existing sessions in COLLATE "C" order, one statement per shape so each is a
+   * plain range scan of `sessions_session_id_c`: $1 rows, then after (exclusive), prefix
+   * (inclusive lower bound) and its end (exclusive upper bound) when present.
+   */
+  listSessions(shape: SessionPageShape): NamedStatement {
+    const key = `${+shape.after}${+shape.prefix}${+shape.end}`;
+    let statement = this.pages.get(key);
+    if (!statement) {
+      const where = ['s.deleted_at IS NULL'];
+      let n = 1;
+      if (shape.after) where.push(`s.session_id COLLATE "C" > $${++n}`);
+      if (shape.prefix) where.push(`s.session_id COLLATE "C" >= $${++n}`);
+      if (shape.end) where.push(`s.session_id COLLATE "C" < $${++n}`);
+      statement = named(
+        `SELECT ${sessionColumns(this.s)} FROM ${this.s}.sessions s
+         WHERE ${where.join(' AND ')}
+         ORDER BY s.session_id COLLATE "C" LIMIT $1`,
+      );
+      this.pages.set(key, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * Up to $1 events to purge, as (session_id, seq): expired at $2 (through the partial index
+   * on expires_at), and with the retention rules, occurred at or before $3 (maxAgeMs: a scan
+   * that stops at $1 rows) and beyond the newest $4 of their session (maxEventsPerSession:
+   * sessions over the count, then the primary key backwards). Seqs are never reused, so a
+   * (session_id, seq) found here names the same event when it is deleted.
+   */
+  purgeCandidates(maxAge: boolean, maxEvents: boolean): NamedStatement {
+    const key = `${+maxAge}${+maxEvents}`;
+    let statement = this.candidates.get(key);
+    if (!statement) {
+      const s = this.s;
+      const parts = [`(SELECT session_id, seq FROM ${s}.events WHERE expires_at <= $2 LIMIT $1)`];
+      let n = 2;
+      if (maxAge) {
+        parts.push(
+          `(SELECT session_id, seq FROM ${s}.events WHERE occurred_at <= $${++n} LIMIT $1)`,
+        );
+      }
+      if (maxEvents) {
+        const keep = `$${++n}`;
+        parts.push(
+          `(SELECT x.session_id, x.seq FROM ${s}.sessions t CROSS JOIN LATERAL (
+              SELECT e.session_id, e.seq FROM ${s}.events e WHERE e.session_id = t.session_id
+              ORDER BY e.seq DESC OFFSET ${keep} LIMIT $1
+            ) AS x
+            WHERE t.deleted_at IS NULL AND coalesce(t.event_count, ${keep} + 1) > ${keep}
+            LIMIT $1)`,
+        );
+      }
+      statement = named(`SELECT session_id, seq FROM (${parts.join(' UNION ')}) AS c LIMIT $1`);
+      this.candidates.set(key, statement);
+    }
+    return statement;
+  }
+}
+
+/**
+ * The columns of a `StoredSession` from sessions `s`. Sessions of before migration 0003 have
+ * NULL metadata: their count and times come from their events (coalesce evaluates the
+ * subquery only then; each is one probe of the primary key, the count a range scan of it).
+ */
+function sessionColumns(s: string): string {
+  return `s.session_id, s.last_seq,
+    coalesce(s.event_count, (SELECT count(*) FROM ${s}.events e WHERE e.session_id = s.session_id)) AS event_count,
+    coalesce(s.created_at, (${firstCreatedAt(s, 's', 'ASC')})) AS created_at,
+    coalesce(s.updated_at, (${firstCreatedAt(s, 's', 'DESC')})) AS updated_at`;
+}
+
+/** created_at of the session's first (ASC) or last (DESC) stored event. */
+function firstCreatedAt(s: string, alias: string, order: 'ASC' | 'DESC'): string {
+  return `SELECT e.created_at FROM ${s}.events e WHERE e.session_id = ${alias}.session_id
+          ORDER BY e.seq ${order} LIMIT 1`;
+}
+
+/**
+ * The least string greater than every string starting with `prefix`, in code point (UTF-8
+ * byte) order: the prefix with its last code point incremented (skipping the surrogates).
+ * Undefined when there is none (a prefix of only U+10FFFF): then the range is open above.
+ */
+export function prefixEnd(prefix: string): string | undefined {
+  const points = Array.from(prefix, (c) => c.codePointAt(0)!);
+  while (points.length > 0) {
+    const last = points.pop()!;
+    if (last < 0x10ffff) {
+      points.push(last === 0xd7ff ? 0xe000 : last + 1);
+      return String.fromCodePoint(...points);
+    }
+  }
+  return undefined;
+}
