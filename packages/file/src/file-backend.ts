@@ -1,26 +1,47 @@
-import { type AppendResult, ClosedError, LockedError } from '@history/core';
+import { statSync, unlinkSync } from 'node:fs';
+import { ClosedError, LockedError, type PurgeResult } from '@history/core';
 import type {
+  BatchCondition,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
+  PurgeRequest,
+  SessionPageRequest,
   StoredCheckpoint,
   StoredRecord,
+  StoredSession,
+  WriteOutcome,
 } from '@history/core/backend';
 import {
   readCheckpointFile,
   removeStaleCheckpointTemp,
   writeCheckpointFile,
 } from './checkpoint-file.js';
+import { type Committed, type CompactionStep, compactSession } from './compact-session.js';
 import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import { isTransientFsError } from './is-transient.js';
+import type { Layout } from './layout.js';
 import type { ResolvedFileOptions } from './options.js';
+import { purgeRule } from './purge-rule.js';
 import { ReadHandles } from './read-handles.js';
+import { readSessionSummary } from './read-session-summary.js';
+import { removeSessionFiles } from './remove-session-files.js';
 import type { RootLock } from './root-lock.js';
+import { SessionCatalog } from './session-catalog.js';
 import { SessionFileError } from './session-file-error.js';
 import { type SessionFiles, sessionFiles } from './session-files.js';
 import { SessionHandles } from './session-handles.js';
 import { SessionStates } from './session-states.js';
+import type { SessionSummary } from './session-summary.js';
+import { readTombstone, writeTombstone } from './tombstone.js';
+
+/**
+ * Most bytes of session files one purge chunk reads to find what to remove:
+ * a chunk stays short even when nothing has expired in a large store (core
+ * calls the next chunk until `done`).
+ */
+const PURGE_SCAN_BYTES = 32 * 1024 * 1024;
 
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
@@ -38,32 +59,48 @@ export class FileBackend implements HistoryBackend {
    * one temp file name), and while none runs, a temp file found is a crash's leftover.
    */
   private readonly checkpointing = new Map<string, Promise<void>>();
-  /** The batch being written: batches run one after another even if core starts several. */
+  /**
+   * The batch being written, or a step that must not overlap one (a compaction's end, a
+   * delete): they run one after another even if core starts several batches.
+   */
   private writing: Promise<unknown> = Promise.resolve();
+  /** Purge chunks and deletes, one at a time (a compaction must not meet a delete). */
+  private maintaining: Promise<unknown> = Promise.resolve();
+  /** The session a compaction is rewriting: its temp file is not a crash's leftover. */
+  private compacting: string | undefined;
+  /** The last session a purge round finished, where the next chunk goes on. */
+  private purgeCursor: string | undefined;
+  private readonly catalog: SessionCatalog;
+  /** Tests observe (and crash tests kill the process at) each step of a compaction. */
+  onCompactionStep: ((step: CompactionStep, sessionId: string) => void) | undefined;
 
   constructor(
     private readonly options: ResolvedFileOptions,
     private readonly lock: RootLock,
+    private readonly layout: Layout = { legacy: false },
   ) {
     this.durable = options.durability === 'fsync';
     this.states = new SessionStates(options.maxCachedIds);
     this.handles = new SessionHandles(options.maxOpenFiles);
+    this.catalog = new SessionCatalog(options.root);
     this.writer = new FileWriter(
       options.root,
       this.states,
       this.handles,
       this.durable,
       (sessionId, files) => this.removeStaleTemp(sessionId, files),
+      (sessionId) => this.catalog.added(sessionId),
     );
   }
 
-  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+  async writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions?: readonly BatchCondition[],
+  ): Promise<WriteOutcome[]> {
     this.assertWritable('append');
     // Handles and states are shared by every batch: with core's `maxConcurrentBatches` above 1
     // a second batch could close a handle the first is still writing through.
-    const batch = this.writing.then(() => this.writer.writeBatch(records));
-    this.writing = batch.catch(() => {});
-    return batch;
+    return this.onWriter(() => this.writer.writeBatch(records, conditions));
   }
 
   readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
@@ -71,10 +108,86 @@ export class FileBackend implements HistoryBackend {
       sessionId,
       sessionFiles(this.options.root, sessionId),
       range,
-      this.states.peek(sessionId)?.size,
+      () => this.states.peek(sessionId)?.size,
       this.readHandles,
       this.options.pageBytes,
+      this.layout.legacy,
     );
+  }
+
+  async listSessions(request: SessionPageRequest): Promise<StoredSession[]> {
+    const page: StoredSession[] = [];
+    let cursor = request.after;
+    while (page.length < request.limit) {
+      const sessionId = await this.catalog.next(cursor, request.prefix);
+      if (sessionId === undefined) break;
+      cursor = sessionId;
+      const summary = await this.summaryOf(sessionId);
+      if (summary) page.push({ sessionId, ...summary });
+    }
+    return page;
+  }
+
+  async getSession(sessionId: string): Promise<StoredSession | null> {
+    const summary = await this.summaryOf(sessionId);
+    return summary ? { sessionId, ...summary } : null;
+  }
+
+  /**
+   * Writes a tombstone with the session's last seq first (so a crash at any later step
+   * loses no seq), then forgets the writer's state and handle (no cached id or seq can
+   * bring anything back) and unlinks the session's files, fsyncing the directory.
+   */
+  async deleteSession(sessionId: string): Promise<{ deletedEvents: number }> {
+    this.assertWritable('deleteSession');
+    return this.maintain(() =>
+      this.onWriter(async () => {
+        await this.checkpointing.get(sessionId);
+        const files = sessionFiles(this.options.root, sessionId);
+        const state = this.states.peek(sessionId);
+        const summary = state ? state.summary : await readSessionSummary(files);
+        const tombstone = readTombstone(files);
+        const lastSeq = Math.max(state?.lastSeq ?? 0, summary?.lastSeq ?? 0);
+        if (lastSeq > tombstone) await writeTombstone(files, lastSeq);
+        this.states.drop(sessionId);
+        this.handles.close(sessionId);
+        await removeSessionFiles(files);
+        this.catalog.removed(sessionId);
+        return { deletedEvents: summary?.eventCount ?? 0 };
+      }),
+    );
+  }
+
+  /**
+   * One chunk of a purge round over the sessions in id order, going on from where the
+   * last chunk stopped: each session with something to remove is compacted (see
+   * compact-session.ts). Stops at `limit` events removed or after reading
+   * PURGE_SCAN_BYTES; `done` once the round reached the last session.
+   */
+  async purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
+    this.assertWritable('purgeExpired');
+    return this.maintain(async () => {
+      const drop = purgeRule(request, this.layout.legacy);
+      let deletedEvents = 0;
+      let sessions = 0;
+      let scanned = 0;
+      for (;;) {
+        const sessionId = await this.catalog.next(this.purgeCursor);
+        if (sessionId === undefined) {
+          this.purgeCursor = undefined;
+          return { deletedEvents, sessions, done: true };
+        }
+        if (deletedEvents >= request.limit || scanned >= PURGE_SCAN_BYTES || this.closed) {
+          return { deletedEvents, sessions, done: false };
+        }
+        const result = await this.compact(sessionId, drop, request.limit - deletedEvents);
+        deletedEvents += result.dropped;
+        scanned += result.scanned;
+        if (result.dropped > 0) sessions++;
+        if (result.more) return { deletedEvents, sessions, done: false };
+        this.purgeCursor = sessionId;
+      }
+    });
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
@@ -101,6 +214,8 @@ export class FileBackend implements HistoryBackend {
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    // A purge chunk stops at its next session; its compaction finishes under the lock.
+    await this.maintaining;
     // Checkpoint writes finish under the lock: the next holder may use the same temp names.
     await Promise.all(this.checkpointing.values());
     this.handles.closeAll();
@@ -117,9 +232,79 @@ export class FileBackend implements HistoryBackend {
     return isTransientFsError(error);
   }
 
-  /** Before a checkpoint read and on a session's load for appending: a crash's temp file goes. */
+  /** Before a checkpoint read and on a session's load for appending: a crash's temp files go. */
   private removeStaleTemp(sessionId: string, files: SessionFiles): void {
-    if (!this.closed && !this.checkpointing.has(sessionId)) removeStaleCheckpointTemp(files);
+    if (this.closed) return;
+    if (!this.checkpointing.has(sessionId)) removeStaleCheckpointTemp(files);
+    if (this.compacting !== sessionId) {
+      try {
+        unlinkSync(files.compactTemp);
+      } catch {
+        // None (the usual case): a compaction's temp file is only left by a crash.
+      }
+    }
+  }
+
+  private compact(
+    sessionId: string,
+    drop: ReturnType<typeof purgeRule>,
+    quota: number,
+  ): ReturnType<typeof compactSession> {
+    const files = sessionFiles(this.options.root, sessionId);
+    this.compacting = sessionId;
+    return compactSession({
+      files,
+      drop,
+      quota,
+      exclusive: (task) => this.onWriter(async () => task(await this.committed(sessionId, files))),
+      swapped: ({ droppedIds, size, lines }) => {
+        // The writer's handle is of the replaced file: the next append opens the new one.
+        this.handles.close(sessionId);
+        const state = this.states.peek(sessionId);
+        if (!state) return;
+        state.size = size;
+        state.lines = lines;
+        let forgotten = 0;
+        for (const id of droppedIds) if (state.seqById.delete(id)) forgotten++;
+        this.states.grew(-forgotten);
+        if (state.summary) state.summary.eventCount -= droppedIds.length;
+      },
+      onStep: (step) => this.onCompactionStep?.(step, sessionId),
+    }).finally(() => {
+      this.compacting = undefined;
+    });
+  }
+
+  /** What is committed of a session now (called with no batch writing). */
+  private async committed(sessionId: string, files: SessionFiles): Promise<Committed> {
+    const state = this.states.peek(sessionId);
+    if (state) return { size: state.size, summary: state.summary && { ...state.summary } };
+    const summary = await readSessionSummary(files);
+    let size = 0;
+    try {
+      size = statSync(files.data).size;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    }
+    return { size, summary };
+  }
+
+  private async summaryOf(sessionId: string): Promise<SessionSummary | undefined> {
+    const state = this.states.peek(sessionId);
+    if (state) return state.summary && { ...state.summary };
+    return readSessionSummary(sessionFiles(this.options.root, sessionId));
+  }
+
+  private onWriter<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.writing.then(task);
+    this.writing = run.catch(() => {});
+    return run;
+  }
+
+  private maintain<T>(task: () => Promise<T>): Promise<T> {
+    const run = this.maintaining.then(task);
+    this.maintaining = run.catch(() => {});
+    return run;
   }
 
   private assertWritable(operation: string): void {

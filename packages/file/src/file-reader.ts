@@ -1,9 +1,11 @@
 import { fstatSync } from 'node:fs';
 import { ClosedError, StorageError } from '@history/core';
 import { inTimeRange, type NormalizedRange, type StoredRecord } from '@history/core/backend';
-import { readLinesBackward, readTextForward } from './line-reader.js';
+import { readLinesBackward, readTextForward, type SkipWhile } from './line-reader.js';
+import { isMetaLine } from './meta-line.js';
 import type { ReadHandle, ReadHandles } from './read-handles.js';
-import { parseRecordLine, parseRecordLineAt, type RecordLine } from './record-line.js';
+import { recordExpiry } from './record-expiry.js';
+import { parseRecordLine, parseRecordLineAt, type RecordLine, seqAt } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { seekLineAtMost } from './session-index.js';
 
@@ -13,10 +15,11 @@ const PAGE_SIZE = 256;
  * Streams a session's records page by page from its own read handle, never
  * holding more than a chunk and a page in memory: a page ends at 256 records
  * or before the record that would take it past `pageBytes` of JSON (which then
- * starts the next one). `committedSize` (known when
- * the writer holds the session's state) keeps readers off a batch still being
- * written and saves an `fstat`; otherwise the file size is used and a torn last
- * line is skipped. Opening is synchronous (a local `open` is cheaper than a
+ * starts the next one). Records expired when their page is read are skipped.
+ * `committedSize` (known when the writer holds the session's state, asked for
+ * right after the file is opened: a compaction may replace the file) keeps
+ * readers off a batch still being written and saves an `fstat`; otherwise the
+ * file size is used and a torn last line is skipped. Opening is synchronous (a local `open` is cheaper than a
  * thread-pool round trip) and so is reading a session up to 1 MiB: a short
  * replay makes no trip through the thread pool at all. Returning early closes
  * the handle (the generator's `finally`). The handle is one of the store's
@@ -28,14 +31,15 @@ export async function* readSessionPages(
   sessionId: string,
   files: SessionFiles,
   range: NormalizedRange,
-  committedSize: number | undefined,
+  committedSize: () => number | undefined,
   handles: ReadHandles,
   pageBytes: number,
+  legacy: boolean,
 ): AsyncGenerator<StoredRecord[]> {
   const handle = handles.openFile(files.data);
   if (!handle) return;
   try {
-    const end = committedSize ?? fstatSync(handle.fd).size;
+    const end = committedSize() ?? fstatSync(handle.fd).size;
     const forward = range.direction === 'forward';
     const records = forward
       ? forwardRecords(handle, files, end, range.after ?? 0)
@@ -43,6 +47,8 @@ export async function* readSessionPages(
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     let page: StoredRecord[] = [];
     let bytes = 0;
+    // Read once per page, as the contract asks: a page is consistent in what it skips.
+    let now = Date.now();
     for await (const chunk of records) {
       for (const record of chunk) {
         if (
@@ -52,10 +58,13 @@ export async function* readSessionPages(
           continue;
         }
         if (!inTimeRange(record.at, range)) continue;
+        const expiry = recordExpiry(record, legacy);
+        if (expiry !== undefined && expiry <= now) continue;
         if (page.length > 0 && bytes + record.json.length > pageBytes) {
           yield* handOver(handle, page);
           page = [];
           bytes = 0;
+          now = Date.now();
         }
         bytes += record.json.length;
         page.push({
@@ -70,6 +79,7 @@ export async function* readSessionPages(
           yield* handOver(handle, page);
           page = [];
           bytes = 0;
+          now = Date.now();
         }
       }
       if (left <= 0) break;
@@ -88,6 +98,17 @@ async function* handOver(handle: ReadHandle, page: StoredRecord[]): AsyncGenerat
 }
 
 /**
+ * Steps over the lines before the first record of seq `from` or more (a meta
+ * line too) reading only their first bytes: seqs grow along the file.
+ */
+function skipBefore(from: number): SkipWhile {
+  return (data, at, length) => {
+    const seq = seqAt(data, at, length);
+    return seq === undefined || seq < from;
+  };
+}
+
+/**
  * Records from the first one past `after`, starting at the nearest index
  * entry before it. Lines are decoded a chunk at a time into one string and
  * parsed in place: no string, no buffer per line.
@@ -98,10 +119,8 @@ async function* forwardRecords(
   end: number,
   after: number,
 ): AsyncGenerator<RecordLine[]> {
-  const seek = seekLineAtMost(files.index, fd.fd, end, after + 1);
-  // Seqs are contiguous, so the lines up to `after` are counted, not parsed.
-  const skip = Math.max(0, after + 1 - seek.seq);
-  for await (const { offset, text } of readTextForward(fd, seek.offset, end, skip)) {
+  const start = seekLineAtMost(files.index, fd.fd, end, after + 1);
+  for await (const { offset, text } of readTextForward(fd, start, end, skipBefore(after + 1))) {
     const records: RecordLine[] = [];
     for (let start = 0; start < text.length; ) {
       const nl = text.indexOf('\n', start);
@@ -125,10 +144,10 @@ async function* backwardRecords(
   let stop = end;
   if (after !== undefined) {
     if (after <= 1) return;
-    // Find where the line of seq `after` starts: everything before it is what we want.
-    const seek = seekLineAtMost(files.index, fd.fd, end, after);
-    const skip = Math.max(0, after - seek.seq);
-    search: for await (const { offset, text } of readTextForward(fd, seek.offset, end, skip)) {
+    // Find where the first line of seq `after` or more starts: everything before it is what we want.
+    const start = seekLineAtMost(files.index, fd.fd, end, after);
+    const lines = readTextForward(fd, start, end, skipBefore(after));
+    search: for await (const { offset, text } of lines) {
       for (let start = 0; start < text.length; ) {
         const nl = text.indexOf('\n', start);
         const lineOffset = () => offset + Buffer.byteLength(text.slice(0, start), 'utf8');
@@ -142,7 +161,12 @@ async function* backwardRecords(
     }
   }
   for await (const lines of readLinesBackward(fd, 0, stop)) {
-    yield lines.map((line) => parseRecordLine(line.text) ?? corrupt(files, line.offset));
+    const records: RecordLine[] = [];
+    for (const line of lines) {
+      if (line.offset === 0 && isMetaLine(line.text)) continue;
+      records.push(parseRecordLine(line.text) ?? corrupt(files, line.offset));
+    }
+    yield records;
   }
 }
 

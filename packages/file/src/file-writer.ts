@@ -9,8 +9,7 @@ import {
 } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
-import type { AppendResult } from '@history/core';
-import type { PreparedEnvelope } from '@history/core/backend';
+import type { BatchCondition, PreparedEnvelope, WriteOutcome } from '@history/core/backend';
 import { ensureDir } from './fs-sync.js';
 import { recordLineHead } from './record-line.js';
 import { SessionFileError } from './session-file-error.js';
@@ -31,6 +30,8 @@ interface SessionWrite {
   lastSeq: number;
   /** Ids stored by this write, in order: their seqs follow the state's `lastSeq`. */
   newIds: string[];
+  /** Whether the session had no line before this write (it comes into existence). */
+  created: boolean;
   /** First index block started in this write, and the offsets of the blocks it starts. */
   firstBlock: number;
   blockOffsets: number[];
@@ -71,11 +72,17 @@ export class FileWriter {
     private readonly durable: boolean,
     /** Called on a session's first touch (before its file is opened), e.g. to remove a crash's leftovers. */
     private readonly onLoad: (sessionId: string, files: SessionFiles) => void = () => {},
+    /** Called once a batch gave a session without lines its first line (listings learn of it). */
+    private readonly onCreated: (sessionId: string) => void = () => {},
   ) {}
 
-  async writeBatch(records: readonly PreparedEnvelope[]): Promise<AppendResult[]> {
+  async writeBatch(
+    records: readonly PreparedEnvelope[],
+    conditions: readonly BatchCondition[] = [],
+  ): Promise<WriteOutcome[]> {
     const createdAt = new Date().toISOString();
-    const results = new Array<AppendResult>(records.length);
+    const results = new Array<WriteOutcome>(records.length);
+    const conditionAt = new Map(conditions.map((condition) => [condition.start, condition]));
     const bySession = new Map<string, number[]>();
     for (let i = 0; i < records.length; i++) {
       const sessionId = records[i]!.sessionId;
@@ -110,7 +117,8 @@ export class FileWriter {
             pinned.delete(sessionId);
             break;
           }
-          writes.push(encode(state, fd, bySession.get(sessionId)!, records, results, createdAt));
+          const indexes = bySession.get(sessionId)!;
+          writes.push(encode(state, fd, indexes, records, results, createdAt, conditionAt));
           next++;
         }
         const pending = writes.filter((write) => write.buffer.length > 0);
@@ -127,13 +135,9 @@ export class FileWriter {
       throw error;
     }
     // Committed: only now do readers and later batches see the new lines.
-    for (const { state, oldSize, buffer, lastSeq, newIds } of done) {
-      let seq = state.lastSeq;
-      for (const id of newIds) state.seqById.set(id, ++seq);
-      state.size = oldSize + buffer.length;
-      state.lastSeq = lastSeq;
-      this.states.grew(newIds.length);
-    }
+    for (const write of done) commit(write, createdAt);
+    for (const write of done) this.states.grew(write.newIds.length);
+    for (const write of done) if (write.created) this.onCreated(write.state.sessionId);
     this.states.trim(bySession);
     return results;
   }
@@ -186,13 +190,54 @@ export class FileWriter {
   }
 }
 
+/** Applies a written share to its session's state. */
+function commit(write: SessionWrite, createdAt: string): void {
+  const { state, oldSize, buffer, lastSeq, newIds } = write;
+  let seq = state.lastSeq;
+  for (const id of newIds) state.seqById.set(id, ++seq);
+  state.size = oldSize + buffer.length;
+  state.lastSeq = lastSeq;
+  if (newIds.length === 0) return;
+  state.lines += newIds.length;
+  const summary = state.summary;
+  state.summary = {
+    lastSeq,
+    eventCount: (summary?.eventCount ?? 0) + newIds.length,
+    createdAt: summary?.createdAt ?? createdAt,
+    updatedAt: createdAt,
+  };
+}
+
+/**
+ * Whether a condition's records are written: all already stored makes them
+ * ordinary duplicates; otherwise the session's last seq at this point of the
+ * batch (0 while it has no line) must be the expected one.
+ */
+function conditionHolds(
+  condition: BatchCondition,
+  records: readonly PreparedEnvelope[],
+  state: SessionState,
+  seq: number,
+): { holds: true } | { holds: false; actualSeq: number } {
+  const end = condition.start + condition.count;
+  let allStored = true;
+  for (let i = condition.start; i < end && allStored; i++) {
+    allStored = state.seqById.has(records[i]!.id);
+  }
+  if (allStored) return { holds: true };
+  const exists = state.lines > 0 || seq > state.lastSeq;
+  const actualSeq = exists ? seq : 0;
+  return actualSeq === condition.expectedSeq ? { holds: true } : { holds: false, actualSeq };
+}
+
 function encode(
   state: SessionState,
   fd: number,
   indexes: readonly number[],
   records: readonly PreparedEnvelope[],
-  results: AppendResult[],
+  results: WriteOutcome[],
   createdAt: string,
+  conditionAt: ReadonlyMap<number, BatchCondition>,
 ): SessionWrite {
   let seq = state.lastSeq;
   const fresh: PreparedEnvelope[] = [];
@@ -200,15 +245,30 @@ function encode(
   const newIds: string[] = [];
   // Upper bound of the UTF-8 size: at most 3 bytes per UTF-16 unit of a head; envelopes are exact.
   let capacity = 0;
+  /** Records before this index belong to a failed condition: they get a conflict. */
+  let conflictEnd = -1;
+  let actualSeq = 0;
   for (const i of indexes) {
     const r = records[i]!;
+    const condition = conditionAt.get(i);
+    if (condition) {
+      const check = conditionHolds(condition, records, state, seq);
+      if (!check.holds) {
+        conflictEnd = condition.start + condition.count;
+        actualSeq = check.actualSeq;
+      }
+    }
+    if (i < conflictEnd) {
+      results[i] = { conflict: true, id: r.id, sessionId: r.sessionId, actualSeq };
+      continue;
+    }
     const stored = state.seqById.get(r.id);
     if (stored !== undefined) {
       results[i] = { id: r.id, sessionId: r.sessionId, seq: stored, duplicate: true };
       continue;
     }
     seq++;
-    const head = recordLineHead(seq, r.id, r.occurredAtMs, createdAt);
+    const head = recordLineHead(seq, r.id, r.occurredAtMs, createdAt, r.expiresAtMs);
     fresh.push(r);
     heads.push(head);
     capacity += head.length * 3 + r.bytes + 2;
@@ -220,12 +280,11 @@ function encode(
   const blockOffsets: number[] = [];
   let firstBlock = -1;
   let at = 0;
-  seq = state.lastSeq;
   for (let k = 0; k < fresh.length; k++) {
     const record = fresh[k]!;
-    seq++;
-    if (startsIndexBlock(seq)) {
-      if (firstBlock < 0) firstBlock = (seq - 1) / INDEX_INTERVAL;
+    const line = state.lines + k;
+    if (startsIndexBlock(line)) {
+      if (firstBlock < 0) firstBlock = line / INDEX_INTERVAL;
       blockOffsets.push(state.size + at);
     }
     at += buffer.write(heads[k]!, at, 'utf8');
@@ -242,6 +301,7 @@ function encode(
     buffer: buffer.subarray(0, at),
     lastSeq: seq,
     newIds,
+    created: state.lines === 0 && newIds.length > 0,
     firstBlock,
     blockOffsets,
   };

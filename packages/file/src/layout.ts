@@ -6,16 +6,30 @@ import { ensureDir, replaceFile } from './fs-sync.js';
 /**
  * Version of the on-disk layout:
  * - `history-file.json`: this marker.
- * - `sessions/<segments>.jsonl`: one record per line (see record-line.ts).
- * - `sessions/<segments>.idx`: sparse seq → byte offset index (see session-index.ts).
+ * - `sessions/<segments>.jsonl`: one record per line (see record-line.ts), after a meta
+ *   line once compacted (see meta-line.ts).
+ * - `sessions/<segments>.idx`: sparse line → byte offset index (see session-index.ts).
  * - `sessions/<segments>.checkpoint.json`: the latest checkpoint.
+ * - `sessions/<segments>.tombstone`: the last seq of a deleted session (see tombstone.ts).
+ *
+ * Version 2 added the expiry to record lines, meta lines, tombstones, and seq gaps (purges).
+ * Every version 1 file is a valid version 2 file, so the upgrade only rewrites this
+ * marker (atomically), recording `upgradedFrom` for good: lines written before have no
+ * expiry in their head, and `recordExpiry` computes it from their envelope. Version 1 code
+ * refuses a version 2 root (it would restart the seqs of a deleted session at 1).
  */
-export const LAYOUT_VERSION = 1;
+export const LAYOUT_VERSION = 2;
 const MARKER = 'history-file.json';
 export const SESSIONS_DIR = 'sessions';
 
-/** Creates the layout in `root`, or checks the one found there is one this package can read. */
-export async function prepareLayout(root: string, durable: boolean): Promise<void> {
+/** What the layout found tells the store. */
+export interface Layout {
+  /** Upgraded from layout 1: some lines may hold a ttl without an expiry (see record-expiry.ts). */
+  legacy: boolean;
+}
+
+/** Creates the layout in `root`, or checks the one found there is one this package can read, upgrading it. */
+export async function prepareLayout(root: string, durable: boolean): Promise<Layout> {
   await ensureDir(join(root, SESSIONS_DIR), durable);
   const markerPath = join(root, MARKER);
   let text: string | undefined;
@@ -24,20 +38,29 @@ export async function prepareLayout(root: string, durable: boolean): Promise<voi
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
+  // Under the root's lock: no other writer uses the temp name.
+  const writeMarker = (upgradedFrom?: number) => {
+    const marker = { format: '@history/file', version: LAYOUT_VERSION, upgradedFrom };
+    return replaceFile(markerPath, `${markerPath}.tmp`, JSON.stringify(marker), durable);
+  };
   if (text === undefined) {
-    const marker = { format: '@history/file', version: LAYOUT_VERSION };
-    // Under the root's lock: no other writer uses the temp name.
-    await replaceFile(markerPath, `${markerPath}.tmp`, JSON.stringify(marker), durable);
-    return;
+    await writeMarker();
+    return { legacy: false };
   }
-  let version: unknown;
+  let marker: { version?: unknown; upgradedFrom?: unknown };
   try {
-    version = (JSON.parse(text) as { version?: unknown }).version;
+    marker = JSON.parse(text) as typeof marker;
   } catch {
-    version = undefined;
+    marker = {};
   }
-  if (typeof version !== 'number' || !Number.isSafeInteger(version)) {
+  const { version } = marker;
+  if (typeof version !== 'number' || !Number.isSafeInteger(version) || version < 1) {
     throw new StorageError(`file: ${markerPath} is not a valid layout marker`);
   }
   if (version > LAYOUT_VERSION) throw new SchemaVersionError(version, LAYOUT_VERSION);
+  if (version === 1) {
+    await writeMarker(1);
+    return { legacy: true };
+  }
+  return { legacy: marker.upgradedFrom === 1 };
 }

@@ -81,51 +81,55 @@ function readAsync(
   return typeof source === 'number' ? start(source) : source.read(start);
 }
 
-/** Index just past the `skip`-th newline at or after `from` in `data[..length)`, or -1. */
-function skipLines(data: Buffer, from: number, length: number, skip: number): number {
+/**
+ * Decides, from its raw bytes (`data[at..]`, complete lines up to `length`),
+ * whether a leading line is stepped over; called once per line, in order, until
+ * it returns false.
+ */
+export type SkipWhile = (data: Buffer, at: number, length: number) => boolean;
+
+/** Index of the first line at or after `from` in `data[..length)` that `skipWhile` keeps, or -1. */
+function skipLines(data: Buffer, from: number, length: number, skipWhile: SkipWhile): number {
   let i = from;
-  for (let n = 0; n < skip; n++) {
+  while (i < length && skipWhile(data, i, length)) {
     const nl = data.indexOf(NEWLINE, i);
     if (nl < 0 || nl >= length) return -1;
     i = nl + 1;
   }
-  return i;
+  return i < length ? i : -1;
 }
 
 /**
  * Complete lines of `[start, end)` in file order, as strings of whole lines
  * (fewer, larger decodes than a string per line). Bytes after the last newline
- * (a torn line) are never yielded. The first `skip` lines are stepped over
- * without being decoded. A newline byte never occurs inside a multi-byte UTF-8
- * sequence, so cutting bytes at newlines is safe.
+ * (a torn line) are never yielded. Leading lines `skipWhile` accepts are
+ * stepped over without being decoded. A newline byte never occurs inside a
+ * multi-byte UTF-8 sequence, so cutting bytes at newlines is safe.
  */
 export async function* readTextForward(
   fd: ReadSource,
   start: number,
   end: number,
-  skip = 0,
+  skipWhile?: SkipWhile,
   chunkBytes = CHUNK_BYTES,
 ): AsyncGenerator<LineText> {
   if (end - start <= chunkBytes * WHOLE_READ_CHUNKS) {
     const data = scratchBuffer(end - start);
     const length = readFrom(fd, data, 0, end - start, start);
-    const from = skipLines(data, 0, length, skip);
+    const last = length === 0 ? -1 : data.lastIndexOf(NEWLINE, length - 1);
+    const from = skipWhile ? skipLines(data, 0, last + 1, skipWhile) : 0;
     // The scratch buffer holds stale bytes past `length`: never search beyond it.
-    const last = from < 0 || length === 0 ? -1 : data.lastIndexOf(NEWLINE, length - 1);
     // Decoded before the first yield: the scratch buffer may be reused by then.
     if (from >= 0 && last >= from) yield* decodePieces(data, from, last + 1, start);
     return;
   }
+  let skipping = skipWhile;
   for await (const { data, base, length } of chunksForward(fd, start, end, chunkBytes)) {
     let from = 0;
-    if (skip > 0) {
-      from = skipLines(data, 0, length, skip);
-      if (from < 0) {
-        // Every line of this chunk is skipped: count them, go on.
-        skip -= countLines(data, length);
-        continue;
-      }
-      skip = 0;
+    if (skipping) {
+      from = skipLines(data, 0, length, skipping);
+      if (from < 0) continue; // Every line of this chunk is skipped.
+      skipping = undefined;
     }
     if (from < length) yield* decodePieces(data, from, length, base);
   }
@@ -181,12 +185,6 @@ function splitLines(data: Buffer, base: number, length: number): Line[] {
     i = nl + 1;
   }
   return lines;
-}
-
-function countLines(data: Buffer, length: number): number {
-  let n = 0;
-  for (let i = data.indexOf(NEWLINE); i >= 0 && i < length; i = data.indexOf(NEWLINE, i + 1)) n++;
-  return n;
 }
 
 /**

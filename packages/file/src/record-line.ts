@@ -4,6 +4,12 @@ export interface RecordLine {
   id: string;
   /** `occurredAt` in epoch milliseconds, for time-range filters. */
   at: number;
+  /**
+   * Epoch milliseconds from which the record is expired (`occurredAt + ttlMs`), so reads and
+   * purges skip it without parsing the envelope. Absent without a ttl, and on lines written
+   * by layout 1 (see `recordExpiry`).
+   */
+  exp?: number;
   createdAt: string;
   /** The envelope JSON exactly as appended. */
   json: string;
@@ -26,9 +32,16 @@ function needsEscape(text: string): boolean {
  * The line head before the envelope: a line is head + envelope JSON + '}\n'.
  * `createdAt` must be an ISO timestamp from `Date#toISOString` (nothing to escape).
  */
-export function recordLineHead(seq: number, id: string, at: number, createdAt: string): string {
+export function recordLineHead(
+  seq: number,
+  id: string,
+  at: number,
+  createdAt: string,
+  exp?: number,
+): string {
   const quotedId = needsEscape(id) ? JSON.stringify(id) : `"${id}"`;
-  return `{"seq":${seq},"id":${quotedId},"at":${at},"createdAt":"${createdAt}"${ENVELOPE_MARK}`;
+  const expiry = exp === undefined ? '' : `,"exp":${exp}`;
+  return `{"seq":${seq},"id":${quotedId},"at":${at}${expiry},"createdAt":"${createdAt}"${ENVELOPE_MARK}`;
 }
 
 /** Parses a line (without its newline), or returns `undefined` when it is not a valid record line. */
@@ -75,8 +88,17 @@ function parseLineFast(text: string, start: number, end: number): RecordLine | u
   const atEnd = text.indexOf(',', i);
   if (atEnd <= i || atEnd >= end) return undefined;
   const at = Number(text.slice(i, atEnd));
-  if (!text.startsWith(',"createdAt":"', atEnd)) return undefined;
-  i = atEnd + 14;
+  let exp: number | undefined;
+  let headEnd = atEnd;
+  if (text.startsWith(',"exp":', atEnd)) {
+    const expEnd = text.indexOf(',', atEnd + 7);
+    if (expEnd <= atEnd + 7 || expEnd >= end) return undefined;
+    exp = Number(text.slice(atEnd + 7, expEnd));
+    if (!Number.isFinite(exp)) return undefined;
+    headEnd = expEnd;
+  }
+  if (!text.startsWith(',"createdAt":"', headEnd)) return undefined;
+  i = headEnd + 14;
   const createdAtEnd = text.indexOf('"', i);
   if (createdAtEnd < 0 || createdAtEnd >= end) return undefined;
   const createdAt = text.slice(i, createdAtEnd);
@@ -84,7 +106,9 @@ function parseLineFast(text: string, start: number, end: number): RecordLine | u
   if (!text.startsWith(ENVELOPE_MARK, createdAtEnd + 1) || jsonStart >= end - 1) return undefined;
   const json = text.slice(jsonStart, end - 1);
   if (!Number.isSafeInteger(seq) || seq < 1 || !Number.isFinite(at)) return undefined;
-  return { seq, id, at, createdAt, json };
+  return exp === undefined
+    ? { seq, id, at, createdAt, json }
+    : { seq, id, at, exp, createdAt, json };
 }
 
 function parseLineSlow(line: string): RecordLine | undefined {
@@ -96,7 +120,10 @@ function parseLineSlow(line: string): RecordLine | undefined {
   } catch {
     return undefined;
   }
-  const { seq, id, at, createdAt } = head;
+  const { seq, id, at, exp, createdAt } = head;
+  if (exp !== undefined && (typeof exp !== 'number' || !Number.isFinite(exp))) {
+    return undefined;
+  }
   if (
     typeof seq !== 'number' ||
     !Number.isSafeInteger(seq) ||
@@ -109,10 +136,28 @@ function parseLineSlow(line: string): RecordLine | undefined {
   }
   const json = line.slice(cut + ENVELOPE_MARK.length, -1);
   if (json.length === 0) return undefined;
-  return { seq, id, at, createdAt, json };
+  return exp === undefined
+    ? { seq, id, at, createdAt, json }
+    : { seq, id, at, exp, createdAt, json };
 }
 
-/** The prefix every line of record `seq` starts with: checks an index entry points at the right line. */
-export function seqPrefix(seq: number): string {
-  return `{"seq":${seq},`;
+const SEQ_PREFIX = '{"seq":';
+
+/**
+ * The seq of the record line starting at `data[at]`, read from its first bytes
+ * without decoding the line, or `undefined` when no record line starts there
+ * (a session's meta line, or not a line start at all).
+ */
+export function seqAt(data: Uint8Array, at: number, length: number): number | undefined {
+  for (let k = 0; k < SEQ_PREFIX.length; k++) {
+    if (at + k >= length || data[at + k] !== SEQ_PREFIX.charCodeAt(k)) return undefined;
+  }
+  let seq = 0;
+  let i = at + SEQ_PREFIX.length;
+  for (; i < length; i++) {
+    const c = data[i]!;
+    if (c < 48 || c > 57) break;
+    seq = seq * 10 + (c - 48);
+  }
+  return i > at + SEQ_PREFIX.length && i < length && data[i] === 0x2c /* , */ ? seq : undefined;
 }

@@ -9,6 +9,10 @@ export interface SessionFiles {
   data: string;
   index: string;
   checkpoint: string;
+  /** The last seq of a deleted session (see tombstone.ts). */
+  tombstone: string;
+  /** The file a compaction writes before renaming it over `data` (see compact-session.ts). */
+  compactTemp: string;
 }
 
 export const DATA_EXT = '.jsonl';
@@ -23,5 +27,7 @@ export function sessionFiles(root: string, sessionId: string): SessionFiles {
     data: join(dir, `${stem}${DATA_EXT}`),
     index: join(dir, `${stem}.idx`),
     checkpoint: join(dir, `${stem}.checkpoint.json`),
+    tombstone: join(dir, `${stem}.tombstone`),
+    compactTemp: join(dir, `${stem}${DATA_EXT}.compact`),
   };
 }

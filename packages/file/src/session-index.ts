@@ -7,24 +7,34 @@ import {
   readSync,
   writeSync,
 } from 'node:fs';
-import { seqPrefix } from './record-line.js';
+import { seqAt } from './record-line.js';
 
 /**
  * The sidecar index: entry `k` (8 bytes, unsigned little-endian) is the byte
- * offset of the line of seq `k * INDEX_INTERVAL + 1`. Seqs of a session are
- * contiguous from 1, so the entry for any seq is found by arithmetic. The index
- * is a hint: every entry is checked against the line it points at before use,
- * and rebuilt whenever the session is loaded for writing. Entry 0 (seq 1) is
- * always offset 0: it is never written, so a session of up to INDEX_INTERVAL
- * records has no index file at all, and a later entry leaves zeros (a hole) in
- * its place. Index files are tiny: they are read and written synchronously.
+ * offset of line `k * INDEX_INTERVAL` of the data file (lines counted from 0,
+ * a compacted file's meta line included). Seqs grow along the file but may have
+ * gaps (a purge removes lines), so a seq is found by a binary search over the
+ * entries, reading the seq at each line probed. In a file never compacted
+ * (layout 1's files included) line `n` holds seq `n + 1`, so layout 1's index
+ * files, which indexed seqs `k * 256 + 1`, are the same index.
+ *
+ * The index is a hint: a probed entry must point just after a newline (raw
+ * newlines only end lines) at a record line; any such line whose seq is at or
+ * before the one sought is a safe place to start reading, since seqs only grow
+ * along the file. An unusable entry falls back to reading from the start; the
+ * index is rebuilt whenever the session is loaded for writing or compacted.
+ * Entry 0 is always offset 0: it is never written, so a session of up to
+ * INDEX_INTERVAL lines has no index file at all, and a later entry leaves zeros
+ * (a hole) in its place. Index files are tiny: read and written synchronously.
  */
 export const INDEX_INTERVAL = 256;
 const ENTRY_BYTES = 8;
+/** Enough bytes to read `{"seq":<up to 16 digits>,` after the newline before it. */
+const PROBE_BYTES = 32;
 
-/** True when the record of this seq starts an index block. */
-export function startsIndexBlock(seq: number): boolean {
-  return (seq - 1) % INDEX_INTERVAL === 0;
+/** True when line `line` (counted from 0) starts an index block. */
+export function startsIndexBlock(line: number): boolean {
+  return line % INDEX_INTERVAL === 0;
 }
 
 /** Encodes entries for consecutive blocks. */
@@ -77,49 +87,57 @@ export function syncIndexFile(path: string, offsets: readonly number[]): void {
 }
 
 /**
- * The start of the line of the nearest indexed seq at or before `seq` (a
- * block start, checked against the data file), or the file start when the
- * index has no usable entry.
+ * The start of a line at or before the first record of seq `seq` or more,
+ * found through the index (or 0, the file start, when it has no usable entry).
  */
 export function seekLineAtMost(
   indexPath: string,
   data: number,
   dataEnd: number,
   seq: number,
-): { offset: number; seq: number } {
-  const none = { offset: 0, seq: 1 };
-  if (seq <= INDEX_INTERVAL) return none; // Block 0 starts at 0: no need to open the index.
-  let fd: number;
+): number {
+  let raw: Buffer;
   try {
-    fd = openSync(indexPath, 'r');
+    raw = readIndex(indexPath);
   } catch {
-    return none;
+    return 0;
   }
-  try {
-    let block = Math.floor((seq - 1) / INDEX_INTERVAL);
-    const raw = Buffer.alloc(ENTRY_BYTES);
-    let bytesRead = readSync(fd, raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
-    if (bytesRead < ENTRY_BYTES) {
-      // Past the indexed part (the newest records): start from the last entry.
-      block = Math.floor(fstatSync(fd).size / ENTRY_BYTES) - 1;
-      if (block <= 0) return none;
-      bytesRead = readSync(fd, raw, 0, ENTRY_BYTES, block * ENTRY_BYTES);
-      if (bytesRead < ENTRY_BYTES) return none;
+  // Binary search for the last entry whose line's seq is at most `seq`.
+  let lo = 0;
+  let hi = Math.floor(raw.length / ENTRY_BYTES) - 1;
+  let best = 0;
+  while (lo < hi) {
+    const mid = Math.ceil((lo + hi) / 2);
+    const offset = Number(raw.readBigUInt64LE(mid * ENTRY_BYTES));
+    const found = seqOfLineAt(data, dataEnd, offset);
+    if (found === undefined) return best;
+    if (found <= seq) {
+      best = offset;
+      lo = mid;
+    } else {
+      hi = mid - 1;
     }
-    const offset = Number(raw.readBigUInt64LE(0));
-    const blockSeq = block * INDEX_INTERVAL + 1;
-    return isLineStart(data, dataEnd, offset, seqPrefix(blockSeq))
-      ? { offset, seq: blockSeq }
-      : none;
+  }
+  return best;
+}
+
+function readIndex(path: string): Buffer {
+  const fd = openSync(path, 'r');
+  try {
+    const { size } = fstatSync(fd);
+    const raw = Buffer.alloc(size - (size % ENTRY_BYTES));
+    const bytesRead = readSync(fd, raw, 0, raw.length, 0);
+    return raw.subarray(0, bytesRead - (bytesRead % ENTRY_BYTES));
   } finally {
     closeSync(fd);
   }
 }
 
-/** True when `offset` starts a line (follows a newline) that begins with `prefix`. */
-function isLineStart(fd: number, dataEnd: number, offset: number, prefix: string): boolean {
-  if (!Number.isSafeInteger(offset) || offset < 1 || offset + prefix.length > dataEnd) return false;
-  const head = Buffer.alloc(prefix.length + 1);
+/** The seq of the record line starting at `offset` (just after a newline), if one does. */
+function seqOfLineAt(fd: number, dataEnd: number, offset: number): number | undefined {
+  if (!Number.isSafeInteger(offset) || offset < 1 || offset >= dataEnd) return undefined;
+  const head = Buffer.alloc(Math.min(PROBE_BYTES, dataEnd - offset + 1));
   const bytesRead = readSync(fd, head, 0, head.length, offset - 1);
-  return bytesRead === head.length && head[0] === 0x0a && head.toString('latin1', 1) === prefix;
+  if (bytesRead < 2 || head[0] !== 0x0a) return undefined;
+  return seqAt(head, 1, bytesRead);
 }

@@ -2,7 +2,7 @@ import { HistoryError, type HistoryStore, StorageError } from '@history/core';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { FileBackend } from './file-backend.js';
 import { ensureDir } from './fs-sync.js';
-import { prepareLayout } from './layout.js';
+import { type Layout, prepareLayout } from './layout.js';
 import {
   type FileHistoryStoreOptions,
   type ResolvedFileOptions,
@@ -37,8 +37,9 @@ export async function openFileBackend(fileOptions: ResolvedFileOptions): Promise
     );
   }
   const lock = await acquireRootLock(fileOptions.root);
+  let layout: Layout;
   try {
-    await prepareLayout(fileOptions.root, durable);
+    layout = await prepareLayout(fileOptions.root, durable);
   } catch (error) {
     await lock.release();
     if (HistoryError.isInstance(error)) throw error;
@@ -47,5 +48,5 @@ export async function openFileBackend(fileOptions: ResolvedFileOptions): Promise
       { cause: error },
     );
   }
-  return new FileBackend(fileOptions, lock);
+  return new FileBackend(fileOptions, lock, layout);
 }
