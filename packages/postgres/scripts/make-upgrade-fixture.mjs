@@ -30,16 +30,18 @@ const event = (sessionId, n, extra = {}) => ({
 
 /** What the upgrade test expects, written beside the dumps by the same run. */
 async function write(store) {
-  // `alpha`: events with and without ttlMs (the old release stored and ignored it), a retried
-  // id, a checkpoint. `a%_b` and `a_b`: LIKE wildcards in ids. `Zeta` sorts before `alpha` in
-  // byte order; `é` after every ASCII id.
+  // `alpha`: events with and without ttlMs (the old release stored it in the envelope and
+  // ignored it; e2 and e3 have expired since), a retried id, a checkpoint. The e2 of the
+  // others expires in 2125. `a%_b` and `a_b`: LIKE wildcards in ids. `Zeta` sorts before
+  // `alpha` in byte order; `é` after every ASCII id.
   await store.appendMany([event('alpha', 1), event('alpha', 2, { ttlMs: 60_000 })]);
   await store.append(event('alpha', 3, { ttlMs: 1 }));
   await store.append(event('alpha', 1)); // duplicate: stays seq 1
   await store.appendMany([event('alpha', 4), event('alpha', 5)]);
   await store.checkpoint('alpha', { upTo: 5, summary: 'old checkpoint' }, { seq: 5 });
+  const century = 100 * 365 * 24 * 3_600_000;
   for (const sessionId of ['a%_b', 'a_b', 'Zeta', 'é']) {
-    await store.appendMany([event(sessionId, 1), event(sessionId, 2, { ttlMs: 3_600_000 })]);
+    await store.appendMany([event(sessionId, 1), event(sessionId, 2, { ttlMs: century })]);
   }
   await store.checkpoint('checkpoint-only', { lonely: true });
 }
