@@ -1,0 +1,173 @@
+import Database from 'better-sqlite3';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { SqliteBackend } from '../src/sqlite-backend.js';
+import { openBackend, prepared } from './backend-fixture.js';
+
+const T0 = Date.UTC(2026, 0, 1);
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+function open() {
+  const opened = openBackend();
+  cleanups.push(opened.cleanup);
+  return opened;
+}
+
+async function seqs(backend: SqliteBackend, sessionId: string): Promise<number[]> {
+  const out: number[] = [];
+  for await (const page of backend.readPages(sessionId, { direction: 'forward' })) {
+    for (const r of page) out.push(r.seq);
+  }
+  return out;
+}
+
+/** Appends `n` events to a session in batches of 100; `at(k)` gives the k-th's times. */
+async function fill(
+  backend: SqliteBackend,
+  sessionId: string,
+  n: number,
+  at: (k: number) => { occurred: number; expires?: number },
+) {
+  for (let from = 1; from <= n; from += 100) {
+    const batch = [];
+    for (let k = from; k < Math.min(from + 100, n + 1); k++) {
+      const { occurred, expires } = at(k);
+      batch.push(prepared(sessionId, `${sessionId}-${k}`, occurred, expires));
+    }
+    await backend.writeBatch(batch);
+  }
+}
+
+/** Rows of event_ids whose event is gone: a purge must leave none. */
+function orphanIds(filename: string): number {
+  const conn = new Database(filename, { readonly: true });
+  try {
+    return conn
+      .prepare(
+        'SELECT count(*) FROM event_ids x LEFT JOIN events e ON e.sid = x.sid AND e.seq = x.seq WHERE e.seq IS NULL',
+      )
+      .pluck()
+      .get() as number;
+  } finally {
+    conn.close();
+  }
+}
+
+describe('purgeExpired (SQLite)', () => {
+  it('removes expired events in chunks of at most `limit`, keeping last seqs and cleaning event_ids', async () => {
+    const { backend, filename } = open();
+    const now = T0 + 1_000_000;
+    // 2,500 expired events over three sessions (sealed blocks included), then live ones.
+    for (const [name, n] of [
+      ['a', 1000],
+      ['b', 1000],
+      ['c', 500],
+    ] as const) {
+      await fill(backend, name, n, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
+    }
+    // Not expired at the purge's `now`, nor when read (reads use the clock).
+    await fill(backend, 'live', 200, (k) => ({
+      occurred: T0 + k,
+      expires: Date.now() + 86_400_000,
+    }));
+    await backend.writeBatch([prepared('a', 'a-live', T0)]);
+    const before = await backend.getSession('a');
+
+    const chunks = [];
+    for (;;) {
+      const chunk = await backend.purgeExpired({ now, limit: 1000 });
+      chunks.push(chunk);
+      if (chunk.done) break;
+    }
+    expect(chunks.map((c) => c.deletedEvents)).toEqual([1000, 1000, 500]);
+    expect(chunks.map((c) => c.done)).toEqual([false, false, true]);
+    expect(await seqs(backend, 'a')).toEqual([1001]);
+    expect(await seqs(backend, 'c')).toEqual([]);
+    expect((await seqs(backend, 'live')).length).toBe(200);
+    expect(orphanIds(filename)).toBe(0);
+    // Last seqs and update times stay; counts drop; an emptied session still exists.
+    expect(await backend.getSession('a')).toEqual({ ...before, eventCount: 1 });
+    expect(await backend.getSession('c')).toMatchObject({ lastSeq: 500, eventCount: 0 });
+    // Nothing left: a chunk finds nothing and says so.
+    expect(await backend.purgeExpired({ now, limit: 1000 })).toEqual({
+      deletedEvents: 0,
+      sessions: 0,
+      done: true,
+    });
+  });
+
+  it('a purged id appended again is a new event, after the last seq', async () => {
+    const { backend } = open();
+    await fill(backend, 's', 130, (k) => ({
+      occurred: T0 + k,
+      expires: k === 130 || k === 5 ? T0 : undefined,
+    }));
+    await backend.purgeExpired({ now: T0, limit: 100 });
+    const again = await backend.writeBatch([
+      prepared('s', 's-130', T0),
+      prepared('s', 's-5', T0),
+      prepared('s', 's-6', T0),
+    ]);
+    expect(again.map((r) => ('seq' in r ? [r.seq, r.duplicate] : r))).toEqual([
+      [131, false],
+      [132, false],
+      [6, true],
+    ]);
+  });
+
+  it('maxEventsPerSession keeps the newest of each session, in bounded chunks', async () => {
+    const { backend, filename } = open();
+    await fill(backend, 'a', 300, (k) => ({ occurred: T0 + k }));
+    await fill(backend, 'b', 50, (k) => ({ occurred: T0 + k }));
+    await fill(backend, 'c', 10, (k) => ({ occurred: T0 + k }));
+    const counts = [];
+    for (;;) {
+      const chunk = await backend.purgeExpired({ now: T0, limit: 100, maxEventsPerSession: 40 });
+      counts.push(chunk.deletedEvents);
+      if (chunk.done) break;
+    }
+    expect(counts).toEqual([100, 100, 70]);
+    expect(await seqs(backend, 'a')).toEqual(Array.from({ length: 40 }, (_, i) => 261 + i));
+    expect(await seqs(backend, 'b')).toEqual(Array.from({ length: 40 }, (_, i) => 11 + i));
+    expect((await seqs(backend, 'c')).length).toBe(10);
+    expect(await backend.getSession('a')).toMatchObject({ lastSeq: 300, eventCount: 40 });
+    expect(orphanIds(filename)).toBe(0);
+  });
+
+  it('maxAgeMs removes exactly the old events, out-of-order ones in later blocks included', async () => {
+    const { backend } = open();
+    const old = new Set([150, 290, 299]);
+    // Events 1..100 are old by time; so are three stragglers in later blocks and the tail.
+    await fill(backend, 's', 300, (k) => ({
+      occurred: k <= 100 || old.has(k) ? T0 : T0 + 10_000 + k,
+    }));
+    const now = T0 + 10_000;
+    let removed = 0;
+    for (;;) {
+      const chunk = await backend.purgeExpired({ now, limit: 30, maxAgeMs: 5_000 });
+      removed += chunk.deletedEvents;
+      if (chunk.done) break;
+    }
+    expect(removed).toBe(103);
+    const expected = Array.from({ length: 200 }, (_, i) => i + 101).filter((k) => !old.has(k));
+    expect(await seqs(backend, 's')).toEqual(expected);
+    expect(await backend.getSession('s')).toMatchObject({ lastSeq: 300, eventCount: 197 });
+  });
+
+  it('the retention walk resumes where a chunk stopped and covers every session', async () => {
+    const { backend } = open();
+    for (let s = 0; s < 20; s++) await fill(backend, `s${s}`, 5, (k) => ({ occurred: T0 + k }));
+    const chunks = [];
+    for (;;) {
+      const chunk = await backend.purgeExpired({ now: T0, limit: 7, maxEventsPerSession: 2 });
+      chunks.push(chunk);
+      if (chunk.done) break;
+    }
+    // 20 sessions x 3 events, 7 at a time.
+    expect(chunks.reduce((n, c) => n + c.deletedEvents, 0)).toBe(60);
+    expect(chunks.every((c) => c.deletedEvents <= 7)).toBe(true);
+    for (let s = 0; s < 20; s++) expect(await seqs(backend, `s${s}`)).toEqual([4, 5]);
+  });
+});
