@@ -46,7 +46,7 @@ async function writePlans(pool: pg.Pool, sql: Statements, mode: string): Promise
     await client.query(`SET plan_cache_mode = ${mode}`);
     await client.query(CREATE_STAGING);
     for (const [statement, args] of [
-      [sql.appendBatch, `('{s1}', '{e1}', '{2025-01-01T00:00:00Z}', '{}')`],
+      [sql.appendBatch, `('{s1}', '{e1}', '{2025-01-01T00:00:00Z}', '{}', NULL)`],
       [sql.appendStaged, ''],
     ] as const) {
       await client.query(`PREPARE w AS ${statement.text}`);
@@ -128,7 +128,8 @@ for (const target of pgTargets()) {
           `${query} %s (${mode})`,
           async (_, shape) => {
             const statement = sql[query](shape);
-            const values: unknown[] = ['long', 1001, DEFAULT_PAGE_BYTES];
+            // $4: the page's now, which skips expired rows (a filter on the same scan).
+            const values: unknown[] = ['long', 1001, DEFAULT_PAGE_BYTES, '2025-06-01T00:00:00Z'];
             if (shape.after) values.push(shape.forward ? 500 : 90_000);
             if (shape.from) values.push('2025-01-01T00:10:00Z');
             if (shape.to) values.push('2025-01-02T00:00:00Z'); // both bounds inside the session's span
