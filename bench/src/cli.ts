@@ -20,6 +20,8 @@ const HELP = `pnpm bench [-- options]
   --deep-events=N        size of the session replay jumps deep into (default 100000)
   --sessions=N           sessions the bulk-ingest events are spread over (quick 50, full 500)
   --batch-size=N         envelopes per appendMany call and rows per ceiling batch (default 1000)
+  --purge-events=N       lifecycle: expired events purged (full 1000000; quick 0: not run)
+  --list-sessions=N      lifecycle: sessions listSessions pages through (full 100000; quick 0: not run)
   --out=DIR              where to write <timestamp>.json, latest.json, latest.svg (default bench/results)
   --no-write             print the table only
   --json                 print the JSON result on stdout instead of the table
@@ -55,6 +57,8 @@ async function main(): Promise<number> {
       'deep-events': { type: 'string' },
       'batch-size': { type: 'string' },
       sessions: { type: 'string' },
+      'purge-events': { type: 'string' },
+      'list-sessions': { type: 'string' },
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
@@ -74,8 +78,14 @@ async function main(): Promise<number> {
   if (batch !== undefined) sizes.batchSize = batch;
   const sessions = positiveInt('sessions', values.sessions);
   if (sessions !== undefined) sizes.ingestSessions = sessions;
+  const purge = positiveInt('purge-events', values['purge-events']);
+  if (purge !== undefined) sizes.purgeExpiredEvents = purge;
+  const listed = positiveInt('list-sessions', values['list-sessions']);
+  if (listed !== undefined) sizes.listSessions = listed;
   const seed = positiveInt('seed', values.seed) ?? 42;
   const customised =
+    purge !== undefined ||
+    listed !== undefined ||
     events !== undefined ||
     deep !== undefined ||
     batch !== undefined ||

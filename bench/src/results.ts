@@ -3,7 +3,7 @@ import type { Sizes } from './sizes.js';
 import type { describeWorkload } from './workload.js';
 
 export type Kind = 'adapter' | 'baseline' | 'ceiling' | 'floor';
-export const SCENARIOS = ['ingest', 'concurrent', 'replay', 'checkpoint'] as const;
+export const SCENARIOS = ['ingest', 'concurrent', 'replay', 'checkpoint', 'lifecycle'] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface IngestResult {
@@ -67,6 +67,51 @@ export interface CheckpointResult {
   getCheckpoint: Latency;
 }
 
+/** `purgeExpired()` of events loaded already expired, while producers keep appending. */
+export interface PurgeScenarioResult {
+  expiredEvents: number;
+  /** Events that must survive the purge: the sessions' live events (no ttl, or a far one). */
+  liveEvents: number;
+  sessions: number;
+  /** Untimed: how long `appendMany` took to load the expired and live events. */
+  loadSeconds: number;
+  producers: number;
+  /** Per-append latency of the producers with no purge running, on the loaded store. */
+  idleAppendLatency: Latency;
+  /** The same producers' appends made while `purgeExpired()` ran. */
+  purgeAppendLatency: Latency;
+  /** Append p99 during the purge over idle p99: the target is at most 2. */
+  p99OverIdle: number;
+  /** From the `purgeExpired()` call until it resolved. */
+  purgeSeconds: number;
+  purgedPerSec: number;
+  eventLoopDelayP99Ms: number;
+  gcMaxPauseMs: number;
+}
+
+/** `listSessions` paging through many sessions, timed per page of the iterator. */
+export interface ListSessionsScenarioResult {
+  sessions: number;
+  /** Sessions per timed page: core asks the backend for this many at a time. */
+  pageSize: number;
+  /** Untimed: how long creating the sessions (one event each, `appendMany`) took. */
+  loadSeconds: number;
+  /** Time between successive page boundaries of the iterator, every timed pass. */
+  page: Latency;
+  /** Whole passes over every session, in seconds. */
+  passSeconds: number[];
+}
+
+/** The lifecycle scenario: run on a fresh store of its own, after the others, adapters only. */
+export interface LifecycleResult {
+  purge?: PurgeScenarioResult;
+  listSessions?: ListSessionsScenarioResult;
+  /** Its own, so a million held events do not move the run's RSS figures. */
+  peakRssMb: number;
+  rssGrowthMb: number;
+  seconds: number;
+}
+
 /** One store, baseline, ceiling or floor, run through the selected scenarios. */
 export interface RunResult {
   error?: string;
@@ -86,6 +131,7 @@ export interface RunResult {
   wholeSessions?: WholeSessionResult[];
   replay?: ReplayResult;
   checkpoint?: CheckpointResult;
+  lifecycle?: LifecycleResult;
 }
 
 export interface AdapterResult {

@@ -3,6 +3,7 @@ import type { Envelope } from '@history/core';
 import { collectGarbage, withPeakRss } from './measure.js';
 import type { Kind, RunResult, Scenario } from './results.js';
 import { ROUNDS, splitRounds } from './rounds.js';
+import { runLifecycle } from './run-lifecycle.js';
 import { runCheckpoint } from './scenarios/checkpoint.js';
 import { runConcurrent, runFloorConcurrent } from './scenarios/concurrent.js';
 import {
@@ -247,5 +248,13 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
     result.error = error instanceof Error ? error.message : String(error);
   }
   result.seconds = Math.round(performance.now() - started) / 1000;
+  // After the figures above are taken, on a store of its own: see run-lifecycle.ts.
+  if (kind === 'adapter' && !result.error && plan.scenarios.includes('lifecycle')) {
+    try {
+      result.lifecycle = await runLifecycle({ runner, ctx, sizes: plan.sizes, step: plan.step });
+    } catch (error) {
+      result.error = `lifecycle: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
   return result;
 }

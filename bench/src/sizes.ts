@@ -34,6 +34,19 @@ export interface Sizes {
   baselineFullStreamIterations: number;
   checkpointSessions: number;
   checkpointReads: number;
+  /**
+   * Lifecycle, purge: expired events loaded then purged (0: not run), spread over
+   * `purgeSessions` sessions, each also holding `purgeLiveEventsPerSession` live events.
+   */
+  purgeExpiredEvents: number;
+  purgeSessions: number;
+  purgeLiveEventsPerSession: number;
+  /** Producers appending while the purge runs, and the timed appends each makes idle. */
+  purgeProducers: number;
+  purgeIdleAppends: number;
+  /** Lifecycle, listing: sessions `listSessions` pages through (0: not run), and timed passes. */
+  listSessions: number;
+  listSessionPasses: number;
 }
 
 export const QUICK: Sizes = {
@@ -66,6 +79,17 @@ export const QUICK: Sizes = {
   baselineFullStreamIterations: 10,
   checkpointSessions: 50,
   checkpointReads: 500,
+  // Lifecycle is `--full` only: a million-event purge does not fit the quick run's 3 minutes,
+  // and a small one would not show whether a purge stalls writers.
+  purgeExpiredEvents: 0,
+  purgeSessions: 1_000,
+  purgeLiveEventsPerSession: 4,
+  purgeProducers: 4,
+  purgeIdleAppends: 2_500,
+  listSessions: 0,
+  // One pass is 1,000 pages at full size: enough samples for a p95, and the memory store
+  // (which sorts every session per page) takes minutes for more.
+  listSessionPasses: 1,
 };
 
 export const FULL: Sizes = {
@@ -86,6 +110,8 @@ export const FULL: Sizes = {
   fullStreamIterations: 10,
   baselineFullStreamIterations: 10,
   checkpointReads: 2_000,
+  purgeExpiredEvents: 1_000_000,
+  listSessions: 100_000,
 };
 
 /** For the smoke test: every code path, a few hundred events. */
@@ -114,4 +140,16 @@ export const TINY: Sizes = {
   baselineFullStreamIterations: 1,
   checkpointSessions: 5,
   checkpointReads: 10,
+  purgeExpiredEvents: 300,
+  purgeSessions: 5,
+  purgeLiveEventsPerSession: 2,
+  purgeProducers: 2,
+  purgeIdleAppends: 5,
+  listSessions: 250,
+  listSessionPasses: 1,
 };
+
+/** Whether these sizes ask for the lifecycle scenario (purge, listSessions) at all. */
+export function hasLifecycle(sizes: Sizes): boolean {
+  return sizes.purgeExpiredEvents > 0 || sizes.listSessions > 0;
+}

@@ -6,6 +6,10 @@ export type BenchStore = Pick<
   'append' | 'appendMany' | 'stream' | 'checkpoint' | 'getCheckpoint' | 'close'
 >;
 
+/** An adapter's store: the scenarios' API plus the session lifecycle the baselines never had. */
+export type AdapterStore = BenchStore &
+  Pick<HistoryStore, 'listSessions' | 'getSession' | 'purgeExpired'>;
+
 /** The previous store's approach, behind the same API. */
 export interface BaselineStore extends BenchStore {
   /**
@@ -69,7 +73,7 @@ export interface AdapterRunner {
   name: string;
   /** Settings the figures were taken with, for the report. */
   settings: Record<string, string>;
-  openStore(ctx: BenchContext): Promise<BenchStore>;
+  openStore(ctx: BenchContext): Promise<AdapterStore>;
   openBaseline?(ctx: BenchContext): Promise<BaselineStore>;
   openCeiling?(ctx: BenchContext): Promise<Ceiling>;
   openFloor?(ctx: BenchContext): Promise<Floor>;

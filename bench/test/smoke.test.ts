@@ -43,6 +43,25 @@ function expectStoreRun(run: RunResult | null) {
   positive(run?.peakRssMb);
 }
 
+/** The lifecycle scenario ran on the adapter (its own checks throw on any lost or leftover event). */
+function expectLifecycle(run: RunResult) {
+  const purge = run.lifecycle?.purge;
+  expect(purge?.expiredEvents).toBe(TINY.purgeExpiredEvents);
+  expect(purge?.sessions).toBe(TINY.purgeSessions);
+  expect(purge?.liveEvents).toBe(TINY.purgeSessions * TINY.purgeLiveEventsPerSession);
+  expect(purge?.idleAppendLatency.samples).toBe(TINY.purgeProducers * TINY.purgeIdleAppends);
+  // Every producer appends at least once while the purge runs.
+  expect(purge?.purgeAppendLatency.samples).toBeGreaterThanOrEqual(TINY.purgeProducers);
+  positive(purge?.purgedPerSec);
+  const list = run.lifecycle?.listSessions;
+  expect(list?.sessions).toBe(TINY.listSessions);
+  expect(list?.passSeconds).toHaveLength(TINY.listSessionPasses);
+  expect(list?.page.samples).toBe(
+    Math.floor(TINY.listSessions / list!.pageSize) * TINY.listSessionPasses,
+  );
+  positive(run.lifecycle?.peakRssMb);
+}
+
 function expectFloorRun(run: RunResult | null) {
   expect(run?.error).toBeUndefined();
   expect(run?.concurrent?.map((c) => c.producers)).toEqual(TINY.producerCounts);
@@ -67,6 +86,7 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
     for (const a of result.adapters) {
       expect(a.error).toBeUndefined();
       expectStoreRun(a.runs.adapter);
+      expectLifecycle(a.runs.adapter);
       if (a.adapter === 'memory') {
         expect(a.runs.baseline).toBeNull();
         expect(a.runs.ceiling).toBeNull();
@@ -76,14 +96,17 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
         continue;
       }
       expectStoreRun(a.runs.baseline);
+      expect(a.runs.baseline?.lifecycle).toBeUndefined();
       expectFloorRun(a.runs.floor);
       expect(a.runs.ceiling?.error).toBeUndefined();
       positive(a.runs.ceiling?.ingest?.eventsPerSec);
       expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents * ROUNDS);
     }
     // Per storage adapter: the 1.3x rule on 11 figures, 3 producer targets, 2 whole-session
-    // spread targets and event-loop delay; file adds 2 many-session targets; memory has 1.
-    expect(result.targets).toHaveLength(3 * 17 + 2 + 1);
+    // spread targets, 2 lifecycle targets and event-loop delay; file adds 2 many-session
+    // targets; memory has 1.
+    expect(result.scenarios).toContain('lifecycle');
+    expect(result.targets).toHaveLength(3 * 19 + 2 + 1);
     for (const t of result.targets) expect(t.value).not.toBeNull();
     for (const name of ['file', 'sqlite', 'postgres']) {
       expect(

@@ -1,7 +1,7 @@
 import { openPostgresBaseline } from '../baselines/postgres.js';
 import { openPostgresCeiling } from '../ceilings/postgres.js';
 import { openPostgresFloor } from '../floors/postgres.js';
-import type { AdapterRunner, BenchContext, BenchStore } from '../subject.js';
+import type { AdapterRunner, AdapterStore, BenchContext } from '../subject.js';
 import { loadFactory } from './load-factory.js';
 
 function urlOf(ctx: BenchContext): string {
@@ -25,13 +25,16 @@ export const postgresRunner: AdapterRunner = {
 };
 
 /** Drops the adapter's schema after closing, so repeated runs leave the database as they found it. */
-function withSchemaDrop(store: BenchStore, url: string, schema: string): BenchStore {
+function withSchemaDrop(store: AdapterStore, url: string, schema: string): AdapterStore {
   return {
     append: (e) => store.append(e),
     appendMany: (e) => store.appendMany(e),
     stream: (s, r) => store.stream(s, r),
     checkpoint: (s, p, o) => store.checkpoint(s, p, o),
     getCheckpoint: (s) => store.getCheckpoint(s),
+    listSessions: (o) => store.listSessions(o),
+    getSession: (s) => store.getSession(s),
+    purgeExpired: (o) => store.purgeExpired(o),
     async close() {
       await store.close();
       const { default: pg } = await import('pg');

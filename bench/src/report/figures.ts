@@ -1,5 +1,6 @@
 import type { Latency } from '../measure.js';
 import type { RunResult } from '../results.js';
+import { SESSION_PAGE } from '../scenarios/list-sessions.js';
 import type { Sizes } from '../sizes.js';
 
 type Run = RunResult | null | undefined;
@@ -71,6 +72,59 @@ function eventLoopDelays(sizes: Sizes): Figure[] {
       phase(`whole ${n(events)}-event sessions`, (r) => wholeOf(r, events)?.eventLoopDelayP99Ms),
     ),
     phase('replay pages and long session', (r) => r?.replay?.eventLoopDelayP99Ms),
+  ];
+}
+
+/** The lifecycle scenario's figures (adapters only: nothing to compare with). */
+function lifecycleFigures(sizes: Sizes): Figure[] {
+  const row = (
+    label: string,
+    unit: string,
+    better: Figure['better'],
+    get: (r: Run) => number | undefined,
+  ): Figure => ({ label, unit, better, get });
+  const purge = (r: Run) => r?.lifecycle?.purge;
+  const list = (r: Run) => r?.lifecycle?.listSessions;
+  return [
+    row(
+      `purgeExpired() of ${n(sizes.purgeExpiredEvents)} expired events`,
+      's',
+      'lower',
+      (r) => purge(r)?.purgeSeconds,
+    ),
+    row('  the same', 'ev/s', 'higher', (r) => purge(r)?.purgedPerSec),
+    row(
+      `  ${sizes.purgeProducers} producers' append latency p50, idle`,
+      'ms',
+      'lower',
+      (r) => purge(r)?.idleAppendLatency.p50Ms,
+    ),
+    row('  append latency p99, idle', 'ms', 'lower', (r) => purge(r)?.idleAppendLatency.p99Ms),
+    row(
+      '  append latency p50 during the purge',
+      'ms',
+      'lower',
+      (r) => purge(r)?.purgeAppendLatency.p50Ms,
+    ),
+    row(
+      '  append latency p99 during the purge',
+      'ms',
+      'lower',
+      (r) => purge(r)?.purgeAppendLatency.p99Ms,
+    ),
+    row('  p99 during the purge / idle p99', 'x', 'lower', (r) => purge(r)?.p99OverIdle),
+    row(
+      '  event-loop delay p99 during the purge',
+      'ms',
+      'lower',
+      (r) => purge(r)?.eventLoopDelayP99Ms,
+    ),
+    ...latencies(
+      `listSessions over ${n(sizes.listSessions)} sessions, per ${n(SESSION_PAGE)}-session page`,
+      (r) => list(r)?.page,
+    ).map((f) => ({ ...f, chart: false, rule: false })),
+    row('  a whole pass (the slowest)', 's', 'lower', (r) => maxOf(list(r)?.passSeconds ?? [])),
+    row('  lifecycle peak RSS growth', 'MB', 'lower', (r) => r?.lifecycle?.rssGrowthMb),
   ];
 }
 
@@ -165,6 +219,7 @@ export function figures(sizes: Sizes): Figure[] {
       chart: true,
       rule: true,
     },
+    ...lifecycleFigures(sizes),
     {
       label: 'event-loop delay p99, worst phase',
       unit: 'ms',

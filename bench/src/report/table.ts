@@ -51,6 +51,13 @@ export function renderTable(result: BenchResult): string {
     .join(', ');
   out.push(
     `sizes: ingest ${n(sz.ingestEvents)} events (baseline ${n(sz.baselineIngestEvents)}); over ${n(sz.manySessions)} sessions ${n(sz.manySessionsEvents)}; turns ${n(sz.turnsTotal)}; producers ${producers}; whole sessions ${sz.wholeSessionSizes.map(n).join(' and ')} events, ${n(sz.wholeSessionReads)} reads each (baseline ${n(sz.baselineWholeSessionReads)}); replay page = first ${n(sz.pageSize)} events of a ${n(sz.deepEvents)}-event session, after deep = ${n(sz.pageSize)} events after a cursor in its last ${n(2 * sz.pageSize)}`,
+  );
+  if (result.scenarios.includes('lifecycle')) {
+    out.push(
+      `lifecycle (adapters only, a fresh store): purge ${n(sz.purgeExpiredEvents)} expired events over ${n(sz.purgeSessions)} sessions (${n(sz.purgeLiveEventsPerSession)} live events each must survive) while ${n(sz.purgeProducers)} producers append; listSessions over ${n(sz.listSessions)} sessions`,
+    );
+  }
+  out.push(
     'vs baseline: how many times better the adapter is than the previous store (rates: adapter/baseline; latencies: baseline/adapter).',
     'of floor: adapter rate as a share of the raw driver serving the same producers with perfect group commit (memory: of JSON.stringify alone).',
     'of ceiling: adapter rate as a share of the raw driver writing pre-serialised rows in bulk.',
