@@ -71,8 +71,8 @@ export async function scanSessionFile(
       }
       const meta = line.offset === 0 ? parseMetaLine(line.text) : undefined;
       const record = meta ? undefined : parseRecordLine(line.text);
-      const floor = scan.last?.seq ?? scan.meta?.lastSeq ?? 0;
-      if (!meta && (!record || record.seq <= floor)) {
+      // Seqs grow along the file (a meta line's last seq may be past every line kept).
+      if (!meta && (!record || record.seq <= (scan.last?.seq ?? 0))) {
         badOffset = line.offset;
         continue;
       }
