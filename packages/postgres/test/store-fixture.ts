@@ -3,10 +3,10 @@ import type pg from 'pg';
 import { createPostgresHistoryStore, migrate } from '../src/index.js';
 import { dropSchema, freshSchemaName } from './pg-fixtures.js';
 
-/** A migrated fresh schema on `url`; `drop()` removes it. */
-export async function migratedSchema(url: string, prefix = 'hs') {
+/** A migrated fresh schema on `url` (`partitions` as migrate's); `drop()` removes it. */
+export async function migratedSchema(url: string, prefix = 'hs', partitions = 0) {
   const schema = freshSchemaName(prefix);
-  await migrate({ connectionString: url }, { schema });
+  await migrate({ connectionString: url }, { schema, partitions });
   return { schema, drop: () => dropSchema(url, schema) };
 }
 

@@ -1,0 +1,42 @@
+import { describe, expect, it } from 'vitest';
+import { migrationSteps } from '../src/migration-steps.js';
+import { loadMigrations } from '../src/migrations.js';
+
+describe('migrationSteps', () => {
+  it('splits at lines ending with ";" outside $$ bodies, marks -- history:each steps, drops comments between', () => {
+    const sql = [
+      '-- header',
+      '-- history:no-transaction',
+      '',
+      'SET lock_timeout = 1;',
+      '-- a comment',
+      'CREATE FUNCTION f() RETURNS int AS $$',
+      'BEGIN; RETURN 1;',
+      'END $$ LANGUAGE plpgsql;',
+      '-- history:each',
+      "SELECT 'CREATE INDEX CONCURRENTLY x ON t (a)'",
+      'FROM t;',
+      '',
+    ].join('\n');
+    expect(migrationSteps(sql)).toEqual([
+      { sql: 'SET lock_timeout = 1;', each: false },
+      {
+        sql: 'CREATE FUNCTION f() RETURNS int AS $$\nBEGIN; RETURN 1;\nEND $$ LANGUAGE plpgsql;',
+        each: false,
+      },
+      { sql: "SELECT 'CREATE INDEX CONCURRENTLY x ON t (a)'\nFROM t;", each: true },
+    ]);
+  });
+
+  it('refuses a statement left without its ";"', () => {
+    expect(() => migrationSteps('SELECT 1;\nSELECT 2\n')).toThrow(/does not end/);
+  });
+
+  it('0003 runs outside a transaction, its index builds one statement each', () => {
+    const m = loadMigrations().find((x) => x.version === 3)!;
+    expect(m.transactional).toBe(false);
+    const steps = migrationSteps(m.sql);
+    expect(steps.filter((s) => s.each)).toHaveLength(4);
+    expect(steps.filter((s) => /CREATE INDEX CONCURRENTLY/.test(s.sql) && !s.each)).toHaveLength(1);
+  });
+});
