@@ -25,6 +25,10 @@ export interface CompactionContext {
   drop(record: RecordLine, index: number, summary: SessionSummary): boolean;
   /** Most records to remove. */
   quota: number;
+  /** Whether to read the file for records to remove at all (false: leave it, read nothing more). */
+  worthIt(committed: Committed): Promise<boolean>;
+  /** Told of each record kept (the purge's memory of what the file holds, see expiry-stats.ts). */
+  kept(record: RecordLine): void;
   /**
    * Runs `task` with no batch writing to the session (on the writer's queue),
    * giving it the session's committed size and summary then.
@@ -50,10 +54,13 @@ export interface Compacted {
 
 export interface CompactionResult {
   dropped: number;
-  /** Bytes of the session's file read to decide. */
-  scanned: number;
   /** The quota stopped it with records left to remove. */
   more: boolean;
+  /**
+   * Where, in the session's file as it now is, the records `kept` was told of end
+   * (lines after it were appended since); `undefined` when the file was not read whole.
+   */
+  keptEnd?: number;
 }
 
 const WRITE_BYTES = 1024 * 1024;
@@ -69,17 +76,18 @@ const WRITE_BYTES = 1024 * 1024;
  * leaves the data file whole (and a temp file, removed when the session is next
  * touched); after it, the new file is complete: a record is either kept whole
  * or gone, and no removed record can come back. Nothing is written when no
- * record is to be removed (one read of the file decides). A file with an
- * unreadable line is left alone (the writer reports it when it loads it).
+ * record is to be removed (one read of the file decides, unless `worthIt` says
+ * from what it remembers that none is). A file with an unreadable line is left
+ * alone (the writer reports it when it loads it).
  */
 export async function compactSession(context: CompactionContext): Promise<CompactionResult> {
   const { files } = context;
   const start = await context.exclusive((committed) => committed);
-  const none = { dropped: 0, scanned: start.size, more: false };
-  if (!start.summary || start.size === 0) return none;
+  const none = { dropped: 0, more: false };
+  if (!start.summary || start.size === 0 || !(await context.worthIt(start))) return none;
   const plan = await planDrops(files, start.size, start.summary, context);
-  if (!plan || plan.dropped.size === 0) return none;
-  const result = { dropped: plan.dropped.size, scanned: start.size, more: plan.more };
+  if (!plan) return none;
+  if (plan.dropped.size === 0) return { ...none, keptEnd: plan.end };
   // Lines after the last good one (a crash's torn or garbage tail) are not copied.
   const copied = plan.end;
 
@@ -89,6 +97,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
     0o644,
   );
   const out = new TempWriter(temp);
+  let keptEnd = 0;
   try {
     out.line(
       metaLine({
@@ -100,6 +109,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
     );
     await copyLines(files, 0, copied, out, (record) => !plan.dropped.has(record.seq));
     out.flush();
+    keptEnd = out.size;
     fsyncSync(temp);
     context.onStep?.('written');
     await context.exclusive(async (committed) => {
@@ -123,7 +133,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
   } finally {
     closeSync(temp);
   }
-  return result;
+  return { dropped: plan.dropped.size, more: plan.more, keptEnd };
 }
 
 interface Plan {
@@ -165,9 +175,14 @@ async function planDrops(
           continue;
         }
         plan.end = end;
-        if (!context.drop(record, index++, summary)) continue;
-        if (plan.dropped.size >= context.quota) plan.more = true;
-        else {
+        if (!context.drop(record, index++, summary)) {
+          context.kept(record);
+          continue;
+        }
+        if (plan.dropped.size >= context.quota) {
+          plan.more = true;
+          context.kept(record);
+        } else {
           plan.dropped.add(record.seq);
           plan.droppedIds.push(record.id);
         }

@@ -1,4 +1,5 @@
 import { statSync, unlinkSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import { ClosedError, LockedError, type PurgeResult } from '@history/core';
 import type {
   BatchCondition,
@@ -17,7 +18,20 @@ import {
   removeStaleCheckpointTemp,
   writeCheckpointFile,
 } from './checkpoint-file.js';
-import { type Committed, type CompactionStep, compactSession } from './compact-session.js';
+import {
+  type Committed,
+  type CompactionResult,
+  type CompactionStep,
+  compactSession,
+} from './compact-session.js';
+import {
+  addRecord,
+  type ExpiryStats,
+  emptyStats,
+  mayDrop,
+  mergeStats,
+  scanExpiryStats,
+} from './expiry-stats.js';
 import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import { isTransientFsError } from './is-transient.js';
@@ -36,12 +50,8 @@ import { SessionStates } from './session-states.js';
 import type { SessionSummary } from './session-summary.js';
 import { readTombstone, writeTombstone } from './tombstone.js';
 
-/**
- * Most bytes of session files one purge chunk reads to find what to remove:
- * a chunk stays short even when nothing has expired in a large store (core
- * calls the next chunk until `done`).
- */
-const PURGE_SCAN_BYTES = 32 * 1024 * 1024;
+/** A purge chunk lets the event loop turn after this many sessions looked at. */
+const PURGE_YIELD_SESSIONS = 32;
 
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
@@ -70,6 +80,13 @@ export class FileBackend implements HistoryBackend {
   private compacting: string | undefined;
   /** The last session a purge round finished, where the next chunk goes on. */
   private purgeCursor: string | undefined;
+  /**
+   * Per session, what purges read of its file: up to which byte, and the earliest expiry
+   * and `occurredAt` there. A round reads only what was appended since, and skips the
+   * session when nothing can be removed yet. In memory only: the first round after opening
+   * reads every file once.
+   */
+  private readonly purgeMemory = new Map<string, { end: number; stats: ExpiryStats }>();
   private readonly catalog: SessionCatalog;
   /** Tests observe (and crash tests kill the process at) each step of a compaction. */
   onCompactionStep: ((step: CompactionStep, sessionId: string) => void) | undefined;
@@ -153,6 +170,7 @@ export class FileBackend implements HistoryBackend {
         this.handles.close(sessionId);
         await removeSessionFiles(files);
         this.catalog.removed(sessionId);
+        this.purgeMemory.delete(sessionId);
         return { deletedEvents: summary?.eventCount ?? 0 };
       }),
     );
@@ -161,31 +179,31 @@ export class FileBackend implements HistoryBackend {
   /**
    * One chunk of a purge round over the sessions in id order, going on from where the
    * last chunk stopped: each session with something to remove is compacted (see
-   * compact-session.ts). Stops at `limit` events removed or after reading
-   * PURGE_SCAN_BYTES; `done` once the round reached the last session.
+   * compact-session.ts). Stops at `limit` events removed (`done: false`), or at the last
+   * session (`done: true`, the next chunk starts a new round). A chunk that removes
+   * nothing always goes to the end: core takes it for done.
    */
   async purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
     this.assertWritable('purgeExpired');
     return this.maintain(async () => {
-      const drop = purgeRule(request, this.layout.legacy);
       let deletedEvents = 0;
       let sessions = 0;
-      let scanned = 0;
-      for (;;) {
+      for (let looked = 1; ; looked++) {
         const sessionId = await this.catalog.next(this.purgeCursor);
         if (sessionId === undefined) {
           this.purgeCursor = undefined;
           return { deletedEvents, sessions, done: true };
         }
-        if (deletedEvents >= request.limit || scanned >= PURGE_SCAN_BYTES || this.closed) {
+        if (deletedEvents >= request.limit || this.closed) {
           return { deletedEvents, sessions, done: false };
         }
-        const result = await this.compact(sessionId, drop, request.limit - deletedEvents);
+        const result = await this.compact(sessionId, request, request.limit - deletedEvents);
         deletedEvents += result.dropped;
-        scanned += result.scanned;
         if (result.dropped > 0) sessions++;
         if (result.more) return { deletedEvents, sessions, done: false };
         this.purgeCursor = sessionId;
+        // Small files are read synchronously: appends and reads get turns between sessions.
+        if (looked % PURGE_YIELD_SESSIONS === 0 || result.dropped > 0) await nextTurn();
       }
     });
   }
@@ -245,34 +263,55 @@ export class FileBackend implements HistoryBackend {
     }
   }
 
-  private compact(
+  private async compact(
     sessionId: string,
-    drop: ReturnType<typeof purgeRule>,
+    request: PurgeRequest,
     quota: number,
-  ): ReturnType<typeof compactSession> {
+  ): Promise<CompactionResult> {
     const files = sessionFiles(this.options.root, sessionId);
+    const { legacy } = this.layout;
+    const kept = emptyStats();
     this.compacting = sessionId;
-    return compactSession({
-      files,
-      drop,
-      quota,
-      exclusive: (task) => this.onWriter(async () => task(await this.committed(sessionId, files))),
-      swapped: ({ droppedIds, size, lines }) => {
-        // The writer's handle is of the replaced file: the next append opens the new one.
-        this.handles.close(sessionId);
-        const state = this.states.peek(sessionId);
-        if (!state) return;
-        state.size = size;
-        state.lines = lines;
-        let forgotten = 0;
-        for (const id of droppedIds) if (state.seqById.delete(id)) forgotten++;
-        this.states.grew(-forgotten);
-        if (state.summary) state.summary.eventCount -= droppedIds.length;
-      },
-      onStep: (step) => this.onCompactionStep?.(step, sessionId),
-    }).finally(() => {
+    try {
+      const result = await compactSession({
+        files,
+        drop: purgeRule(request, legacy),
+        quota,
+        worthIt: async (committed) => {
+          const memory = this.purgeMemory.get(sessionId);
+          if (!memory || memory.end > committed.size || !committed.summary) return true;
+          const since = await scanExpiryStats(files.data, memory.end, committed.size, legacy);
+          if (!since) return true;
+          const stats = mergeStats(memory.stats, since.stats);
+          this.purgeMemory.set(sessionId, { end: since.end, stats });
+          return mayDrop(stats, committed.summary, request);
+        },
+        kept: (record) => addRecord(kept, record, legacy),
+        exclusive: (task) =>
+          this.onWriter(async () => task(await this.committed(sessionId, files))),
+        swapped: ({ droppedIds, size, lines }) => {
+          // The writer's handle is of the replaced file: the next append opens the new one.
+          this.handles.close(sessionId);
+          const state = this.states.peek(sessionId);
+          if (!state) return;
+          state.size = size;
+          state.lines = lines;
+          let forgotten = 0;
+          for (const id of droppedIds) if (state.seqById.delete(id)) forgotten++;
+          this.states.grew(-forgotten);
+          if (state.summary) state.summary.eventCount -= droppedIds.length;
+        },
+        onStep: (step) => this.onCompactionStep?.(step, sessionId),
+      });
+      if (result.keptEnd !== undefined && !result.more) {
+        this.purgeMemory.set(sessionId, { end: result.keptEnd, stats: kept });
+      } else if (result.keptEnd !== undefined || result.dropped > 0) {
+        this.purgeMemory.delete(sessionId);
+      }
+      return result;
+    } finally {
       this.compacting = undefined;
-    });
+    }
   }
 
   /** What is committed of a session now (called with no batch writing). */

@@ -1,0 +1,103 @@
+import { envelope } from '@history/contract-tests';
+import type { HistoryStore } from '@history/core';
+import { createBackendStore, type PurgeRequest, resolveStoreOptions } from '@history/core/backend';
+import { afterEach, describe, expect, it } from 'vitest';
+import type { FileBackend } from '../src/file-backend.js';
+import { resolveFileOptions } from '../src/options.js';
+import { openFileBackend } from '../src/store.js';
+import { tempRoot } from './temp-root.js';
+
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0)) await c();
+});
+
+/** A store and its backend, so purges can be asked for at a chosen `now`. */
+async function open(): Promise<{ store: HistoryStore; backend: FileBackend }> {
+  const root = await tempRoot();
+  cleanups.push(root.remove);
+  const backend = await openFileBackend(resolveFileOptions({ root: root.path }));
+  const store = createBackendStore(backend, resolveStoreOptions({}));
+  cleanups.unshift(() => store.close());
+  return { store, backend };
+}
+
+async function purgeAll(
+  backend: FileBackend,
+  request: Omit<PurgeRequest, 'limit'>,
+): Promise<number> {
+  let total = 0;
+  for (let done = false; !done; ) {
+    const chunk = await backend.purgeExpired({ ...request, limit: 1000 });
+    total += chunk.deletedEvents;
+    done = chunk.done;
+  }
+  return total;
+}
+
+async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
+  const out: string[] = [];
+  for await (const r of store.stream(sessionId)) out.push(r.id);
+  return out;
+}
+
+const T0 = Date.parse('2030-01-01T00:00:00.000Z');
+const HOUR = 3_600_000;
+const at = (ms: number) => new Date(ms).toISOString();
+
+describe('purge rounds', () => {
+  it('remembers what it read: a later round removes what expired since, and what was appended since', async () => {
+    const { store, backend } = await open();
+    await store.appendMany([
+      envelope(1, { sessionId: 's', id: 'hour', occurredAt: at(T0), ttlMs: HOUR }),
+      envelope(2, { sessionId: 's', id: 'day', occurredAt: at(T0), ttlMs: 24 * HOUR }),
+      envelope(3, { sessionId: 's', id: 'forever', occurredAt: at(T0) }),
+    ]);
+    expect(await purgeAll(backend, { now: T0 })).toBe(0);
+    // Appended after the first round: read by the next one from where that stopped.
+    await store.append(
+      envelope(4, { sessionId: 's', id: 'minute', occurredAt: at(T0), ttlMs: 60_000 }),
+    );
+    expect(await purgeAll(backend, { now: T0 + 2 * 60_000 })).toBe(1);
+    expect(await purgeAll(backend, { now: T0 + 2 * HOUR })).toBe(1);
+    expect(await purgeAll(backend, { now: T0 + 2 * HOUR })).toBe(0);
+    expect(await purgeAll(backend, { now: T0 + 48 * HOUR })).toBe(1);
+    expect(await store.getSession('s')).toMatchObject({ lastSeq: 4, eventCount: 1 });
+  });
+
+  it('applies maxAgeMs and maxEventsPerSession, oldest first, keeping the last seq', async () => {
+    const { store, backend } = await open();
+    await store.appendMany(
+      Array.from({ length: 10 }, (_, k) =>
+        envelope(k, { sessionId: 'r', id: `e${k}`, occurredAt: at(T0 + k * HOUR) }),
+      ),
+    );
+    // Older than 3 hours at T0 + 9 h: occurred at or before T0 + 6 h, e0..e6.
+    expect(await purgeAll(backend, { now: T0 + 9 * HOUR, maxAgeMs: 3 * HOUR })).toBe(7);
+    expect(await ids(store, 'r')).toEqual(['e7', 'e8', 'e9']);
+    expect(await purgeAll(backend, { now: T0, maxEventsPerSession: 2 })).toBe(1);
+    expect(await ids(store, 'r')).toEqual(['e8', 'e9']);
+    expect(await store.getSession('r')).toMatchObject({ lastSeq: 10, eventCount: 2 });
+  });
+
+  it('a chunk stops at its limit inside a session and the next goes on there', async () => {
+    const { store, backend } = await open();
+    for (const sessionId of ['a', 'b']) {
+      await store.appendMany(
+        Array.from({ length: 5 }, (_, k) =>
+          envelope(k, { sessionId, id: `e${k}`, occurredAt: at(T0), ttlMs: 1 }),
+        ),
+      );
+    }
+    const chunks = [];
+    for (let done = false; !done; ) {
+      const chunk = await backend.purgeExpired({ now: T0 + 1, limit: 3 });
+      chunks.push(chunk);
+      done = chunk.done;
+    }
+    expect(chunks.map((c) => c.deletedEvents)).toEqual([3, 3, 3, 1]);
+    expect(chunks.at(-1)!.done).toBe(true);
+    expect(await store.getSession('a')).toMatchObject({ lastSeq: 5, eventCount: 0 });
+    expect(await store.getSession('b')).toMatchObject({ lastSeq: 5, eventCount: 0 });
+  });
+});
