@@ -1,6 +1,6 @@
 import type { SessionRow } from './threads/tasks.js';
 
-/** A `sessions` row as `SQL.sessionByName` and `sessionPageSql` select it. */
+/** A `session_state` row as `SQL.sessionByName` and `sessionPageSql` select it. */
 export interface SessionsTableRow {
   sid: number;
   name: string;
@@ -19,8 +19,8 @@ export interface LastEventRow {
 }
 
 /**
- * What `getSession` reports, from the sessions row and the newest event: nothing is
- * counted, and the sessions row is never written by an append to an existing session.
+ * What `getSession` reports, from the session_state row and the newest event: nothing is
+ * counted, and that row is never written by an append to an existing session.
  * A newer event than the seq floor gives the last seq and update time; otherwise the
  * floor (a delete or purge removed the newest events) does. Every seq after `seq_base`
  * went to a stored event (seqs are handed out one by one under the write lock), so the

@@ -55,11 +55,7 @@ export class SqlitePurger {
     this.oldEventsInRun = db.prepare(SQL.oldEventsInRun);
     this.blocksForward = db.prepare(SQL.timeBlocksForward);
     this.lastEvent = db.prepare(SQL.lastEvent);
-    this.floorOf = db
-      .prepare<[number], [number, number | null]>(
-        'SELECT seq_floor, floor_updated_at_ms FROM sessions WHERE sid = ?',
-      )
-      .raw();
+    this.floorOf = db.prepare<[number], [number, number | null]>(SQL.floorOf).raw();
     this.deleteEventRow = db.prepare(SQL.deleteEventRow);
     this.deleteEventId = db.prepare(SQL.deleteEventId);
     this.recordPurge = db.prepare(SQL.recordPurge);

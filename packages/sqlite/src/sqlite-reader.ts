@@ -97,7 +97,7 @@ export class SqliteReader {
     return this.readCheckpointStmt.get(task.sessionId) ?? null;
   }
 
-  /** Two index searches: the sessions row by name, the newest event by (sid, seq). */
+  /** Two index searches: the session_state row by name, the newest event by (sid, seq). */
   getSession(task: GetSessionTask): SessionRow | null {
     const read = this.db.transaction(() => {
       const row = this.sessionByName.get(task.sessionId);

@@ -46,7 +46,7 @@ export class SqliteWriter {
   private readonly sealTimeBlock: Database.Statement<[number, number, number, number, number]>;
   private readonly sealEventIds: Database.Statement<[number, number, number]>;
   /**
-   * name -> sid; a sessions row is never deleted (a deleted session keeps its row as a
+   * name -> sid; a session_state row is never deleted (a deleted session keeps its row as a
    * tombstone, see migration 0004), so a cached sid stays valid across processes.
    */
   private readonly sids = new Map<string, number>();
@@ -147,7 +147,7 @@ export class SqliteWriter {
         }
         if (!tail.live) {
           // The session's first event since it was created or deleted: the only append
-          // that writes its sessions row.
+          // that writes its session_state row.
           this.markLive.run(createdAtMs, sid);
           tail.live = true;
         }

@@ -4,8 +4,8 @@
  * always bound as a parameter.
  */
 export const SQL = {
-  findSession: 'SELECT sid FROM sessions WHERE name = ?',
-  insertSession: 'INSERT INTO sessions (name) VALUES (?) RETURNING sid',
+  findSession: 'SELECT sid FROM session_state WHERE name = ?',
+  insertSession: 'INSERT INTO session_state (name) VALUES (?) RETURNING sid',
   /** Read inside the write transaction, so two processes never hand out the same seq. */
   maxSeq: 'SELECT max(seq) AS seq FROM events WHERE sid = ?',
   /** A session's unsealed tail, from the (sid, seq, id_hash) index alone. Bound: sid, last sealed seq. */
@@ -19,13 +19,14 @@ export const SQL = {
     'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json, expires_at_ms) ' +
     'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
   /** Whether the session exists, and the seq floor its deletes and purges left. Bound: sid. */
-  sessionState: 'SELECT created_at_ms IS NOT NULL AS live, seq_floor FROM sessions WHERE sid = ?',
+  sessionState:
+    'SELECT created_at_ms IS NOT NULL AS live, seq_floor FROM session_state WHERE sid = ?',
   /** The first event of a new (or deleted) session brings it to life. Bound: created_at_ms, sid. */
-  markLive: 'UPDATE sessions SET created_at_ms = ? WHERE sid = ?',
-  /** What `getSession` needs of the sessions row; the rest comes from `lastEvent`. */
+  markLive: 'UPDATE session_state SET created_at_ms = ? WHERE sid = ?',
+  /** What `getSession` needs of the session_state row; the rest comes from `lastEvent`. */
   sessionByName:
     'SELECT sid, name, created_at_ms, seq_base, purged_events, seq_floor, floor_updated_at_ms ' +
-    'FROM sessions WHERE name = ?',
+    'FROM session_state WHERE name = ?',
   /** The session's newest stored event: its seq and commit time. */
   lastEvent: 'SELECT seq, created_at_ms FROM events WHERE sid = ? ORDER BY seq DESC LIMIT 1',
   deleteEvents: 'DELETE FROM events WHERE sid = ?',
@@ -34,14 +35,14 @@ export const SQL = {
   deleteCheckpoint: 'DELETE FROM checkpoints WHERE sid = ?',
   /** Keeps the session's name and last seq only. Bound: last seq, last seq, sid. */
   tombstone:
-    'UPDATE sessions SET created_at_ms = NULL, seq_base = ?, seq_floor = ?, purged_events = 0, ' +
+    'UPDATE session_state SET created_at_ms = NULL, seq_base = ?, seq_floor = ?, purged_events = 0, ' +
     'floor_updated_at_ms = NULL WHERE sid = ?',
   /** Expired events, from the partial expiry index. Bound: now, limit. */
   expiredEvents:
     'SELECT rowid, sid, seq, id_hash FROM events WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?',
   /** Live sessions after a sid, for the retention rules' walk. Bound: sid, limit. */
   liveSessionsAfter:
-    'SELECT sid, seq_base, purged_events, seq_floor FROM sessions ' +
+    'SELECT sid, seq_base, purged_events, seq_floor FROM session_state ' +
     'WHERE sid > ? AND created_at_ms IS NOT NULL ORDER BY sid LIMIT ?',
   /** A session's oldest events. Bound: sid, limit. */
   oldestEvents: 'SELECT rowid, sid, seq, id_hash FROM events WHERE sid = ? ORDER BY seq LIMIT ?',
@@ -52,15 +53,17 @@ export const SQL = {
   deleteEventRow: 'DELETE FROM events WHERE rowid = ?',
   /** Bound: sid, id_hash, seq. */
   deleteEventId: 'DELETE FROM event_ids WHERE sid = ? AND id_hash = ? AND seq = ?',
+  /** The floor a purge keeps (see migration 0004). Bound: sid. */
+  floorOf: 'SELECT seq_floor, floor_updated_at_ms FROM session_state WHERE sid = ?',
   /** Bound: seq floor, its commit time, events purged now, sid. */
   recordPurge:
-    'UPDATE sessions SET seq_floor = ?, floor_updated_at_ms = ?, ' +
+    'UPDATE session_state SET seq_floor = ?, floor_updated_at_ms = ?, ' +
     'purged_events = purged_events + ? WHERE sid = ?',
   upsertCheckpoint:
     'INSERT INTO checkpoints (sid, json, created_at, seq) VALUES (?, ?, ?, ?) ' +
     'ON CONFLICT (sid) DO UPDATE SET json = excluded.json, created_at = excluded.created_at, seq = excluded.seq',
   readCheckpoint:
-    'SELECT c.json AS json, c.created_at AS createdAt, c.seq AS seq FROM sessions s ' +
+    'SELECT c.json AS json, c.created_at AS createdAt, c.seq AS seq FROM session_state s ' +
     'JOIN checkpoints c ON c.sid = s.sid WHERE s.name = ?',
   /** Bound: sid, block, sid, first seq - 1, last seq of the block. */
   sealTimeBlock:
@@ -143,7 +146,7 @@ export function sessionPageSql(shape: SessionPageShape): string {
   if (shape.upper) where.push('name < ?');
   return (
     'SELECT sid, name, created_at_ms, seq_base, purged_events, seq_floor, floor_updated_at_ms ' +
-    `FROM sessions WHERE ${where.join(' AND ')} ORDER BY name LIMIT ?`
+    `FROM session_state WHERE ${where.join(' AND ')} ORDER BY name LIMIT ?`
   );
 }
 

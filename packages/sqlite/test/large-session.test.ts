@@ -25,7 +25,7 @@ describe('a 1,000,000-event session', () => {
     db.pragma('synchronous = OFF');
     migrate(db);
     const sid = (
-      db.prepare('INSERT INTO sessions (name) VALUES (?) RETURNING sid').get('big') as {
+      db.prepare('INSERT INTO session_state (name) VALUES (?) RETURNING sid').get('big') as {
         sid: number;
       }
     ).sid;

@@ -39,7 +39,13 @@ describe('migrations', () => {
     const conn = new Database(db.filename, { readonly: true });
     expect(conn.pragma('user_version', { simple: true })).toBe(loadMigrations().at(-1)!.version);
     expect(conn.pragma('journal_mode', { simple: true })).toBe('wal');
-    expect(tables(conn)).toEqual(['checkpoints', 'event_ids', 'events', 'sessions', 'time_blocks']);
+    expect(tables(conn)).toEqual([
+      'checkpoints',
+      'event_ids',
+      'events',
+      'session_state',
+      'time_blocks',
+    ]);
     conn.close();
   });
 
@@ -155,7 +161,7 @@ describe('migrations', () => {
     expect(
       after
         .prepare(
-          'SELECT s.name AS name, count(*) AS n, max(x.seq) AS hi FROM event_ids x JOIN sessions s ON s.sid = x.sid GROUP BY s.name ORDER BY s.name',
+          'SELECT s.name AS name, count(*) AS n, max(x.seq) AS hi FROM event_ids x JOIN session_state s ON s.sid = x.sid GROUP BY s.name ORDER BY s.name',
         )
         .all(),
     ).toEqual([

@@ -98,7 +98,7 @@ describe('time-range reads through the sparse time index', () => {
       for (const [name, rows] of Object.entries(sessions)) {
         const blocks = db
           .prepare(
-            'SELECT block, min_ms, max_ms FROM time_blocks JOIN sessions USING (sid) WHERE name = ? ORDER BY block',
+            'SELECT block, min_ms, max_ms FROM time_blocks JOIN session_state USING (sid) WHERE name = ? ORDER BY block',
           )
           .all(name) as TimeBlockRow[];
         const complete = Math.floor(rows.length / TIME_BLOCK);

@@ -58,6 +58,11 @@ describe.each([
     const s = await open();
     const conn = new Database(db.filename, { readonly: true });
     expect(conn.pragma('user_version', { simple: true })).toBe(4);
+    // Renamed: a process still running the old code fails instead of writing past the
+    // tombstones and expiries it does not know.
+    expect(() => conn.prepare('SELECT sid FROM sessions WHERE name = ?')).toThrow(
+      /no such table: sessions/,
+    );
     conn.close();
     expect(await seqsOf(s, 'big')).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
     expect(await seqsOf(s, 'big', 250)).toEqual(Array.from({ length: 50 }, (_, i) => i + 251));
