@@ -100,6 +100,8 @@ export interface ListSessionsScenarioResult {
   page: Latency;
   /** Whole passes over every session, in seconds. */
   passSeconds: number[];
+  /** Passes stopped after 60 s (a page cost growing with the sessions): their pages are in `page`. */
+  incompletePasses: number;
 }
 
 /** The lifecycle scenario: run on a fresh store of its own, after the others, adapters only. */

@@ -124,7 +124,13 @@ function lifecycleFigures(sizes: Sizes): Figure[] {
       (r) => list(r)?.page,
     ).map((f) => ({ ...f, chart: false, rule: false })),
     row('  a whole pass (the slowest)', 's', 'lower', (r) => maxOf(list(r)?.passSeconds ?? [])),
-    row('  lifecycle peak RSS growth', 'MB', 'lower', (r) => r?.lifecycle?.rssGrowthMb),
+    row(
+      '  passes stopped at 60 s',
+      'passes',
+      'lower',
+      (r) => list(r)?.incompletePasses || undefined,
+    ),
+    row('lifecycle RSS growth (its own store)', 'MB', 'lower', (r) => r?.lifecycle?.rssGrowthMb),
   ];
 }
 
