@@ -81,8 +81,10 @@ describe('purgeExpired (SQLite)', () => {
       chunks.push(chunk);
       if (chunk.done) break;
     }
-    expect(chunks.map((c) => c.deletedEvents)).toEqual([1000, 1000, 500]);
-    expect(chunks.map((c) => c.done)).toEqual([false, false, true]);
+    // At most `limit` each (fewer when a chunk's time budget ran out), done only at the end.
+    expect(chunks.every((c) => c.deletedEvents >= 1 && c.deletedEvents <= 1000)).toBe(true);
+    expect(chunks.reduce((n, c) => n + c.deletedEvents, 0)).toBe(2500);
+    expect(chunks.map((c) => c.done)).toEqual([...chunks.slice(1).map(() => false), true]);
     expect(await seqs(backend, 'a')).toEqual([1001]);
     expect(await seqs(backend, 'c')).toEqual([]);
     expect((await seqs(backend, 'live')).length).toBe(200);
@@ -104,7 +106,7 @@ describe('purgeExpired (SQLite)', () => {
       occurred: T0 + k,
       expires: k === 130 || k === 5 ? T0 : undefined,
     }));
-    await backend.purgeExpired({ now: T0, limit: 100 });
+    while (!(await backend.purgeExpired({ now: T0, limit: 100 })).done);
     const again = await backend.writeBatch([
       prepared('s', 's-130', T0),
       prepared('s', 's-5', T0),
@@ -128,7 +130,8 @@ describe('purgeExpired (SQLite)', () => {
       counts.push(chunk.deletedEvents);
       if (chunk.done) break;
     }
-    expect(counts).toEqual([100, 100, 70]);
+    expect(counts.every((n) => n >= 1 && n <= 100)).toBe(true);
+    expect(counts.reduce((a, b) => a + b, 0)).toBe(270);
     expect(await seqs(backend, 'a')).toEqual(Array.from({ length: 40 }, (_, i) => 261 + i));
     expect(await seqs(backend, 'b')).toEqual(Array.from({ length: 40 }, (_, i) => 11 + i));
     expect((await seqs(backend, 'c')).length).toBe(10);
