@@ -97,8 +97,10 @@ export class PostgresWriter {
       async (client, discard) => {
         await client.query('BEGIN');
         try {
-          const outcomes = await this.decideAndWrite(client, records, conditions);
-          await client.query('COMMIT');
+          const { outcomes, wrote } = await this.decideAndWrite(client, records, conditions);
+          // Nothing written (every condition failed): roll back, so the tombstones the locks
+          // created for new sessions do not stay behind.
+          await client.query(wrote ? 'COMMIT' : 'ROLLBACK');
           return outcomes;
         } catch (error) {
           await client.query('ROLLBACK').catch(discard);
@@ -113,7 +115,7 @@ export class PostgresWriter {
     client: pg.PoolClient,
     records: readonly PreparedEnvelope[],
     conditions: readonly BatchCondition[],
-  ): Promise<WriteOutcome[]> {
+  ): Promise<{ outcomes: WriteOutcome[]; wrote: boolean }> {
     const sessionIds = [...new Set(records.map((r) => r.sessionId))].sort(byteOrder);
     const { rows: locks } = await client.query<[string, string, boolean]>({
       ...this.sessions.lockSessions,
@@ -144,7 +146,7 @@ export class PostgresWriter {
         outcomes[i] = results[k]!;
       });
     }
-    return outcomes;
+    return { outcomes, wrote: kept.length > 0 };
   }
 
   private writeByCopy(records: readonly PreparedEnvelope[]): Promise<ResultRow[]> {
