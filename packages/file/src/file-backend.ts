@@ -1,5 +1,4 @@
-import { statSync, unlinkSync } from 'node:fs';
-import { setImmediate as nextTurn } from 'node:timers/promises';
+import { statSync } from 'node:fs';
 import { ClosedError, LockedError, type PurgeResult } from '@history/core';
 import type {
   BatchCondition,
@@ -18,26 +17,12 @@ import {
   removeStaleCheckpointTemp,
   writeCheckpointFile,
 } from './checkpoint-file.js';
-import {
-  type Committed,
-  type CompactionResult,
-  type CompactionStep,
-  compactSession,
-} from './compact-session.js';
-import {
-  addRecord,
-  type ExpiryStats,
-  emptyStats,
-  mayDrop,
-  mergeStats,
-  scanExpiryStats,
-} from './expiry-stats.js';
+import type { Committed } from './compact-session.js';
 import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import { isTransientFsError } from './is-transient.js';
 import type { Layout } from './layout.js';
 import type { ResolvedFileOptions } from './options.js';
-import { purgeRule } from './purge-rule.js';
 import { ReadHandles } from './read-handles.js';
 import { readSessionSummary } from './read-session-summary.js';
 import { removeSessionFiles } from './remove-session-files.js';
@@ -46,12 +31,10 @@ import { SessionCatalog } from './session-catalog.js';
 import { SessionFileError } from './session-file-error.js';
 import { type SessionFiles, sessionFiles } from './session-files.js';
 import { SessionHandles } from './session-handles.js';
+import { SessionPurger } from './session-purger.js';
 import { SessionStates } from './session-states.js';
 import type { SessionSummary } from './session-summary.js';
 import { readTombstone, writeTombstone } from './tombstone.js';
-
-/** A purge chunk lets the event loop turn after this many sessions looked at. */
-const PURGE_YIELD_SESSIONS = 32;
 
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
@@ -76,20 +59,9 @@ export class FileBackend implements HistoryBackend {
   private writing: Promise<unknown> = Promise.resolve();
   /** Purge chunks and deletes, one at a time (a compaction must not meet a delete). */
   private maintaining: Promise<unknown> = Promise.resolve();
-  /** The session a compaction is rewriting: its temp file is not a crash's leftover. */
-  private compacting: string | undefined;
-  /** The last session a purge round finished, where the next chunk goes on. */
-  private purgeCursor: string | undefined;
-  /**
-   * Per session, what purges read of its file: up to which byte, and the earliest expiry
-   * and `occurredAt` there. A round reads only what was appended since, and skips the
-   * session when nothing can be removed yet. In memory only: the first round after opening
-   * reads every file once.
-   */
-  private readonly purgeMemory = new Map<string, { end: number; stats: ExpiryStats }>();
   private readonly catalog: SessionCatalog;
-  /** Tests observe (and crash tests kill the process at) each step of a compaction. */
-  onCompactionStep: ((step: CompactionStep, sessionId: string) => void) | undefined;
+  /** Purge chunks (tests observe its compaction steps through `purger.onStep`). */
+  readonly purger: SessionPurger;
 
   constructor(
     private readonly options: ResolvedFileOptions,
@@ -100,6 +72,16 @@ export class FileBackend implements HistoryBackend {
     this.states = new SessionStates(options.maxCachedIds);
     this.handles = new SessionHandles(options.maxOpenFiles);
     this.catalog = new SessionCatalog(options.root);
+    this.purger = new SessionPurger({
+      root: options.root,
+      legacy: layout.legacy,
+      catalog: this.catalog,
+      states: this.states,
+      handles: this.handles,
+      onWriter: (task) => this.onWriter(task),
+      committed: (sessionId, files) => this.committed(sessionId, files),
+      closing: () => this.closed,
+    });
     this.writer = new FileWriter(
       options.root,
       this.states,
@@ -170,42 +152,16 @@ export class FileBackend implements HistoryBackend {
         this.handles.close(sessionId);
         await removeSessionFiles(files);
         this.catalog.removed(sessionId);
-        this.purgeMemory.delete(sessionId);
+        this.purger.forget(sessionId);
         return { deletedEvents: summary?.eventCount ?? 0 };
       }),
     );
   }
 
-  /**
-   * One chunk of a purge round over the sessions in id order, going on from where the
-   * last chunk stopped: each session with something to remove is compacted (see
-   * compact-session.ts). Stops at `limit` events removed (`done: false`), or at the last
-   * session (`done: true`, the next chunk starts a new round). A chunk that removes
-   * nothing always goes to the end: core takes it for done.
-   */
+  /** One chunk of a purge round (see session-purger.ts), never beside a delete. */
   async purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
     this.assertWritable('purgeExpired');
-    return this.maintain(async () => {
-      let deletedEvents = 0;
-      let sessions = 0;
-      for (let looked = 1; ; looked++) {
-        const sessionId = await this.catalog.next(this.purgeCursor);
-        if (sessionId === undefined) {
-          this.purgeCursor = undefined;
-          return { deletedEvents, sessions, done: true };
-        }
-        if (deletedEvents >= request.limit || this.closed) {
-          return { deletedEvents, sessions, done: false };
-        }
-        const result = await this.compact(sessionId, request, request.limit - deletedEvents);
-        deletedEvents += result.dropped;
-        if (result.dropped > 0) sessions++;
-        if (result.more) return { deletedEvents, sessions, done: false };
-        this.purgeCursor = sessionId;
-        // Small files are read synchronously: appends and reads get turns between sessions.
-        if (looked % PURGE_YIELD_SESSIONS === 0 || result.dropped > 0) await nextTurn();
-      }
-    });
+    return this.maintain(() => this.purger.chunk(request));
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
@@ -254,64 +210,7 @@ export class FileBackend implements HistoryBackend {
   private removeStaleTemp(sessionId: string, files: SessionFiles): void {
     if (this.closed) return;
     if (!this.checkpointing.has(sessionId)) removeStaleCheckpointTemp(files);
-    if (this.compacting !== sessionId) {
-      try {
-        unlinkSync(files.compactTemp);
-      } catch {
-        // None (the usual case): a compaction's temp file is only left by a crash.
-      }
-    }
-  }
-
-  private async compact(
-    sessionId: string,
-    request: PurgeRequest,
-    quota: number,
-  ): Promise<CompactionResult> {
-    const files = sessionFiles(this.options.root, sessionId);
-    const { legacy } = this.layout;
-    const kept = emptyStats();
-    this.compacting = sessionId;
-    try {
-      const result = await compactSession({
-        files,
-        drop: purgeRule(request, legacy),
-        quota,
-        worthIt: async (committed) => {
-          const memory = this.purgeMemory.get(sessionId);
-          if (!memory || memory.end > committed.size || !committed.summary) return true;
-          const since = await scanExpiryStats(files.data, memory.end, committed.size, legacy);
-          if (!since) return true;
-          const stats = mergeStats(memory.stats, since.stats);
-          this.purgeMemory.set(sessionId, { end: since.end, stats });
-          return mayDrop(stats, committed.summary, request);
-        },
-        kept: (record) => addRecord(kept, record, legacy),
-        exclusive: (task) =>
-          this.onWriter(async () => task(await this.committed(sessionId, files))),
-        swapped: ({ droppedIds, size, lines }) => {
-          // The writer's handle is of the replaced file: the next append opens the new one.
-          this.handles.close(sessionId);
-          const state = this.states.peek(sessionId);
-          if (!state) return;
-          state.size = size;
-          state.lines = lines;
-          let forgotten = 0;
-          for (const id of droppedIds) if (state.seqById.delete(id)) forgotten++;
-          this.states.grew(-forgotten);
-          if (state.summary) state.summary.eventCount -= droppedIds.length;
-        },
-        onStep: (step) => this.onCompactionStep?.(step, sessionId),
-      });
-      if (result.keptEnd !== undefined && !result.more) {
-        this.purgeMemory.set(sessionId, { end: result.keptEnd, stats: kept });
-      } else if (result.keptEnd !== undefined || result.dropped > 0) {
-        this.purgeMemory.delete(sessionId);
-      }
-      return result;
-    } finally {
-      this.compacting = undefined;
-    }
+    this.purger.removeStaleTemp(sessionId, files);
   }
 
   /** What is committed of a session now (called with no batch writing). */

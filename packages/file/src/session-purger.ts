@@ -1,0 +1,162 @@
+import { unlinkSync } from 'node:fs';
+import { setImmediate as nextTurn } from 'node:timers/promises';
+import type { PurgeResult } from '@history/core';
+import type { PurgeRequest } from '@history/core/backend';
+import {
+  type Committed,
+  type CompactionResult,
+  type CompactionStep,
+  compactSession,
+} from './compact-session.js';
+import {
+  addRecord,
+  type ExpiryStats,
+  emptyStats,
+  mayDrop,
+  mergeStats,
+  scanExpiryStats,
+} from './expiry-stats.js';
+import { purgeRule } from './purge-rule.js';
+import type { SessionCatalog } from './session-catalog.js';
+import { type SessionFiles, sessionFiles } from './session-files.js';
+import type { SessionHandles } from './session-handles.js';
+import type { SessionStates } from './session-states.js';
+
+/** A purge chunk lets the event loop turn after this many sessions looked at. */
+const YIELD_SESSIONS = 32;
+
+/** What a purger needs from its store. */
+export interface PurgerContext {
+  root: string;
+  /** Upgraded from layout 1 (see record-expiry.ts). */
+  legacy: boolean;
+  catalog: SessionCatalog;
+  states: SessionStates;
+  handles: SessionHandles;
+  /** Runs `task` between two batches of the writer. */
+  onWriter<T>(task: () => Promise<T>): Promise<T>;
+  /** What is committed of a session now (called between two batches). */
+  committed(sessionId: string, files: SessionFiles): Promise<Committed>;
+  /** True once the store is closing: a chunk stops at its next session. */
+  closing(): boolean;
+}
+
+/**
+ * Runs purge chunks (one at a time: the store serialises them): rounds over the
+ * sessions in id order, compacting each one with something to remove (see
+ * compact-session.ts), and remembering per session how far it read its file and
+ * the earliest expiry and `occurredAt` there, so later rounds read only what was
+ * appended since and skip a session with nothing to remove yet. That memory is
+ * in-process only: the first round after opening reads every session file once.
+ */
+export class SessionPurger {
+  /** The last session a round finished: where the next chunk goes on. */
+  private cursor: string | undefined;
+  private readonly memory = new Map<string, { end: number; stats: ExpiryStats }>();
+  /** The session being compacted: its temp file is not a crash's leftover. */
+  private compacting: string | undefined;
+  /** Tests observe (and crash tests kill the process at) each step of a compaction. */
+  onStep: ((step: CompactionStep, sessionId: string) => void) | undefined;
+
+  constructor(private readonly context: PurgerContext) {}
+
+  /**
+   * One chunk: stops at `limit` events removed (`done: false`), or at the last session
+   * (`done: true`, the next chunk starts a new round). A chunk that removes nothing always
+   * goes to the end: core takes it for done.
+   */
+  async chunk(request: PurgeRequest): Promise<PurgeResult> {
+    let deletedEvents = 0;
+    let sessions = 0;
+    for (let looked = 1; ; looked++) {
+      const sessionId = await this.context.catalog.next(this.cursor);
+      if (sessionId === undefined) {
+        this.cursor = undefined;
+        return { deletedEvents, sessions, done: true };
+      }
+      if (deletedEvents >= request.limit || this.context.closing()) {
+        return { deletedEvents, sessions, done: false };
+      }
+      const result = await this.compact(sessionId, request, request.limit - deletedEvents);
+      deletedEvents += result.dropped;
+      if (result.dropped > 0) sessions++;
+      if (result.more) return { deletedEvents, sessions, done: false };
+      this.cursor = sessionId;
+      // Small files are read synchronously: appends and reads get turns between sessions.
+      if (looked % YIELD_SESSIONS === 0 || result.dropped > 0) await nextTurn();
+    }
+  }
+
+  /** The session was deleted: what was read of its file no longer holds. */
+  forget(sessionId: string): void {
+    this.memory.delete(sessionId);
+  }
+
+  /** On a session's load: a compaction temp file is a crash's leftover unless one runs now. */
+  removeStaleTemp(sessionId: string, files: SessionFiles): void {
+    if (this.compacting === sessionId) return;
+    try {
+      unlinkSync(files.compactTemp);
+    } catch {
+      // None (the usual case): a compaction's temp file is only left by a crash.
+    }
+  }
+
+  private async compact(
+    sessionId: string,
+    request: PurgeRequest,
+    quota: number,
+  ): Promise<CompactionResult> {
+    const { context } = this;
+    const files = sessionFiles(context.root, sessionId);
+    const kept = emptyStats();
+    this.compacting = sessionId;
+    try {
+      const result = await compactSession({
+        files,
+        drop: purgeRule(request, context.legacy),
+        quota,
+        worthIt: (committed) => this.worthIt(sessionId, files, committed, request),
+        kept: (record) => addRecord(kept, record, context.legacy),
+        exclusive: (task) =>
+          context.onWriter(async () => task(await context.committed(sessionId, files))),
+        swapped: ({ droppedIds, size, lines }) => {
+          // The writer's handle is of the replaced file: the next append opens the new one.
+          context.handles.close(sessionId);
+          const state = context.states.peek(sessionId);
+          if (!state) return;
+          state.size = size;
+          state.lines = lines;
+          let forgotten = 0;
+          for (const id of droppedIds) if (state.seqById.delete(id)) forgotten++;
+          context.states.grew(-forgotten);
+          if (state.summary) state.summary.eventCount -= droppedIds.length;
+        },
+        onStep: (step) => this.onStep?.(step, sessionId),
+      });
+      if (result.more) this.memory.delete(sessionId);
+      else if (result.keptEnd !== undefined) {
+        this.memory.set(sessionId, { end: result.keptEnd, stats: kept });
+      }
+      return result;
+    } finally {
+      this.compacting = undefined;
+    }
+  }
+
+  /** From what was read before and the lines appended since: could anything go? */
+  private async worthIt(
+    sessionId: string,
+    files: SessionFiles,
+    committed: Committed,
+    request: PurgeRequest,
+  ): Promise<boolean> {
+    const known = this.memory.get(sessionId);
+    if (!known || known.end > committed.size || !committed.summary) return true;
+    const since = await scanExpiryStats(files.data, known.end, committed.size, this.context.legacy);
+    if (!since) return true;
+    const stats = mergeStats(known.stats, since.stats);
+    this.memory.set(sessionId, { end: since.end, stats });
+    return mayDrop(stats, committed.summary, request);
+  }
+}
