@@ -1,12 +1,13 @@
 import {
   closeSync,
   constants,
-  fsyncSync,
+  fdatasync,
   openSync,
   renameSync,
   unlinkSync,
   writeSync,
 } from 'node:fs';
+import { promisify } from 'node:util';
 import { fsyncDir } from './fs-sync.js';
 import { readLinesForward } from './line-reader.js';
 import { metaLine, parseMetaLine } from './meta-line.js';
@@ -15,12 +16,16 @@ import type { SessionFiles } from './session-files.js';
 import { startsIndexBlock, syncIndexFile } from './session-index.js';
 import type { SessionSummary } from './session-summary.js';
 
+const datasync = promisify(fdatasync);
+
 /** Where a compaction is: a test kills the process at each step to check it is crash-safe. */
 export type CompactionStep = 'written' | 'synced' | 'renamed';
 
 /** What a compaction needs from the store, which serialises it with the session's writer. */
 export interface CompactionContext {
   files: SessionFiles;
+  /** `durability: 'fsync'`: lines appended during the copy are synced, and the rename, before appends go on. */
+  durable: boolean;
   /** Whether to remove a record; `index` counts the session's records from its oldest. */
   drop(record: RecordLine, index: number, summary: SessionSummary): boolean;
   /** Most records to remove. */
@@ -68,11 +73,11 @@ const WRITE_BYTES = 1024 * 1024;
 /**
  * Removes records from a session file by atomic rewrite: the records kept are
  * copied to a temp file (after a meta line that keeps the session's last seq,
- * count and times), which is fsynced and renamed over the data file, then the
- * directory is fsynced and the index rebuilt. The copy runs beside the writer,
- * from the size committed when it started; only the end (lines appended since,
- * the rename and the index) holds the session's writer, so appends to a large
- * session wait for a short step, not the copy. A crash before the rename
+ * count and times), which is fsynced and renamed over the data file, the index
+ * rebuilt and the directory fsynced. The copy and its sync run beside the
+ * writer, from the size committed when it started; only the end (lines appended
+ * since, the rename and the index, and under 'fsync' durability their syncs)
+ * holds the session's writer, so appends wait for a short step, not the copy. A crash before the rename
  * leaves the data file whole (and a temp file, removed when the session is next
  * touched); after it, the new file is complete: a record is either kept whole
  * or gone, and no removed record can come back. Nothing is written when no
@@ -110,23 +115,28 @@ export async function compactSession(context: CompactionContext): Promise<Compac
     await copyLines(files, 0, copied, out, (record) => !plan.dropped.has(record.seq));
     out.flush();
     keptEnd = out.size;
-    fsyncSync(temp);
+    // Whatever the durability: a power loss must never leave the old file replaced by an
+    // incomplete one. Synced before the writer is held: appends go on meanwhile.
+    await datasync(temp);
     context.onStep?.('written');
     await context.exclusive(async (committed) => {
       // Lines appended while the copy ran: all kept, they are newer than the plan.
       await copyLines(files, copied, committed.size, out, () => true);
-      out.flush();
-      fsyncSync(temp);
+      const tail = out.flush();
+      // Under 'os' durability they were promised to the OS only: a torn tail is cut on load.
+      if (tail && context.durable) await datasync(temp);
       context.onStep?.('synced');
       renameSync(files.compactTemp, files.data);
       // The file is replaced: the writer's state and handle follow it before anything can fail.
       context.swapped({ droppedIds: plan.droppedIds, size: out.size, lines: out.lines });
-      await fsyncDir(files.dir);
-      context.onStep?.('renamed');
       // Entries of the old file would still be safe (see session-index.ts), only slower.
       if (out.blockOffsets.length > 1) syncIndexFile(files.index, out.blockOffsets);
       else removeQuietly(files.index);
+      context.onStep?.('renamed');
+      // Under 'fsync', appends acknowledged from now on go to the new file: its name must last.
+      if (context.durable) await fsyncDir(files.dir);
     });
+    if (!context.durable) await fsyncDir(files.dir);
   } catch (error) {
     removeQuietly(files.compactTemp);
     throw error;
@@ -237,8 +247,9 @@ class TempWriter {
     if (this.buffered >= WRITE_BYTES) this.flush();
   }
 
-  flush(): void {
-    if (this.buffered === 0) return;
+  /** Writes what is buffered; true when there was something. */
+  flush(): boolean {
+    if (this.buffered === 0) return false;
     const buffer = Buffer.from(this.parts.join(''), 'utf8');
     let written = 0;
     while (written < buffer.length) {
@@ -247,6 +258,7 @@ class TempWriter {
     this.size += buffer.length;
     this.parts = [];
     this.buffered = 0;
+    return true;
   }
 }
 

@@ -74,6 +74,7 @@ export class FileBackend implements HistoryBackend {
     this.catalog = new SessionCatalog(options.root);
     this.purger = new SessionPurger({
       root: options.root,
+      durable: this.durable,
       legacy: layout.legacy,
       catalog: this.catalog,
       states: this.states,

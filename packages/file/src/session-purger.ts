@@ -28,6 +28,7 @@ const YIELD_SESSIONS = 32;
 /** What a purger needs from its store. */
 export interface PurgerContext {
   root: string;
+  durable: boolean;
   /** Upgraded from layout 1 (see record-expiry.ts). */
   legacy: boolean;
   catalog: SessionCatalog;
@@ -114,6 +115,7 @@ export class SessionPurger {
     try {
       const result = await compactSession({
         files,
+        durable: context.durable,
         drop: purgeRule(request, context.legacy),
         quota,
         worthIt: (committed) => this.worthIt(sessionId, files, committed, request),
