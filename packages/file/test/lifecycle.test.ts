@@ -203,4 +203,30 @@ describe('file lifecycle: what only files have', () => {
       await reopened.close();
     }
   });
+
+  it('deletes and recreates sessions with long and non-BMP ids (nested directories), listed in byte order', async () => {
+    const { root, store } = await open();
+    const long = `${'é'.repeat(200)}-long`; // 406 UTF-8 bytes: three path segments
+    const ids = [long, 'z', '😀', '\uffff'];
+    for (const sessionId of ids) await store.appendMany(envelopes(3, { sessionId }));
+    // UTF-8 byte order: 'z' < 'é…' < U+FFFF < U+1F600 (UTF-16 order would put 😀 before U+FFFF).
+    const listed = async () => (await all(store.listSessions())).map((s) => s.sessionId);
+    expect(await listed()).toEqual(['z', long, '\uffff', '😀']);
+    expect(await store.deleteSession(long)).toEqual({ deletedEvents: 3 });
+    expect(await listed()).toEqual(['z', '\uffff', '😀']);
+    expect(await store.append(envelope(1, { sessionId: long }))).toMatchObject({
+      seq: 4,
+      duplicate: false,
+    });
+    expect(await listed()).toEqual(['z', long, '\uffff', '😀']);
+    await store.close();
+    const reopened = await createFileHistoryStore({ root });
+    try {
+      expect((await all(reopened.listSessions({ prefix: 'é' }))).map((s) => s.lastSeq)).toEqual([
+        4,
+      ]);
+    } finally {
+      await reopened.close();
+    }
+  });
 });
