@@ -1,17 +1,15 @@
 import type { PurgeResult } from '@history/core';
 import type { PurgeRequest } from '@history/core/backend';
 import type pg from 'pg';
-import { isTransientPgError } from './is-transient.js';
-import { withClient } from './pg-connection.js';
 import type { SessionStatements } from './session-statements.js';
 
 /**
- * One chunk of a purge, in one short transaction: find up to `limit` events to remove (no
- * lock), lock their sessions' counter rows in COLLATE "C" order (the order appends lock them
- * in: no deadlock, and no append of those sessions interleaves), then delete the events by
- * (session_id, seq) and lower the sessions' counts. last_seq is never touched.
+ * One chunk of a purge: one statement in autocommit (`SessionStatements.purgeChunk`), so a
+ * chunk is one round trip and one short transaction, which holds the row locks of the
+ * sessions it purges (never of others) only while it runs. `done` once a chunk finds fewer
+ * than `limit` events to remove.
  */
-export function purgeExpired(
+export async function purgeExpired(
   pool: pg.Pool,
   sql: SessionStatements,
   request: PurgeRequest,
@@ -20,41 +18,14 @@ export function purgeExpired(
   if (request.maxAgeMs !== undefined)
     values.push(new Date(request.now - request.maxAgeMs).toISOString());
   if (request.maxEventsPerSession !== undefined) values.push(request.maxEventsPerSession);
-  const candidates = sql.purgeCandidates(
+  const statement = sql.purgeChunk(
     request.maxAgeMs !== undefined,
     request.maxEventsPerSession !== undefined,
   );
-  return withClient(
-    pool,
-    async (client, discard) => {
-      await client.query('BEGIN');
-      try {
-        const { rows } = await client.query<[string, string]>({
-          ...candidates,
-          values,
-          rowMode: 'array',
-        });
-        let deletedEvents = 0;
-        let sessions = 0;
-        if (rows.length > 0) {
-          await client.query({
-            ...sql.lockExisting,
-            values: [[...new Set(rows.map(([sessionId]) => sessionId))]],
-          });
-          const lost = await client.query<{ n: number }>({
-            ...sql.purgeRows,
-            values: [rows.map(([sessionId]) => sessionId), rows.map(([, seq]) => seq)],
-          });
-          for (const { n } of lost.rows) deletedEvents += n;
-          sessions = lost.rows.length;
-        }
-        await client.query('COMMIT');
-        return { deletedEvents, sessions, done: rows.length < request.limit };
-      } catch (error) {
-        await client.query('ROLLBACK').catch(discard);
-        throw error;
-      }
-    },
-    isTransientPgError,
-  );
+  const { rows } = await pool.query<{ found: number; deleted: number; sessions: number }>({
+    ...statement,
+    values,
+  });
+  const { found, deleted, sessions } = rows[0]!;
+  return { deletedEvents: deleted, sessions, done: found < request.limit };
 }

@@ -26,12 +26,9 @@ export class SessionStatements {
   readonly lockSession: NamedStatement;
   /** Erases a locked session: events, checkpoint, and its row becomes a tombstone. */
   readonly eraseSession: NamedStatement;
-  /** Locks the counter rows of $1 in COLLATE "C" order (purge). */
-  readonly lockExisting: NamedStatement;
-  /** Deletes the events ($1 session, $2 seq) and updates their sessions' counts. */
-  readonly purgeRows: NamedStatement;
   private readonly pages = new Map<string, NamedStatement>();
   private readonly candidates = new Map<string, NamedStatement>();
+  private readonly chunks = new Map<string, NamedStatement>();
   private readonly s: string;
 
   constructor(schema: string) {
@@ -66,27 +63,6 @@ export class SessionStatements {
          WHERE session_id = $1 AND deleted_at IS NULL
        )
        SELECT count(*)::int AS deleted FROM gone`,
-    );
-    this.lockExisting = named(
-      `SELECT session_id FROM ${s}.sessions WHERE session_id = ANY($1::text[])
-       ORDER BY session_id COLLATE "C" FOR UPDATE`,
-    );
-    // A session of before migration 0003 gets its created_at / updated_at from its events
-    // before they go (the same snapshot), so they survive a purge of all of them.
-    this.purgeRows = named(
-      `WITH gone AS (
-         DELETE FROM ${s}.events e USING unnest($1::text[], $2::bigint[]) AS u(session_id, seq)
-         WHERE e.session_id = u.session_id AND e.seq = u.seq
-         RETURNING e.session_id
-       ), lost AS (
-         SELECT session_id, count(*) AS n FROM gone GROUP BY session_id
-       )
-       UPDATE ${s}.sessions t
-       SET event_count = t.event_count - lost.n,
-           created_at = coalesce(t.created_at, (${firstCreatedAt(s, 't', 'ASC')})),
-           updated_at = coalesce(t.updated_at, (${firstCreatedAt(s, 't', 'DESC')}))
-       FROM lost WHERE t.session_id = lost.session_id
-       RETURNING lost.n::int AS n`,
     );
   }
 
@@ -146,6 +122,59 @@ export class SessionStatements {
       }
       statement = named(`SELECT session_id, seq FROM (${parts.join(' UNION ')}) AS c LIMIT $1`);
       this.candidates.set(key, statement);
+    }
+    return statement;
+  }
+
+  /**
+   * One chunk of a purge, one statement in autocommit (parameters as `purgeCandidates`):
+   * - `candidates`: the events to remove, found without locks;
+   * - `locked`: their sessions' counter rows, locked in COLLATE "C" order, the order appends
+   *   lock them in (no deadlock; appends of those sessions wait for this statement only). The
+   *   DELETE joins it, so every lock is taken before any row is deleted;
+   * - `gone`: the events deleted by (session_id, seq): seqs are never reused, so a candidate
+   *   still names the same event;
+   * - the sessions' event_count goes down (last_seq is not touched). A session of before
+   *   migration 0003 gets its created_at / updated_at from its events before they go (the
+   *   statement's snapshot), so they survive a purge of all of them. An UPDATE of a row
+   *   updated since that snapshot applies to its latest version (READ COMMITTED).
+   * The sessions are looked up with `= ANY (ARRAY(...))`, an index condition: joined to a CTE
+   * of unknown size, they were planned as a hash join over a scan of `sessions`.
+   * Returns (candidates found, events deleted, sessions that lost some).
+   */
+  purgeChunk(maxAge: boolean, maxEvents: boolean): NamedStatement {
+    const key = `${+maxAge}${+maxEvents}`;
+    let statement = this.chunks.get(key);
+    if (!statement) {
+      const s = this.s;
+      statement = named(
+        `WITH candidates AS MATERIALIZED (${this.purgeCandidates(maxAge, maxEvents).text}),
+        locked AS MATERIALIZED (
+          SELECT session_id FROM ${s}.sessions
+          WHERE session_id = ANY (ARRAY(SELECT DISTINCT session_id FROM candidates))
+          ORDER BY session_id COLLATE "C" FOR UPDATE
+        ), gone AS (
+          DELETE FROM ${s}.events e USING candidates c
+          WHERE e.session_id = c.session_id AND e.seq = c.seq
+            AND e.session_id IN (SELECT session_id FROM locked)
+          RETURNING e.session_id
+        ), lost AS (
+          SELECT session_id, count(*) AS n FROM gone GROUP BY session_id
+        ), counted AS (
+          UPDATE ${s}.sessions t
+          SET event_count = t.event_count - lost.n,
+              created_at = coalesce(t.created_at, (${firstCreatedAt(s, 't', 'ASC')})),
+              updated_at = coalesce(t.updated_at, (${firstCreatedAt(s, 't', 'DESC')}))
+          FROM lost
+          WHERE t.session_id = lost.session_id
+            AND t.session_id = ANY (ARRAY(SELECT session_id FROM lost))
+          RETURNING lost.n
+        )
+        SELECT (SELECT count(*) FROM candidates)::int AS found,
+               coalesce(sum(n), 0)::int AS deleted, count(*)::int AS sessions
+        FROM counted`,
+      );
+      this.chunks.set(key, statement);
     }
     return statement;
   }

@@ -127,19 +127,11 @@ for (const target of pgTargets()) {
           expect(plan.join()).not.toMatch(/Seq Scan on events/);
         });
 
-        it(`getSession, the erase of deleteSession, the purge's delete: index probes only (${mode})`, async () => {
+        it(`getSession, the erase of deleteSession, a purge chunk: index probes only (${mode})`, async () => {
           const plans = [
             await planOf(pool, sql.getSession, ['s7'], mode),
             await planOf(pool, sql.eraseSession, ['s7'], mode),
-            await planOf(
-              pool,
-              sql.purgeRows,
-              [
-                ['s7', 's8'],
-                [1, 2],
-              ],
-              mode,
-            ),
+            await planOf(pool, sql.purgeChunk(false, false), [1000, '2025-06-01T00:00:00Z'], mode),
             await planOf(
               pool,
               sql.storedIds,
@@ -149,7 +141,6 @@ for (const target of pgTargets()) {
               ],
               mode,
             ),
-            await planOf(pool, sql.lockExisting, [['s7', 's8']], mode),
           ];
           for (const plan of plans)
             expect(plan.join()).not.toMatch(/Seq Scan on (events|sessions)/);
