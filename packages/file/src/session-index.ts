@@ -29,6 +29,8 @@ import { seqAt } from './record-line.js';
  */
 export const INDEX_INTERVAL = 256;
 const ENTRY_BYTES = 8;
+/** Files up to this size are read from their start: no index file is opened. */
+const NO_INDEX_BYTES = 64 * 1024;
 /** Enough bytes to read `{"seq":<up to 16 digits>,` after the newline before it. */
 const PROBE_BYTES = 32;
 
@@ -96,6 +98,8 @@ export function seekLineAtMost(
   dataEnd: number,
   seq: number,
 ): number {
+  // From the start anyway, or a file so short that stepping over its lines beats opening the index.
+  if (seq <= 1 || dataEnd <= NO_INDEX_BYTES) return 0;
   let raw: Buffer;
   try {
     raw = readIndex(indexPath);

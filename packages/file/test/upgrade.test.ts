@@ -1,9 +1,12 @@
+import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { cp, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { envelope } from '@history/contract-tests';
 import type { HistoryRecord, HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
+import { sessionFiles } from '../src/session-files.js';
+import { seekLineAtMost } from '../src/session-index.js';
 import { tempRoot } from './temp-root.js';
 
 // Written by the released code (commit 5ef4f53, layout 1) with test/fixtures/make-v1-fixture.mjs.
@@ -36,8 +39,8 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
   it('opens with nothing lost: every event, seq, cursor and checkpoint as written', async () => {
     const { root, store } = await openCopy();
     const alpha = await all(store.stream('alpha'));
-    expect(alpha.map((r) => r.seq)).toEqual(Array.from({ length: 300 }, (_, i) => i + 1));
-    expect(ids(alpha)).toEqual(Array.from({ length: 300 }, (_, i) => `alpha-${i + 1}`));
+    expect(alpha.map((r) => r.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
+    expect(ids(alpha)).toEqual(Array.from({ length: 600 }, (_, i) => `alpha-${i + 1}`));
     // Old cursors: `after` past the first index block uses the layout-1 `.idx` file as is.
     expect(ids(await all(store.stream('alpha', { after: 257, limit: 2 })))).toEqual([
       'alpha-258',
@@ -45,9 +48,10 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
     ]);
     const back = await all(store.stream('alpha', { after: 260, direction: 'backward', limit: 2 }));
     expect(ids(back)).toEqual(['alpha-259', 'alpha-258']);
+    expect(ids(await all(store.stream('alpha', { after: 520, limit: 1 })))).toEqual(['alpha-521']);
     expect(ids(await all(store.stream(LONG)))).toEqual(['long-xxx-1', 'long-xxx-2']);
     expect(ids(await all(store.stream('emoji-😀')))).toEqual(['emoji-😀-1']);
-    expect(await store.getCheckpoint('alpha')).toMatchObject({ payload: { upTo: 300 }, seq: 300 });
+    expect(await store.getCheckpoint('alpha')).toMatchObject({ payload: { upTo: 600 }, seq: 600 });
     const marker = JSON.parse(await readFile(`${root}/history-file.json`, 'utf8'));
     expect(marker).toEqual({ format: '@history/file', version: 2, upgradedFrom: 1 });
   });
@@ -68,7 +72,7 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
     const sessions = await all(store.listSessions());
     expect(sessions.map((s) => s.sessionId)).toEqual(['alpha', 'emoji-😀', LONG, 'ttl']);
     const alpha = sessions[0]!;
-    expect(alpha).toMatchObject({ lastSeq: 300, eventCount: 300 });
+    expect(alpha).toMatchObject({ lastSeq: 600, eventCount: 600 });
     const first = (await all(store.stream('alpha', { limit: 1 })))[0]!;
     const last = (await all(store.stream('alpha', { direction: 'backward', limit: 1 })))[0]!;
     expect(alpha.createdAt).toBe(first.createdAt);
@@ -78,20 +82,34 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
 
   it('deduplicates old ids and continues their seqs', async () => {
     const { root, store } = await openCopy();
-    const again = await store.append(envelope(1, { id: 'alpha-300', sessionId: 'alpha' }));
-    expect(again).toMatchObject({ seq: 300, duplicate: true });
-    const fresh = await store.append(envelope(1, { id: 'alpha-301', sessionId: 'alpha' }));
-    expect(fresh).toMatchObject({ seq: 301, duplicate: false });
+    const again = await store.append(envelope(1, { id: 'alpha-600', sessionId: 'alpha' }));
+    expect(again).toMatchObject({ seq: 600, duplicate: true });
+    const fresh = await store.append(envelope(1, { id: 'alpha-601', sessionId: 'alpha' }));
+    expect(fresh).toMatchObject({ seq: 601, duplicate: false });
     await store.close();
     // Reopening the upgraded root: the new line, the old ones and the marker stay.
     const reopened = await createFileHistoryStore({ root });
     try {
-      expect((await all(reopened.stream('alpha', { after: 299 }))).map((r) => r.seq)).toEqual([
-        300, 301,
+      expect((await all(reopened.stream('alpha', { after: 599 }))).map((r) => r.seq)).toEqual([
+        600, 601,
       ]);
-      expect(await reopened.getSession('alpha')).toMatchObject({ lastSeq: 301, eventCount: 301 });
+      expect(await reopened.getSession('alpha')).toMatchObject({ lastSeq: 601, eventCount: 601 });
     } finally {
       await reopened.close();
+    }
+  });
+
+  it("reads layout 1's index as is: its entry for seq 257 is line 256's, where a seek starts", () => {
+    const files = sessionFiles(FIXTURE, 'alpha');
+    const fd = openSync(files.data, 'r');
+    try {
+      const offset = seekLineAtMost(files.index, fd, statSync(files.data).size, 300);
+      const head = Buffer.alloc(12);
+      readSync(fd, head, 0, head.length, offset);
+      expect(offset).toBeGreaterThan(0);
+      expect(head.toString('latin1')).toBe('{"seq":257,"');
+    } finally {
+      closeSync(fd);
     }
   });
 });
