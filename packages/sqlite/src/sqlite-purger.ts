@@ -4,12 +4,13 @@ import { SQL } from './statements.js';
 import type { PurgeTask, PurgeTaskResult } from './threads/tasks.js';
 import { nextRunForward, type TimeBlockRow } from './time-blocks.js';
 
-/** An event chosen for removal. */
+/** An event chosen for removal, and whether it goes only as its session's excess. */
 interface Victim {
   rowid: number;
   sid: number;
   seq: number;
   id_hash: number;
+  excess?: boolean;
 }
 
 interface LiveSession {
@@ -17,6 +18,13 @@ interface LiveSession {
   seq_base: number;
   purged_events: number;
   seq_floor: number;
+}
+
+/** What a chunk chose to remove, read from a snapshot. */
+export interface PurgeChoice {
+  victims: Victim[];
+  /** Nothing more to remove: the choice is below its limit after a whole pass. */
+  done: boolean;
 }
 
 /** Sessions read per query of the retention walk. */
@@ -35,13 +43,16 @@ export const PURGE_CHUNK_BUDGET_MS = 2;
 const CLOCK_EVERY = 16;
 
 /**
- * Chooses and removes one chunk of a purge, inside the writer's transaction. Expired
- * events come from the partial expiry index (a range search, however large the table).
- * The `retention` rules have no per-event index (one would add a page write per batch to
- * the hot path): they walk the existing sessions by sid, a session's excess by its
- * (sid, seq) index, and its old events through the sparse time index (sealed blocks that
- * are all newer than the cutoff are skipped). The walk resumes where the previous chunk
- * stopped and wraps around once, so a chunk reports `done` only after a whole pass.
+ * One chunk of a purge in two steps on the writer's connection. `choose` reads, in a
+ * read transaction (it never holds the write lock): expired events from the partial
+ * expiry index (a range search, however large the table), then, for the `retention`
+ * rules, which have no per-event index (one would add a page write per batch to the
+ * hot path), a walk over the existing sessions by sid: a session's excess by its
+ * (sid, seq) index, its old events through the sparse time index (sealed blocks all
+ * newer than the cutoff are skipped). The walk resumes where the previous chunk
+ * stopped and wraps around once, so `done` comes only after a whole pass. `remove`
+ * then deletes, in the write transaction, what is still there (another connection may
+ * have deleted or purged meanwhile), for at most `PURGE_CHUNK_BUDGET_MS`.
  */
 export class SqlitePurger {
   private readonly expired: Database.Statement<[number, number], Victim>;
@@ -53,17 +64,22 @@ export class SqlitePurger {
   >;
   private readonly blocksForward: Database.Statement<[number, number], TimeBlockRow>;
   private readonly lastEvent: Database.Statement<[number], LastEventRow>;
-  private readonly floorOf: Database.Statement<[number], [number, number | null]>;
-  private readonly deleteEventRow: Database.Statement<[number]>;
+  private readonly stateOf: Database.Statement<
+    [number],
+    LiveSession & { floor_updated_at_ms: number | null }
+  >;
+  private readonly deleteEvent: Database.Statement<[number, number, number]>;
   private readonly deleteEventId: Database.Statement<[number, number, number]>;
   private readonly recordPurge: Database.Statement<[number, number | null, number, number]>;
   /** The last sid the retention walk finished (0: start from the first). */
   private cursor = 0;
   /**
-   * Events a chunk chooses at most: what the budget let the last chunks delete, with
+   * Events a chunk chooses at most: what the budget let the last chunk delete, with
    * room to grow, so a chunk does not read 1,000 victims to delete a hundred.
    */
   private pace = Number.POSITIVE_INFINITY;
+  /** Expired events chosen in the current chunk, per sid. */
+  private readonly expiredIn = new Map<number, number>();
 
   constructor(db: Database.Database) {
     this.expired = db.prepare(SQL.expiredEvents);
@@ -72,45 +88,56 @@ export class SqlitePurger {
     this.oldEventsInRun = db.prepare(SQL.oldEventsInRun);
     this.blocksForward = db.prepare(SQL.timeBlocksForward);
     this.lastEvent = db.prepare(SQL.lastEvent);
-    this.floorOf = db.prepare<[number], [number, number | null]>(SQL.floorOf).raw();
-    this.deleteEventRow = db.prepare(SQL.deleteEventRow);
+    this.stateOf = db.prepare(SQL.purgeState);
+    this.deleteEvent = db.prepare(SQL.deleteEvent);
     this.deleteEventId = db.prepare(SQL.deleteEventId);
     this.recordPurge = db.prepare(SQL.recordPurge);
   }
 
-  /** Must run inside a write transaction. */
-  chunk(request: PurgeTask): PurgeTaskResult {
+  /** Must run inside a (read) transaction. */
+  choose(request: PurgeTask): PurgeChoice {
     const task = { ...request, limit: Math.max(1, Math.min(request.limit, this.pace)) };
     const chosen = new Map<number, Victim>();
-    for (const v of this.expired.iterate(task.now, task.limit)) chosen.set(v.rowid, v);
+    this.expiredIn.clear();
+    for (const v of this.expired.iterate(task.now, task.limit)) {
+      chosen.set(v.rowid, v);
+      this.expiredIn.set(v.sid, (this.expiredIn.get(v.sid) ?? 0) + 1);
+    }
     let done = chosen.size < task.limit;
     if (done && (task.maxAgeMs !== undefined || task.maxEventsPerSession !== undefined)) {
       done = this.walk(task, chosen);
     }
+    return { victims: [...chosen.values()], done };
+  }
+
+  /** Must run inside the write transaction. */
+  remove(choice: PurgeChoice, maxEventsPerSession: number | undefined): PurgeTaskResult {
     const bySession = new Map<number, Victim[]>();
-    for (const v of chosen.values()) {
+    for (const v of choice.victims) {
       const list = bySession.get(v.sid);
       if (list) list.push(v);
       else bySession.set(v.sid, [v]);
     }
+    const groups = [...bySession];
     const deadline = performance.now() + PURGE_CHUNK_BUDGET_MS;
     let deletedEvents = 0;
     let sessions = 0;
-    for (const [sid, victims] of bySession) {
-      const removed = this.remove(sid, victims, deadline);
+    let stoppedEarly = false;
+    for (let g = 0; g < groups.length; g++) {
+      const [sid, victims] = groups[g]!;
+      const { removed, finished } = this.removeIn(sid, victims, maxEventsPerSession, deadline);
       deletedEvents += removed;
-      sessions++;
-      if (removed < victims.length || performance.now() >= deadline) {
+      if (removed > 0) sessions++;
+      if (!finished || (g < groups.length - 1 && performance.now() >= deadline)) {
         // Out of time: what is left is chosen again by the next chunk.
-        if (deletedEvents < chosen.size) done = false;
+        stoppedEarly = true;
         break;
       }
     }
-    this.pace =
-      deletedEvents < chosen.size
-        ? Math.max(CLOCK_EVERY, Math.ceil(deletedEvents * 1.25))
-        : Math.min(2 * this.pace, Number.MAX_SAFE_INTEGER);
-    return { deletedEvents, sessions, done };
+    this.pace = stoppedEarly
+      ? Math.max(CLOCK_EVERY, Math.ceil(deletedEvents * 1.25))
+      : Math.min(2 * this.pace, Number.MAX_SAFE_INTEGER);
+    return { deletedEvents, sessions, done: choice.done && !stoppedEarly };
   }
 
   /** Adds the retention rules' victims; true when a whole pass found fewer than the limit. */
@@ -141,7 +168,8 @@ export class SqlitePurger {
 
   /** Chooses the session's victims under the retention rules; false once the limit is reached. */
   private chooseIn(task: PurgeTask, s: LiveSession, chosen: Map<number, Victim>): boolean {
-    let here = 0;
+    // Victims of the session chosen already (expired ones included), for its excess.
+    let here = this.expiredIn.get(s.sid) ?? 0;
     const add = (v: Victim) => {
       if (chosen.has(v.rowid)) return;
       chosen.set(v.rowid, v);
@@ -156,12 +184,8 @@ export class SqlitePurger {
         const run = nextRunForward(blocksFrom, cursor, Number.NEGATIVE_INFINITY, cutoff);
         const until = Number.isFinite(run.hi) ? run.hi : Number.MAX_SAFE_INTEGER;
         const room = task.limit - chosen.size;
-        let found = 0;
-        for (const v of this.oldEventsInRun.iterate(s.sid, run.lo - 1, until, cutoff, room)) {
-          add(v);
-          found++;
-        }
-        if (found === room && chosen.size >= task.limit) return false;
+        for (const v of this.oldEventsInRun.iterate(s.sid, run.lo - 1, until, cutoff, room)) add(v);
+        if (chosen.size >= task.limit) return false;
         if (!Number.isFinite(run.hi)) break;
         cursor = run.hi;
       }
@@ -174,7 +198,7 @@ export class SqlitePurger {
         for (const v of this.oldestEvents.iterate(s.sid, Number.MAX_SAFE_INTEGER)) {
           if (chosen.size >= task.limit) return false;
           if (chosen.has(v.rowid)) continue;
-          add(v);
+          add({ ...v, excess: true });
           if (--excess === 0) break;
         }
       }
@@ -183,30 +207,53 @@ export class SqlitePurger {
   }
 
   /**
-   * Removes one session's victims and their `event_ids` rows (a purged id appended again
-   * is a new event). The session's last seq and update time are kept as its floor first:
-   * the newest event may be among the victims, and seqs never go backwards.
+   * Removes one session's victims still stored, and their `event_ids` rows (a purged id
+   * appended again is a new event): first those expired or too old, then, oldest first,
+   * as many of its excess as it still has (a purge of another connection may have taken
+   * some since they were chosen). The session's last seq and update time are kept as
+   * its floor: the newest event may be among the victims, and seqs never go backwards.
    */
-  private remove(sid: number, victims: Victim[], deadline: number): number {
+  private removeIn(
+    sid: number,
+    victims: Victim[],
+    maxEventsPerSession: number | undefined,
+    deadline: number,
+  ): { removed: number; finished: boolean } {
+    const state = this.stateOf.get(sid);
+    if (state === undefined) return { removed: 0, finished: true };
     // Read before deleting: the newest event may be among the victims.
     const last = this.lastEvent.get(sid);
-    const [floor, floorUpdated] = this.floorOf.get(sid) ?? [0, null];
-    const fromEvent = last !== undefined && last.seq >= floor;
-    // Oldest first, so a chunk stopped by the clock leaves the newest.
-    victims.sort((a, b) => a.seq - b.seq);
-    let n = 0;
-    while (n < victims.length) {
-      const v = victims[n++]!;
-      this.deleteEventRow.run(v.rowid);
+    const fromEvent = last !== undefined && last.seq >= state.seq_floor;
+    const lastSeq = fromEvent ? last.seq : state.seq_floor;
+    let stored = lastSeq - state.seq_base - state.purged_events;
+    // Rule victims first, then the excess; each group oldest first.
+    victims.sort((a, b) => Number(a.excess ?? false) - Number(b.excess ?? false) || a.seq - b.seq);
+    let removed = 0;
+    let k = 0;
+    let finished = true;
+    for (; k < victims.length; k++) {
+      const v = victims[k]!;
+      if (v.excess && (maxEventsPerSession === undefined || stored <= maxEventsPerSession)) {
+        break;
+      }
+      // By (rowid, sid, seq): gone already if another connection removed it.
+      if (this.deleteEvent.run(v.rowid, v.sid, v.seq).changes === 0) continue;
       this.deleteEventId.run(v.sid, v.id_hash, v.seq);
-      if (n % CLOCK_EVERY === 0 && performance.now() >= deadline) break;
+      removed++;
+      stored--;
+      if (removed % CLOCK_EVERY === 0 && performance.now() >= deadline) {
+        finished = k === victims.length - 1;
+        break;
+      }
     }
-    this.recordPurge.run(
-      fromEvent ? last.seq : floor,
-      fromEvent ? last.created_at_ms : floorUpdated,
-      n,
-      sid,
-    );
-    return n;
+    if (removed > 0) {
+      this.recordPurge.run(
+        lastSeq,
+        fromEvent ? last.created_at_ms : state.floor_updated_at_ms,
+        removed,
+        sid,
+      );
+    }
+    return { removed, finished };
   }
 }

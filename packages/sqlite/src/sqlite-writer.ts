@@ -200,12 +200,18 @@ export class SqliteWriter {
     return deleted;
   }
 
-  /** One chunk of a purge, in one write transaction (see `SqlitePurger`). */
+  /**
+   * One chunk of a purge (see `SqlitePurger`): victims are chosen in a read transaction,
+   * which never holds the write lock however many sessions the retention rules walk, and
+   * removed in a short write transaction.
+   */
   purge(task: PurgeTask): PurgeTaskResult {
+    const choice = this.db.transaction(() => this.purger.choose(task)).deferred();
+    if (choice.victims.length === 0) return { deletedEvents: 0, sessions: 0, done: choice.done };
     let result: PurgeTaskResult = { deletedEvents: 0, sessions: 0, done: true };
     this.transaction(() => {
       this.checkDataVersion();
-      result = this.purger.chunk(task);
+      result = this.purger.remove(choice, task.maxEventsPerSession);
       // Purged seqs may sit in cached tails: drop them rather than patch them.
       if (result.deletedEvents > 0) this.tails.clear();
     });

@@ -50,11 +50,13 @@ export const SQL = {
   oldEventsInRun:
     'SELECT rowid, sid, seq, id_hash FROM events ' +
     'WHERE sid = ? AND seq > ? AND seq <= ? AND occurred_at_ms <= ? ORDER BY seq LIMIT ?',
-  deleteEventRow: 'DELETE FROM events WHERE rowid = ?',
+  /** By rowid, if it is still that event (rowids of deleted rows may be reused). */
+  deleteEvent: 'DELETE FROM events WHERE rowid = ? AND sid = ? AND seq = ?',
   /** Bound: sid, id_hash, seq. */
   deleteEventId: 'DELETE FROM event_ids WHERE sid = ? AND id_hash = ? AND seq = ?',
-  /** The floor a purge keeps (see migration 0004). Bound: sid. */
-  floorOf: 'SELECT seq_floor, floor_updated_at_ms FROM session_state WHERE sid = ?',
+  /** What a purge reads of a session before removing its events. Bound: sid. */
+  purgeState:
+    'SELECT sid, seq_base, purged_events, seq_floor, floor_updated_at_ms FROM session_state WHERE sid = ?',
   /** Bound: seq floor, its commit time, events purged now, sid. */
   recordPurge:
     'UPDATE session_state SET seq_floor = ?, floor_updated_at_ms = ?, ' +

@@ -173,4 +173,23 @@ describe('purgeExpired (SQLite)', () => {
     expect(chunks.every((c) => c.deletedEvents <= 7)).toBe(true);
     for (let s = 0; s < 20; s++) expect(await seqs(backend, `s${s}`)).toEqual([4, 5]);
   });
+
+  it('counts expired events of a session towards its excess: never fewer than the newest N', async () => {
+    const { backend } = open();
+    // 50 events, every fifth expired: removing those leaves 40, the cap, and no excess.
+    await fill(backend, 's', 50, (k) => ({
+      occurred: T0 + k,
+      expires: k % 5 === 0 ? T0 : undefined,
+    }));
+    let removed = 0;
+    for (;;) {
+      const chunk = await backend.purgeExpired({ now: T0, limit: 1000, maxEventsPerSession: 40 });
+      removed += chunk.deletedEvents;
+      if (chunk.done) break;
+    }
+    expect(removed).toBe(10);
+    expect(await seqs(backend, 's')).toEqual(
+      Array.from({ length: 50 }, (_, i) => i + 1).filter((k) => k % 5 !== 0),
+    );
+  });
 });

@@ -107,7 +107,8 @@ describe('query plans', () => {
     ['liveSessionsAfter', SQL.liveSessionsAfter, [0, 256]],
     ['oldestEvents', SQL.oldestEvents, [1, 100]],
     ['oldEventsInRun', SQL.oldEventsInRun, [1, 0, 128, 5000, 100]],
-    ['deleteEventRow', SQL.deleteEventRow, [7]],
+    ['deleteEvent', SQL.deleteEvent, [7, 1, 7]],
+    ['purgeState', SQL.purgeState, [1]],
     ['deleteEventId', SQL.deleteEventId, [1, 1001, 1]],
     ['recordPurge', SQL.recordPurge, [5, 0, 1, 1]],
   ] as const)('%s uses an index', (_name, sql, params) => {
