@@ -52,6 +52,8 @@ const SYNC_WRITE_BYTES = 256 * 1024;
  */
 const SYNC_SLICE_BYTES = 1024 * 1024;
 const SYNC_SLICE_WRITES = 128;
+/** Most batches have no conditional appends: no map to build for them. */
+const NO_CONDITIONS: ReadonlyMap<number, BatchCondition> = new Map();
 /** Directories known to exist are remembered (one per long-id session at most) up to this many. */
 const MAX_KNOWN_DIRS = 10_000;
 
@@ -82,7 +84,10 @@ export class FileWriter {
   ): Promise<WriteOutcome[]> {
     const createdAt = new Date().toISOString();
     const results = new Array<WriteOutcome>(records.length);
-    const conditionAt = new Map(conditions.map((condition) => [condition.start, condition]));
+    const conditionAt =
+      conditions.length === 0
+        ? NO_CONDITIONS
+        : new Map(conditions.map((condition) => [condition.start, condition]));
     const bySession = new Map<string, number[]>();
     for (let i = 0; i < records.length; i++) {
       const sessionId = records[i]!.sessionId;
@@ -200,12 +205,14 @@ function commit(write: SessionWrite, createdAt: string): void {
   if (newIds.length === 0) return;
   state.lines += newIds.length;
   const summary = state.summary;
-  state.summary = {
-    lastSeq,
-    eventCount: (summary?.eventCount ?? 0) + newIds.length,
-    createdAt: summary?.createdAt ?? createdAt,
-    updatedAt: createdAt,
-  };
+  if (!summary) {
+    state.summary = { lastSeq, eventCount: newIds.length, createdAt, updatedAt: createdAt };
+    return;
+  }
+  // In place: readers get copies (see FileBackend.summaryOf).
+  summary.lastSeq = lastSeq;
+  summary.eventCount += newIds.length;
+  summary.updatedAt = createdAt;
 }
 
 /**
