@@ -29,9 +29,9 @@ const TRY_LOCK =
 const UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))";
 
 /**
- * Brings `schema` to the latest version. Serialised by a session-level
- * `pg_advisory_lock` keyed on the schema name, so any number of processes may
- * call it at once and each migration is applied exactly once.
+ * Brings `schema` to the latest version. Serialised by a session-level advisory
+ * lock keyed on the schema name (taken by polling, see `lock`), so any number of
+ * processes may call it at once and each migration is applied exactly once.
  */
 export async function migrate(
   connection: PostgresConnection,
