@@ -67,8 +67,15 @@ export interface SessionPageRequest {
 export interface PurgeRequest {
   /** Epoch ms: events whose `occurredAt + ttlMs` is at or before it are expired. */
   now: number;
-  /** Most events to remove in this chunk (at least 1). */
+  /** Events to remove in this chunk, at most (at least 1): a short transaction's worth. */
   limit: number;
+  /**
+   * The caller's whole remaining budget (at least `limit`; `Infinity` when unbounded; `limit`
+   * when absent). A
+   * backend whose unit of work is larger than a chunk (the file store rewrites a whole
+   * session) may remove up to this many in one call instead of redoing that unit per chunk.
+   */
+  maxEvents?: number;
   /** Also remove events whose `occurredAt` is more than this before `now`. */
   maxAgeMs?: number;
   /** Also remove a session's oldest events beyond its newest this many. */

@@ -44,6 +44,7 @@ export async function purgeExpired(
       chunk = await backend.purgeExpired({
         now: Date.now(),
         limit: Math.min(PURGE_CHUNK_EVENTS, limit - result.deletedEvents),
+        maxEvents: limit - result.deletedEvents,
         ...(retention?.maxAgeMs === undefined ? {} : { maxAgeMs: retention.maxAgeMs }),
         ...(retention?.maxEventsPerSession === undefined
           ? {}

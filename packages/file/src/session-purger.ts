@@ -62,7 +62,8 @@ export class SessionPurger {
   constructor(private readonly context: PurgerContext) {}
 
   /**
-   * One chunk: stops at `limit` events removed (`done: false`), or at the last session
+   * One chunk: stops once `limit` events were removed (`done: false`; one session's rewrite
+   * may remove up to `maxEvents`), or at the last session
    * (`done: true`, the next chunk starts a new round). A chunk that removes nothing always
    * goes to the end: core takes it for done.
    */
@@ -78,7 +79,10 @@ export class SessionPurger {
       if (deletedEvents >= request.limit || this.context.closing()) {
         return { deletedEvents, sessions, done: false };
       }
-      const result = await this.compact(sessionId, request, request.limit - deletedEvents);
+      // A rewrite is of a whole session: it takes all it may (the caller's budget), not a
+      // chunk's worth, or a large session would be rewritten once per chunk.
+      const quota = Math.max(request.limit, request.maxEvents ?? request.limit) - deletedEvents;
+      const result = await this.compact(sessionId, request, quota);
       deletedEvents += result.dropped;
       if (result.dropped > 0) sessions++;
       if (result.more) return { deletedEvents, sessions, done: false };

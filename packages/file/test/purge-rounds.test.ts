@@ -100,4 +100,33 @@ describe('purge rounds', () => {
     expect(await store.getSession('a')).toMatchObject({ lastSeq: 5, eventCount: 0 });
     expect(await store.getSession('b')).toMatchObject({ lastSeq: 5, eventCount: 0 });
   });
+
+  it('rewrites a session once for all it may remove, however many chunks that is', async () => {
+    const { store, backend } = await open();
+    await store.appendMany(
+      Array.from({ length: 2_500 }, (_, k) =>
+        envelope(k, { sessionId: 'big', id: `e${k}`, occurredAt: at(T0), ttlMs: 1 }),
+      ),
+    );
+    await store.append(envelope(9, { sessionId: 'big', id: 'kept', occurredAt: at(T0) }));
+    const renames: string[] = [];
+    backend.purger.onStep = (step, sessionId) => {
+      if (step === 'renamed') renames.push(sessionId);
+    };
+    // Core's chunks are of 1,000 events; the whole budget lets one rewrite take all 2,500.
+    const chunk = await backend.purgeExpired({ now: T0 + 1, limit: 1000, maxEvents: Infinity });
+    expect(chunk.deletedEvents).toBe(2_500);
+    expect(renames).toEqual(['big']);
+    expect(await ids(store, 'big')).toEqual(['kept']);
+    // Without the budget a chunk's limit bounds the rewrite.
+    await store.appendMany(
+      Array.from({ length: 5 }, (_, k) =>
+        envelope(k, { sessionId: 'big', id: `f${k}`, occurredAt: at(T0), ttlMs: 1 }),
+      ),
+    );
+    expect(await backend.purgeExpired({ now: T0 + 1, limit: 2 })).toMatchObject({
+      deletedEvents: 2,
+      done: false,
+    });
+  });
 });
