@@ -94,8 +94,9 @@ export class SessionStatements {
    * Up to $1 events to purge, as (session_id, seq): expired at $2 (through the partial index
    * on expires_at), and with the retention rules, occurred at or before $3 (maxAgeMs: a scan
    * that stops at $1 rows) and beyond the newest $4 of their session (maxEventsPerSession:
-   * sessions over the count, then the primary key backwards). Seqs are never reused, so a
-   * (session_id, seq) found here names the same event when it is deleted.
+   * sessions over the count, then the primary key backwards). The newest $4 are counted among
+   * the events the other rules keep, so a session is left with $4 events, not fewer. Seqs are
+   * never reused, so a (session_id, seq) found here names the same event when it is deleted.
    */
   purgeCandidates(maxAge: boolean, maxEvents: boolean): NamedStatement {
     const key = `${+maxAge}${+maxEvents}`;
@@ -104,16 +105,20 @@ export class SessionStatements {
       const s = this.s;
       const parts = [`(SELECT session_id, seq FROM ${s}.events WHERE expires_at <= $2 LIMIT $1)`];
       let n = 2;
+      const kept = ['(e.expires_at IS NULL OR e.expires_at > $2)'];
       if (maxAge) {
+        const cutoff = `$${++n}`;
         parts.push(
-          `(SELECT session_id, seq FROM ${s}.events WHERE occurred_at <= $${++n} LIMIT $1)`,
+          `(SELECT session_id, seq FROM ${s}.events WHERE occurred_at <= ${cutoff} LIMIT $1)`,
         );
+        kept.push(`e.occurred_at > ${cutoff}`);
       }
       if (maxEvents) {
         const keep = `$${++n}`;
         parts.push(
           `(SELECT x.session_id, x.seq FROM ${s}.sessions t CROSS JOIN LATERAL (
-              SELECT e.session_id, e.seq FROM ${s}.events e WHERE e.session_id = t.session_id
+              SELECT e.session_id, e.seq FROM ${s}.events e
+              WHERE e.session_id = t.session_id AND ${kept.join(' AND ')}
               ORDER BY e.seq DESC OFFSET ${keep} LIMIT $1
             ) AS x
             WHERE t.deleted_at IS NULL AND coalesce(t.event_count, ${keep} + 1) > ${keep}

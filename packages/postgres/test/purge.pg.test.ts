@@ -96,12 +96,18 @@ for (const target of pgTargets()) {
           sessions: 1,
           done: true,
         });
+        // 'mixed': 10 events, the newest 2 expired: the 2 kept are the newest 2 of the others.
+        await write([
+          ...Array.from({ length: 8 }, (_, k) => prepared('mixed', k + 1, 0)),
+          prepared('mixed', 9, 2 * HOUR, HOUR),
+          prepared('mixed', 10, 2 * HOUR, HOUR),
+        ]);
         const byCount = await backend.purgeExpired({
           now: NOW,
           limit: 100,
           maxEventsPerSession: 2,
         });
-        expect(byCount).toEqual({ deletedEvents: 4, sessions: 1, done: true });
+        expect(byCount).toEqual({ deletedEvents: 4 + 8, sessions: 2, done: true });
         const seqs = async (s: string) => {
           const out = [];
           for await (const page of backend.readPages(s, { direction: 'forward' }))
@@ -111,6 +117,8 @@ for (const target of pgTargets()) {
         expect(await seqs('old')).toEqual([7, 8]);
         expect(await seqs('long')).toEqual([5, 6]);
         expect(await backend.getSession('long')).toMatchObject({ lastSeq: 6, eventCount: 2 });
+        expect(await seqs('mixed')).toEqual([7, 8]);
+        expect(await backend.getSession('mixed')).toMatchObject({ lastSeq: 10, eventCount: 2 });
       });
 
       it('an expired row is skipped by reads at once, before any purge; limit counts live rows', async () => {
