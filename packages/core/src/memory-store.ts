@@ -40,6 +40,7 @@ export class MemoryBackend implements HistoryBackend {
   /** Last seqs of deleted sessions, so that a recreated one continues after them. */
   private readonly tombstones = new Map<string, number>();
   private readonly checkpoints = new Map<string, StoredCheckpoint>();
+  private sorted: SortedId[] | undefined;
 
   /** `pageBytes`: byte budget of a stream page (tests make it small). */
   constructor(private readonly pageBytes = DEFAULT_PAGE_BYTES) {}
@@ -91,6 +92,7 @@ export class MemoryBackend implements HistoryBackend {
       };
       this.sessions.set(r.sessionId, session);
       this.tombstones.delete(r.sessionId);
+      this.sorted = undefined;
     }
     const existing = session.seqById.get(r.id);
     if (existing !== undefined) {
@@ -147,15 +149,28 @@ export class MemoryBackend implements HistoryBackend {
   }
 
   async listSessions({ after, prefix, limit }: SessionPageRequest): Promise<StoredSession[]> {
-    const ids = [...this.sessions.keys()]
-      .filter(
-        (id) =>
-          (prefix === undefined || id.startsWith(prefix)) &&
-          (after === undefined || compareIds(id, after) > 0),
-      )
+    const sorted = this.sortedIds();
+    // Start after the cursor or at the prefix, whichever sorts later: a keyset, by binary search.
+    const from = [after, prefix]
+      .filter((v) => v !== undefined)
       .sort(compareIds)
-      .slice(0, limit);
-    return ids.map((id) => this.describe(id, this.sessions.get(id)!));
+      .at(-1);
+    const page: StoredSession[] = [];
+    let i = from === undefined ? 0 : firstAfter(sorted, from, from === after);
+    for (; i < sorted.length && page.length < limit; i++) {
+      const id = sorted[i]!.id;
+      if (prefix !== undefined && !id.startsWith(prefix)) break;
+      page.push(this.describe(id, this.sessions.get(id)!));
+    }
+    return page;
+  }
+
+  /** Session ids in code point order, kept until a session is created or deleted. */
+  private sortedIds(): SortedId[] {
+    this.sorted ??= [...this.sessions.keys()]
+      .map((id) => ({ id, bytes: Buffer.from(id, 'utf8') }))
+      .sort((a, b) => Buffer.compare(a.bytes, b.bytes));
+    return this.sorted;
   }
 
   async getSession(sessionId: string): Promise<StoredSession | null> {
@@ -168,6 +183,7 @@ export class MemoryBackend implements HistoryBackend {
     this.checkpoints.delete(sessionId);
     if (!session) return { deletedEvents: 0 };
     this.sessions.delete(sessionId);
+    this.sorted = undefined;
     this.tombstones.set(sessionId, session.lastSeq);
     return { deletedEvents: session.records.length };
   }
@@ -224,6 +240,25 @@ export class MemoryBackend implements HistoryBackend {
       updatedAt: s.updatedAt,
     };
   }
+}
+
+interface SortedId {
+  id: string;
+  bytes: Buffer;
+}
+
+/** Index of the first id after `key` (or at it, unless `exclusive`), by binary search. */
+function firstAfter(sorted: readonly SortedId[], key: string, exclusive: boolean): number {
+  const bytes = Buffer.from(key, 'utf8');
+  let lo = 0;
+  let hi = sorted.length;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    const c = Buffer.compare(sorted[mid]!.bytes, bytes);
+    if (c < 0 || (exclusive && c === 0)) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
 }
 
 /** Index of the first record whose seq is above `seq` (binary search: purges leave gaps). */
