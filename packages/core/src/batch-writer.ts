@@ -62,6 +62,8 @@ interface Waiter {
   items: readonly PreparedEnvelope[];
   bytes: number;
   expectedSeq: number | undefined;
+  /** A `runExclusive` operation made while appends waited for room: it keeps its place. */
+  op?: ExclusiveOp;
   resolve(results: Promise<AppendResult[]>): void;
 }
 
@@ -165,10 +167,25 @@ export class BatchWriter {
         started: false,
         run: () => op().then(resolve, reject),
       };
-      this.queue.push({ ...emptyGroup(), op: exclusive });
-      this.queuedOps++;
-      this.schedule(false);
+      // Behind appends still waiting for room, if any: they were made before it.
+      if (this.waitersHead < this.waiters.length) {
+        this.waiters.push({
+          items: [],
+          bytes: 0,
+          expectedSeq: undefined,
+          op: exclusive,
+          resolve() {},
+        });
+      } else {
+        this.queueOp(exclusive);
+      }
     });
+  }
+
+  private queueOp(op: ExclusiveOp): void {
+    this.queue.push({ ...emptyGroup(), op });
+    this.queuedOps++;
+    this.schedule(false);
   }
 
   /** Resolves once every record enqueued (or waiting for room) before the call has settled. */
@@ -244,6 +261,10 @@ export class BatchWriter {
       const next = this.waiters[this.waitersHead]!;
       if (!this.hasRoom(next.items.length, next.bytes)) break;
       this.waiters[this.waitersHead++] = undefined as unknown as Waiter;
+      if (next.op) {
+        this.queueOp(next.op);
+        continue;
+      }
       this.waitingEvents -= next.items.length;
       this.waitingBytes -= next.bytes;
       next.resolve(this.push(next.items, next.bytes, next.expectedSeq));

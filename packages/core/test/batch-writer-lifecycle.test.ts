@@ -63,6 +63,30 @@ describe('BatchWriter.runExclusive', () => {
     await expect(after).resolves.toMatchObject([{ seq: 1 }]);
   });
 
+  it('keeps its place behind appends still waiting for room in the queue', async () => {
+    const backend = new MemoryBackend();
+    const log: string[] = [];
+    const writer = new BatchWriter({
+      ...DEFAULT_STORE_OPTIONS,
+      maxQueuedEvents: 3,
+      maxBatchSize: 1,
+      name: 'test',
+      async writeBatch(records) {
+        log.push(...records.map((r) => r.id));
+        await new Promise((resolve) => setImmediate(resolve));
+        return backend.writeBatch(records);
+      },
+    });
+    // Three fit in the queue; 'd' waits for room when the operation is asked for.
+    const before = ['a', 'b', 'c', 'd'].map((id) => writer.enqueue([prepare(id)]));
+    const op = writer.runExclusive(async () => {
+      log.push('op');
+    });
+    const after = writer.enqueue([prepare('f')]);
+    await Promise.all([...before, op, after]);
+    expect(log).toEqual(['a', 'b', 'c', 'd', 'op', 'f']);
+  });
+
   it('runs back-to-back operations in order', async () => {
     const { writer } = recordingWriter();
     const order: number[] = [];
