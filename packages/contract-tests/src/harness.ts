@@ -53,11 +53,16 @@ export function envelopes(count: number, overrides: Partial<Envelope> = {}, star
   return Array.from({ length: count }, (_, k) => envelope(start + k, overrides));
 }
 
+/** Every item of an async iterable (a stream, a session listing), in order. */
+export async function toArray<T>(items: AsyncIterable<T>): Promise<T[]> {
+  const out: T[] = [];
+  for await (const item of items) out.push(item);
+  return out;
+}
+
 /** Reads a whole stream; a synchronous throw from `make` becomes a rejection. */
 export async function collect(make: () => AsyncIterable<HistoryRecord>): Promise<HistoryRecord[]> {
-  const out: HistoryRecord[] = [];
-  for await (const record of make()) out.push(record);
-  return out;
+  return toArray(make());
 }
 
 export async function seqs(make: () => AsyncIterable<HistoryRecord>): Promise<number[]> {

@@ -17,7 +17,7 @@ import { timeRangeSuite } from './suites/time-range.js';
 
 export type { ContractCapabilities, ContractFixture, ContractSubject } from './contract-subject.js';
 export { documentedDefaultProblems } from './documented-defaults.js';
-export { collect, envelope, envelopes, type Harness, useHarness } from './harness.js';
+export { collect, envelope, envelopes, type Harness, toArray, useHarness } from './harness.js';
 export {
   collectPages,
   DEFAULT_PAGE_BUDGET,

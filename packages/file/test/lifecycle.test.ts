@@ -1,5 +1,5 @@
 import { readdir } from 'node:fs/promises';
-import { envelope, envelopes } from '@history/contract-tests';
+import { envelope, envelopes, toArray } from '@history/contract-tests';
 import type { HistoryRecord, HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -19,12 +19,6 @@ async function open(
   const store = await createFileHistoryStore({ root: root.path, durability });
   cleanups.unshift(() => store.close());
   return { root: root.path, store };
-}
-
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
 }
 
 const seqs = (records: HistoryRecord[]) => records.map((r) => r.seq);
@@ -61,7 +55,7 @@ describe('file lifecycle: what only files have', () => {
       envelope(3, { sessionId: 's', id: 'c' }),
     ]);
     expect(await store.purgeExpired()).toEqual({ deletedEvents: 1, sessions: 1, done: true });
-    expect(seqs(await all(store.stream('s')))).toEqual([1, 3]);
+    expect(seqs(await toArray(store.stream('s')))).toEqual([1, 3]);
     expect(await store.getSession('s')).toMatchObject({ lastSeq: 3, eventCount: 2 });
     // A purged id appended again is a new event.
     expect(await store.append(envelope(2, { sessionId: 's', id: 'b' }))).toMatchObject({
@@ -89,15 +83,15 @@ describe('file lifecycle: what only files have', () => {
     while (!done) ({ done } = await store.purgeExpired({ limit: 100 }));
     const alive = Array.from({ length: count }, (_, k) => k + 1).filter((s) => (s - 1) % 3 !== 1);
     const check = async (s: HistoryStore) => {
-      expect(seqs(await all(s.stream('gaps')))).toEqual(alive);
+      expect(seqs(await toArray(s.stream('gaps')))).toEqual(alive);
       for (const after of [1, 2, 3, 255, 256, 257, 400, 511, 512, 513, 700, 999, 1000]) {
         const forward = alive.filter((seq) => seq > after).slice(0, 5);
-        expect(seqs(await all(s.stream('gaps', { after, limit: 5 })))).toEqual(forward);
+        expect(seqs(await toArray(s.stream('gaps', { after, limit: 5 })))).toEqual(forward);
         const backward = alive
           .filter((seq) => seq < after)
           .reverse()
           .slice(0, 5);
-        const got = await all(s.stream('gaps', { after, direction: 'backward', limit: 5 }));
+        const got = await toArray(s.stream('gaps', { after, direction: 'backward', limit: 5 }));
         expect(seqs(got)).toEqual(backward);
       }
     };
@@ -138,7 +132,7 @@ describe('file lifecycle: what only files have', () => {
     }
     expect(total).toBe(50);
     expect(await store.getSession('chunks')).toMatchObject({ lastSeq: 51, eventCount: 1 });
-    expect((await all(store.stream('chunks'))).map((r) => r.id)).toEqual(['alive']);
+    expect((await toArray(store.stream('chunks'))).map((r) => r.id)).toEqual(['alive']);
   });
 
   it('purges a session while it is appended to: no append lost, no expired event kept', async () => {
@@ -169,7 +163,7 @@ describe('file lifecycle: what only files have', () => {
     }
     await Promise.all(appends);
     expect(await purge).toBe(1000);
-    const records = await all(store.stream('busy'));
+    const records = await toArray(store.stream('busy'));
     const ids = new Set(records.map((r) => r.id));
     expect(records).toHaveLength(1000 + appends.length);
     for (let k = 1; k < 2000; k += 2) expect(ids.has(`old-${k}`)).toBe(true);
@@ -188,7 +182,7 @@ describe('file lifecycle: what only files have', () => {
     await store.appendMany(envelopes(5, { sessionId: 'again' }));
     await store.deleteSession('again');
     expect(await store.getSession('again')).toBeNull();
-    expect(await all(store.listSessions())).toEqual([]);
+    expect(await toArray(store.listSessions())).toEqual([]);
     await store.close();
     const reopened = await createFileHistoryStore({ root });
     try {
@@ -210,7 +204,7 @@ describe('file lifecycle: what only files have', () => {
     const ids = [long, 'z', '😀', '\uffff'];
     for (const sessionId of ids) await store.appendMany(envelopes(3, { sessionId }));
     // UTF-8 byte order: 'z' < 'é…' < U+FFFF < U+1F600 (UTF-16 order would put 😀 before U+FFFF).
-    const listed = async () => (await all(store.listSessions())).map((s) => s.sessionId);
+    const listed = async () => (await toArray(store.listSessions())).map((s) => s.sessionId);
     expect(await listed()).toEqual(['z', long, '\uffff', '😀']);
     expect(await store.deleteSession(long)).toEqual({ deletedEvents: 3 });
     expect(await listed()).toEqual(['z', '\uffff', '😀']);
@@ -222,9 +216,9 @@ describe('file lifecycle: what only files have', () => {
     await store.close();
     const reopened = await createFileHistoryStore({ root });
     try {
-      expect((await all(reopened.listSessions({ prefix: 'é' }))).map((s) => s.lastSeq)).toEqual([
-        4,
-      ]);
+      expect((await toArray(reopened.listSessions({ prefix: 'é' }))).map((s) => s.lastSeq)).toEqual(
+        [4],
+      );
     } finally {
       await reopened.close();
     }

@@ -1,7 +1,7 @@
 import { closeSync, openSync, readSync, statSync } from 'node:fs';
 import { cp, readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { envelope } from '@history/contract-tests';
+import { envelope, toArray } from '@history/contract-tests';
 import type { HistoryRecord, HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
@@ -27,30 +27,28 @@ async function openCopy(): Promise<{ root: string; store: HistoryStore }> {
   return { root: root.path, store };
 }
 
-async function all<T>(items: AsyncIterable<T>): Promise<T[]> {
-  const out: T[] = [];
-  for await (const item of items) out.push(item);
-  return out;
-}
-
 const ids = (records: HistoryRecord[]) => records.map((r) => r.id);
 
 describe('a root written by layout 1 (the released 5ef4f53)', () => {
   it('opens with nothing lost: every event, seq, cursor and checkpoint as written', async () => {
     const { root, store } = await openCopy();
-    const alpha = await all(store.stream('alpha'));
+    const alpha = await toArray(store.stream('alpha'));
     expect(alpha.map((r) => r.seq)).toEqual(Array.from({ length: 600 }, (_, i) => i + 1));
     expect(ids(alpha)).toEqual(Array.from({ length: 600 }, (_, i) => `alpha-${i + 1}`));
     // Old cursors: `after` past the first index block uses the layout-1 `.idx` file as is.
-    expect(ids(await all(store.stream('alpha', { after: 257, limit: 2 })))).toEqual([
+    expect(ids(await toArray(store.stream('alpha', { after: 257, limit: 2 })))).toEqual([
       'alpha-258',
       'alpha-259',
     ]);
-    const back = await all(store.stream('alpha', { after: 260, direction: 'backward', limit: 2 }));
+    const back = await toArray(
+      store.stream('alpha', { after: 260, direction: 'backward', limit: 2 }),
+    );
     expect(ids(back)).toEqual(['alpha-259', 'alpha-258']);
-    expect(ids(await all(store.stream('alpha', { after: 520, limit: 1 })))).toEqual(['alpha-521']);
-    expect(ids(await all(store.stream(LONG)))).toEqual(['long-xxx-1', 'long-xxx-2']);
-    expect(ids(await all(store.stream('emoji-😀')))).toEqual(['emoji-😀-1']);
+    expect(ids(await toArray(store.stream('alpha', { after: 520, limit: 1 })))).toEqual([
+      'alpha-521',
+    ]);
+    expect(ids(await toArray(store.stream(LONG)))).toEqual(['long-xxx-1', 'long-xxx-2']);
+    expect(ids(await toArray(store.stream('emoji-😀')))).toEqual(['emoji-😀-1']);
     expect(await store.getCheckpoint('alpha')).toMatchObject({ payload: { upTo: 600 }, seq: 600 });
     const marker = JSON.parse(await readFile(`${root}/history-file.json`, 'utf8'));
     expect(marker).toEqual({ format: '@history/file', version: 2, upgradedFrom: 1 });
@@ -59,22 +57,22 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
   it('honours the ttl of old events: expired ones are not streamed, then purged', async () => {
     const { store } = await openCopy();
     // ttl-2 and ttl-5 expired on 2026-01-01; ttl-4 lasts a century; layout 1 stored no expiry.
-    expect(ids(await all(store.stream('ttl')))).toEqual(['ttl-1', 'ttl-3', 'ttl-4']);
+    expect(ids(await toArray(store.stream('ttl')))).toEqual(['ttl-1', 'ttl-3', 'ttl-4']);
     expect(await store.getSession('ttl')).toMatchObject({ lastSeq: 5, eventCount: 5 });
     const purged = await store.purgeExpired();
     expect(purged).toEqual({ deletedEvents: 2, sessions: 1, done: true });
     expect(await store.getSession('ttl')).toMatchObject({ lastSeq: 5, eventCount: 3 });
-    expect((await all(store.stream('ttl'))).map((r) => r.seq)).toEqual([1, 3, 4]);
+    expect((await toArray(store.stream('ttl'))).map((r) => r.seq)).toEqual([1, 3, 4]);
   });
 
   it('lists the old sessions in code point order, with their counts and times', async () => {
     const { store } = await openCopy();
-    const sessions = await all(store.listSessions());
+    const sessions = await toArray(store.listSessions());
     expect(sessions.map((s) => s.sessionId)).toEqual(['alpha', 'emoji-😀', LONG, 'ttl']);
     const alpha = sessions[0]!;
     expect(alpha).toMatchObject({ lastSeq: 600, eventCount: 600 });
-    const first = (await all(store.stream('alpha', { limit: 1 })))[0]!;
-    const last = (await all(store.stream('alpha', { direction: 'backward', limit: 1 })))[0]!;
+    const first = (await toArray(store.stream('alpha', { limit: 1 })))[0]!;
+    const last = (await toArray(store.stream('alpha', { direction: 'backward', limit: 1 })))[0]!;
     expect(alpha.createdAt).toBe(first.createdAt);
     expect(alpha.updatedAt).toBe(last.createdAt);
     expect(await store.getSession('only-checkpoint')).toBeNull();
@@ -90,7 +88,7 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
     // Reopening the upgraded root: the new line, the old ones and the marker stay.
     const reopened = await createFileHistoryStore({ root });
     try {
-      expect((await all(reopened.stream('alpha', { after: 599 }))).map((r) => r.seq)).toEqual([
+      expect((await toArray(reopened.stream('alpha', { after: 599 }))).map((r) => r.seq)).toEqual([
         600, 601,
       ]);
       expect(await reopened.getSession('alpha')).toMatchObject({ lastSeq: 601, eventCount: 601 });

@@ -1,12 +1,10 @@
 import { HistoryError, type SessionInfo } from '@history/core';
 import { describe, expect, it } from 'vitest';
 import type { ContractSubject } from '../contract-subject.js';
-import { envelope, envelopes, type Harness } from '../harness.js';
+import { envelope, envelopes, type Harness, toArray } from '../harness.js';
 
 async function list(make: () => AsyncIterable<SessionInfo>): Promise<string[]> {
-  const out: string[] = [];
-  for await (const s of make()) out.push(s.sessionId);
-  return out;
+  return (await toArray(make())).map((s) => s.sessionId);
 }
 
 /** Code point order: the byte order of UTF-8, which `<` on JS strings is not. */
