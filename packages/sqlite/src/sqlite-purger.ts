@@ -29,6 +29,12 @@ export interface PurgeChoice {
 
 /** Sessions read per query of the retention walk. */
 const WALK_PAGE = 256;
+/** Entries of the expiry index a chunk reads to find sessions with expired events. */
+const DISCOVER = 512;
+/** Most sessions a chunk takes expired events from. */
+const SESSIONS_PER_CHUNK = 64;
+/** Seqs of a session a chunk looks through for expired events (at least). */
+const WINDOW_SEQS = 512;
 
 /**
  * How long a chunk may spend deleting, in ms: it holds the write lock, and appends
@@ -56,6 +62,10 @@ const CLOCK_EVERY = 16;
  */
 export class SqlitePurger {
   private readonly expired: Database.Statement<[number, number], Victim>;
+  private readonly expiredInSession: Database.Statement<
+    [number, number, number, number, number],
+    Victim
+  >;
   private readonly liveSessionsAfter: Database.Statement<[number, number], LiveSession>;
   private readonly oldestEvents: Database.Statement<[number, number], Victim>;
   private readonly oldEventsInRun: Database.Statement<
@@ -83,6 +93,7 @@ export class SqlitePurger {
 
   constructor(db: Database.Database) {
     this.expired = db.prepare(SQL.expiredEvents);
+    this.expiredInSession = db.prepare(SQL.expiredInSession);
     this.liveSessionsAfter = db.prepare(SQL.liveSessionsAfter);
     this.oldestEvents = db.prepare(SQL.oldestEvents);
     this.oldEventsInRun = db.prepare(SQL.oldEventsInRun);
@@ -99,11 +110,41 @@ export class SqlitePurger {
     const task = { ...request, limit: Math.max(1, Math.min(request.limit, this.pace)) };
     const chosen = new Map<number, Victim>();
     this.expiredIn.clear();
-    for (const v of this.expired.iterate(task.now, task.limit)) {
-      chosen.set(v.rowid, v);
-      this.expiredIn.set(v.sid, (this.expiredIn.get(v.sid) ?? 0) + 1);
+    // Sessions with expired events, in expiry order, each with the lowest expired seq seen;
+    // then each session's expired events in seq order from there. Taken in expiry order
+    // alone, the victims of interleaved expiries were one event in each of many sessions,
+    // each dirtying pages of its own (4,445 events/s over 1,000 sessions); a session's
+    // events in seq order share their index pages, and their rows when written together.
+    const found = new Map<number, { min: number; max: number }>();
+    const discover = Math.min(DISCOVER, 4 * task.limit);
+    let read = 0;
+    let full = false;
+    for (const v of this.expired.iterate(task.now, discover)) {
+      read++;
+      const seen = found.get(v.sid);
+      if (seen === undefined) {
+        if (found.size === SESSIONS_PER_CHUNK) {
+          full = true;
+          break;
+        }
+        found.set(v.sid, { min: v.seq, max: v.seq });
+      } else {
+        seen.min = Math.min(seen.min, v.seq);
+        seen.max = Math.max(seen.max, v.seq);
+      }
     }
-    let done = chosen.size < task.limit;
+    // Every expired event was seen: the windows below cover them all.
+    const exhausted = !full && read < discover;
+    for (const [sid, { min, max }] of found) {
+      const room = task.limit - chosen.size;
+      if (room <= 0) break;
+      const end = exhausted ? max + 1 : min + Math.max(WINDOW_SEQS, 4 * room);
+      for (const v of this.expiredInSession.iterate(sid, min, end, task.now, room)) {
+        chosen.set(v.rowid, v);
+        this.expiredIn.set(sid, (this.expiredIn.get(sid) ?? 0) + 1);
+      }
+    }
+    let done = exhausted && chosen.size < task.limit;
     if (done && (task.maxAgeMs !== undefined || task.maxEventsPerSession !== undefined)) {
       done = this.walk(task, chosen);
     }

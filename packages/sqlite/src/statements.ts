@@ -40,6 +40,14 @@ export const SQL = {
   /** Expired events, from the partial expiry index. Bound: now, limit. */
   expiredEvents:
     'SELECT rowid, sid, seq, id_hash FROM events WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?',
+  /**
+   * One session's expired events in seq order, in a window of seqs. `+expires_at_ms`: the
+   * filter must not make the planner walk the global expiry index instead of (sid, seq).
+   * Bound: sid, first seq, end seq (exclusive), now, limit.
+   */
+  expiredInSession:
+    'SELECT rowid, sid, seq, id_hash FROM events WHERE sid = ? AND seq >= ? AND seq < ? ' +
+    'AND +expires_at_ms <= ? ORDER BY seq LIMIT ?',
   /** Live sessions after a sid, for the retention rules' walk. Bound: sid, limit. */
   liveSessionsAfter:
     'SELECT sid, seq_base, purged_events, seq_floor FROM session_state ' +

@@ -56,6 +56,27 @@ function orphanIds(filename: string): number {
 }
 
 describe('purgeExpired (SQLite)', () => {
+  it('takes a chunk a session at a time when expiries interleave across sessions', async () => {
+    const { backend, filename } = open();
+    // Event k of every session expires at the same instant: in expiry order alone, 100
+    // victims would be one event in each of 100 sessions.
+    for (let n = 0; n < 100; n++) {
+      await fill(backend, `s${n}`, 20, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
+    }
+    const chunk = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
+    expect(chunk.deletedEvents).toBeGreaterThan(1);
+    // Whole sessions, in seq order: at most one session partly taken.
+    expect(chunk.sessions).toBeLessThanOrEqual(Math.ceil(chunk.deletedEvents / 20));
+    let total = chunk.deletedEvents;
+    for (let done = chunk.done; !done; ) {
+      const next = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
+      total += next.deletedEvents;
+      done = next.done;
+    }
+    expect(total).toBe(2000);
+    expect(orphanIds(filename)).toBe(0);
+  });
+
   it('removes expired events in chunks of at most `limit`, keeping last seqs and cleaning event_ids', async () => {
     const { backend, filename } = open();
     const now = T0 + 1_000_000;

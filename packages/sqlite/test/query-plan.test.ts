@@ -104,6 +104,7 @@ describe('query plans', () => {
     ['deleteCheckpoint', SQL.deleteCheckpoint, [1]],
     ['tombstone', SQL.tombstone, [5, 5, 1]],
     ['expiredEvents', SQL.expiredEvents, [Date.now(), 1000]],
+    ['expiredInSession', SQL.expiredInSession, [1, 1, 513, Date.now(), 100]],
     ['liveSessionsAfter', SQL.liveSessionsAfter, [0, 256]],
     ['oldestEvents', SQL.oldestEvents, [1, 100]],
     ['oldEventsInRun', SQL.oldEventsInRun, [1, 0, 128, 5000, 100]],
@@ -139,6 +140,12 @@ describe('query plans', () => {
   it('purges find expired events by a range of the partial expiry index', () => {
     expect(plan(db, SQL.expiredEvents, [Date.now(), 1000])).toEqual([
       'SEARCH events USING INDEX events_by_expiry (expires_at_ms<?)',
+    ]);
+  });
+
+  it("then take a session's expired events along its (sid, seq) index, not the expiry index", () => {
+    expect(plan(db, SQL.expiredInSession, [1, 1, 513, Date.now(), 100])).toEqual([
+      'SEARCH events USING INDEX events_by_seq (sid=? AND seq>? AND seq<?)',
     ]);
   });
 
