@@ -1,6 +1,7 @@
 import { expectedSeqOf } from './append-options.js';
 import { backendFailure } from './backend-failure.js';
 import { BatchWriter } from './batch-writer.js';
+import { nonNegativeInteger } from './call-options.js';
 import { ClosedError } from './errors/closed-error.js';
 import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
@@ -181,10 +182,7 @@ export function createBackendStore(
         if (typeof opts !== 'object' || opts === null || Array.isArray(opts)) {
           throw new InvalidArgumentError('opts', `expected an object, received ${describe(opts)}`);
         }
-        seq = opts.seq;
-        if (seq !== undefined && (!Number.isSafeInteger(seq) || seq < 0)) {
-          throw new InvalidArgumentError('opts.seq', 'expected a non-negative safe integer');
-        }
+        seq = nonNegativeInteger(opts.seq, 'opts.seq');
       }
       // Backends may answer without I/O: back-to-back calls must still let the loop turn.
       await yieldIfDue();

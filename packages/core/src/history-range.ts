@@ -1,5 +1,5 @@
+import { nonNegativeInteger, optionsRecord } from './call-options.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
-import { describe } from './identifier.js';
 import { parseIsoTimestamp } from './iso-timestamp.js';
 
 /** A validated `HistoryRange`, with time bounds as epoch milliseconds. */
@@ -15,14 +15,8 @@ const KEYS = new Set(['from', 'to', 'after', 'limit', 'direction']);
 
 /** Validates a range argument, or throws `InvalidArgumentError` naming the field. */
 export function normalizeRange(range: unknown, field = 'range'): NormalizedRange {
-  if (range === undefined) return { direction: 'forward' };
-  if (typeof range !== 'object' || range === null || Array.isArray(range)) {
-    throw new InvalidArgumentError(field, `expected an object, received ${describe(range)}`);
-  }
-  const r = range as Record<string, unknown>;
-  for (const key of Object.keys(r)) {
-    if (!KEYS.has(key)) throw new InvalidArgumentError(`${field}.${key}`, 'unknown option');
-  }
+  const r = optionsRecord(range, field, KEYS);
+  if (r === undefined) return { direction: 'forward' };
   const out: NormalizedRange = { direction: 'forward' };
   if (r.direction !== undefined) {
     if (r.direction !== 'forward' && r.direction !== 'backward') {
@@ -31,12 +25,8 @@ export function normalizeRange(range: unknown, field = 'range'): NormalizedRange
     out.direction = r.direction;
   }
   for (const key of ['after', 'limit'] as const) {
-    const v = r[key];
-    if (v === undefined) continue;
-    if (typeof v !== 'number' || !Number.isSafeInteger(v) || v < 0) {
-      throw new InvalidArgumentError(`${field}.${key}`, 'expected a non-negative safe integer');
-    }
-    out[key] = v;
+    const v = nonNegativeInteger(r[key], `${field}.${key}`);
+    if (v !== undefined) out[key] = v;
   }
   for (const [key, target] of [
     ['from', 'fromMs'],

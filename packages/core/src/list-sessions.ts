@@ -1,9 +1,10 @@
 import { backendFailure } from './backend-failure.js';
+import { nonNegativeInteger, optionsRecord } from './call-options.js';
 import { ClosedError } from './errors/closed-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
 import type { HistoryBackend, StoredSession } from './history-backend.js';
 import type { SessionInfo } from './history-store.js';
-import { describe, identifierProblem } from './identifier.js';
+import { identifierProblem } from './identifier.js';
 
 /** Sessions asked of the backend per page. */
 export const SESSION_PAGE_SIZE = 100;
@@ -18,28 +19,17 @@ const KEYS = new Set(['after', 'prefix', 'limit']);
 
 /** Validates `listSessions` options, or throws `InvalidArgumentError` naming the field. */
 export function normalizeListOptions(options: unknown): ListRequest {
-  if (options === undefined) return { limit: Number.POSITIVE_INFINITY };
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError('options', `expected an object, received ${describe(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (!KEYS.has(key)) throw new InvalidArgumentError(`options.${key}`, 'unknown option');
-  }
-  const out: ListRequest = { limit: Number.POSITIVE_INFINITY };
+  const o = optionsRecord(options, 'options', KEYS);
+  const out: ListRequest = {
+    limit: nonNegativeInteger(o?.limit, 'options.limit') ?? Number.POSITIVE_INFINITY,
+  };
   for (const key of ['after', 'prefix'] as const) {
-    const v = o[key];
+    const v = o?.[key];
     if (v === undefined) continue;
     // '' is allowed: no cursor, or every session.
     const problem = v === '' ? undefined : identifierProblem(v);
     if (problem) throw new InvalidArgumentError(`options.${key}`, problem);
     if ((v as string) !== '') out[key] = v as string;
-  }
-  if (o.limit !== undefined) {
-    if (typeof o.limit !== 'number' || !Number.isSafeInteger(o.limit) || o.limit < 0) {
-      throw new InvalidArgumentError('options.limit', 'expected a non-negative safe integer');
-    }
-    out.limit = o.limit;
   }
   return out;
 }

@@ -1,29 +1,19 @@
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { backendFailure } from './backend-failure.js';
-import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { nonNegativeInteger, optionsRecord } from './call-options.js';
 import type { HistoryBackend } from './history-backend.js';
 import type { PurgeResult } from './history-store.js';
-import { describe } from './identifier.js';
 import type { RetentionOptions } from './store-options.js';
 
 /** Events removed per backend call: a short transaction or rewrite, so appends get through between. */
 export const PURGE_CHUNK_EVENTS = 1000;
 
+const KEYS = new Set(['limit']);
+
 /** Validates `purgeExpired` options: the most events to remove (unbounded when not given). */
 export function purgeLimitOf(options: unknown): number {
-  if (options === undefined) return Number.POSITIVE_INFINITY;
-  if (typeof options !== 'object' || options === null || Array.isArray(options)) {
-    throw new InvalidArgumentError('options', `expected an object, received ${describe(options)}`);
-  }
-  const o = options as Record<string, unknown>;
-  for (const key of Object.keys(o)) {
-    if (key !== 'limit') throw new InvalidArgumentError(`options.${key}`, 'unknown option');
-  }
-  if (o.limit === undefined) return Number.POSITIVE_INFINITY;
-  if (typeof o.limit !== 'number' || !Number.isSafeInteger(o.limit) || o.limit < 0) {
-    throw new InvalidArgumentError('options.limit', 'expected a non-negative safe integer');
-  }
-  return o.limit;
+  const limit = optionsRecord(options, 'options', KEYS)?.limit;
+  return nonNegativeInteger(limit, 'options.limit') ?? Number.POSITIVE_INFINITY;
 }
 
 /**
