@@ -22,6 +22,7 @@ export { inTimeRange, type NormalizedRange, normalizeRange } from './history-ran
 /** The reference backend: the contract in its simplest executable form. */
 export { MemoryBackend } from './memory-store.js';
 export { DEFAULT_PAGE_BYTES } from './page-bytes.js';
+export { partitionPoint } from './partition-point.js';
 export { type PreparedEnvelope, type PrepareOptions, prepareEnvelope } from './prepare-envelope.js';
 export {
   DEFAULT_STORE_OPTIONS,

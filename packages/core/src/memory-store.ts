@@ -14,6 +14,7 @@ import type {
 import { inTimeRange, type NormalizedRange } from './history-range.js';
 import type { AppendResult, HistoryStore, PurgeResult } from './history-store.js';
 import { DEFAULT_PAGE_BYTES } from './page-bytes.js';
+import { partitionPoint } from './partition-point.js';
 import type { PreparedEnvelope } from './prepare-envelope.js';
 import { assertKnownOptions, resolveStoreOptions, type StoreOptions } from './store-options.js';
 
@@ -247,30 +248,18 @@ interface SortedId {
   bytes: Buffer;
 }
 
-/** Index of the first id after `key` (or at it, unless `exclusive`), by binary search. */
+/** Index of the first id after `key` (or at it, unless `exclusive`). */
 function firstAfter(sorted: readonly SortedId[], key: string, exclusive: boolean): number {
   const bytes = Buffer.from(key, 'utf8');
-  let lo = 0;
-  let hi = sorted.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    const c = Buffer.compare(sorted[mid]!.bytes, bytes);
-    if (c < 0 || (exclusive && c === 0)) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(sorted.length, (i) => {
+    const c = Buffer.compare(sorted[i]!.bytes, bytes);
+    return c < 0 || (exclusive && c === 0);
+  });
 }
 
-/** Index of the first record whose seq is above `seq` (binary search: purges leave gaps). */
+/** Index of the first record whose seq is above `seq` (purges leave gaps: searched, not computed). */
 function firstAbove(records: readonly MemoryRecord[], seq: number): number {
-  let lo = 0;
-  let hi = records.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (records[mid]!.seq <= seq) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(records.length, (i) => records[i]!.seq <= seq);
 }
 
 /**

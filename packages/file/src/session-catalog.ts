@@ -1,3 +1,4 @@
+import { partitionPoint } from '@history/core/backend';
 import { listFileSessions } from './list-sessions.js';
 
 interface Entry {
@@ -99,26 +100,12 @@ function merge(entries: Entry[], ids: readonly string[]): Entry[] {
 
 /** Index of the first entry whose key is at least `key`. */
 function lowerBound(entries: readonly Entry[], key: Buffer): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (Buffer.compare(entries[mid]!.key, key) < 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(entries.length, (i) => Buffer.compare(entries[i]!.key, key) < 0);
 }
 
 /** Index of the first entry whose key is greater than `key`. */
 function upperBound(entries: readonly Entry[], key: Buffer): number {
-  let lo = 0;
-  let hi = entries.length;
-  while (lo < hi) {
-    const mid = (lo + hi) >>> 1;
-    if (Buffer.compare(entries[mid]!.key, key) <= 0) lo = mid + 1;
-    else hi = mid;
-  }
-  return lo;
+  return partitionPoint(entries.length, (i) => Buffer.compare(entries[i]!.key, key) <= 0);
 }
 
 function startsWith(key: Buffer, prefix: Buffer): boolean {
