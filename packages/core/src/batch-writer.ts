@@ -466,9 +466,10 @@ export class BatchWriter {
 
     const started = performance.now();
     const outcome = await retryTransient(async () => {
-      const written = await (conditions.length > 0
-        ? this.options.writeBatch(unique, conditions)
-        : this.options.writeBatch(unique));
+      const written = await this.options.writeBatch(
+        unique,
+        conditions.length > 0 ? conditions : undefined,
+      );
       if (!Array.isArray(written) || written.length !== unique.length) {
         throw new StorageError(
           `${this.options.name}: backend returned ${written?.length} results for ${unique.length} records`,

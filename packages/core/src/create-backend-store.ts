@@ -87,8 +87,7 @@ export function createBackendStore(
   const writer = new BatchWriter({
     ...options,
     name: backend.name,
-    writeBatch: (records, conditions) =>
-      conditions ? backend.writeBatch(records, conditions) : backend.writeBatch(records),
+    writeBatch: (records, conditions) => backend.writeBatch(records, conditions),
     isTransient: backend.isTransient?.bind(backend),
     failedSession: backend.failedSession?.bind(backend),
   });
