@@ -151,8 +151,12 @@ export class SqlitePurger {
     return { victims: [...chosen.values()], done };
   }
 
-  /** Must run inside the write transaction. */
-  remove(choice: PurgeChoice, maxEventsPerSession: number | undefined): PurgeTaskResult {
+  /** Must run inside the write transaction; `touched` gets the sids that lost events. */
+  remove(
+    choice: PurgeChoice,
+    maxEventsPerSession: number | undefined,
+    touched: Set<number>,
+  ): PurgeTaskResult {
     const bySession = new Map<number, Victim[]>();
     for (const v of choice.victims) {
       const list = bySession.get(v.sid);
@@ -168,7 +172,10 @@ export class SqlitePurger {
       const [sid, victims] = groups[g]!;
       const { removed, finished } = this.removeIn(sid, victims, maxEventsPerSession, deadline);
       deletedEvents += removed;
-      if (removed > 0) sessions++;
+      if (removed > 0) {
+        sessions++;
+        touched.add(sid);
+      }
       if (!finished || (g < groups.length - 1 && performance.now() >= deadline)) {
         // Out of time: what is left is chosen again by the next chunk.
         stoppedEarly = true;

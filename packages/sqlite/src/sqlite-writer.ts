@@ -209,11 +209,13 @@ export class SqliteWriter {
     const choice = this.db.transaction(() => this.purger.choose(task)).deferred();
     if (choice.victims.length === 0) return { deletedEvents: 0, sessions: 0, done: choice.done };
     let result: PurgeTaskResult = { deletedEvents: 0, sessions: 0, done: true };
+    const touched = new Set<number>();
     this.transaction(() => {
       this.checkDataVersion();
-      result = this.purger.remove(choice, task.maxEventsPerSession);
-      // Purged seqs may sit in cached tails: drop them rather than patch them.
-      if (result.deletedEvents > 0) this.tails.clear();
+      result = this.purger.remove(choice, task.maxEventsPerSession, touched);
+      // Purged seqs may sit in those sessions' cached tails: drop them rather than patch them.
+      // The other sessions' tails stay, so appends beside a purge keep their cache.
+      for (const sid of touched) this.tails.delete(sid);
     });
     return result;
   }
