@@ -1,3 +1,4 @@
+import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PurgeResult } from '@history/core';
 import type {
   BatchCondition,
@@ -12,6 +13,7 @@ import type {
   WriteOutcome,
 } from '@history/core/backend';
 import { isTransientSqliteError } from './is-transient.js';
+import { PURGE_SLICE_BUDGET_MS } from './sqlite-purger.js';
 import { isTaskFailure } from './threads/task-handler.js';
 import type { TaskRunner } from './threads/task-runner.js';
 import type {
@@ -28,11 +30,19 @@ export class SqliteBackend implements HistoryBackend {
   private readonly runner: TaskRunner;
   private readonly pageSize: number;
   private readonly pageBytes: number;
+  /** Most time a purge slice spends deleting; tests make it 0 (a slice then takes 16 events at most). */
+  private readonly purgeSliceMs: number;
 
-  constructor(runner: TaskRunner, pageSize: number, pageBytes: number) {
+  constructor(
+    runner: TaskRunner,
+    pageSize: number,
+    pageBytes: number,
+    purgeSliceMs = PURGE_SLICE_BUDGET_MS,
+  ) {
     this.runner = runner;
     this.pageSize = pageSize;
     this.pageBytes = pageBytes;
+    this.purgeSliceMs = purgeSliceMs;
   }
 
   async writeBatch(
@@ -192,17 +202,42 @@ export class SqliteBackend implements HistoryBackend {
     return { deletedEvents };
   }
 
-  /** One chunk, one short write transaction on the writer thread (see `SqlitePurger`). */
-  purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
-    return this.run('write', {
-      kind: 'purge',
+  /**
+   * One chunk: its victims chosen on the writer thread (a read transaction), then removed in
+   * slices of about a millisecond each (`PURGE_SLICE_BUDGET_MS`), on the main thread's
+   * connection when it takes them, with the event loop turning between slices. Appends go
+   * on between slices on the same connection instead of waiting for a write lock held by
+   * another connection for a whole chunk.
+   */
+  async purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
+    const maxEventsPerSession =
+      request.maxEventsPerSession === undefined
+        ? {}
+        : { maxEventsPerSession: request.maxEventsPerSession };
+    const { victims, done } = await this.run('write', {
+      kind: 'purgeChoose',
       now: request.now,
       limit: request.limit,
       ...(request.maxAgeMs === undefined ? {} : { maxAgeMs: request.maxAgeMs }),
-      ...(request.maxEventsPerSession === undefined
-        ? {}
-        : { maxEventsPerSession: request.maxEventsPerSession }),
+      ...maxEventsPerSession,
     });
+    const count = victims.sids.length;
+    const sessions = new Set<number>();
+    let deletedEvents = 0;
+    for (let from = 0; from < count; ) {
+      if (from > 0) await nextTurn();
+      const slice = await this.run('write', {
+        kind: 'purgeRemove',
+        victims,
+        from,
+        budgetMs: this.purgeSliceMs,
+        ...maxEventsPerSession,
+      });
+      deletedEvents += slice.deletedEvents;
+      for (const sid of slice.sids) sessions.add(sid);
+      from = slice.next;
+    }
+    return { deletedEvents, sessions: sessions.size, done };
   }
 
   close(): Promise<void> {

@@ -1,7 +1,12 @@
 import type Database from 'better-sqlite3';
 import type { LastEventRow } from './session-row.js';
 import { SQL } from './statements.js';
-import type { PurgeTask, PurgeTaskResult } from './threads/tasks.js';
+import type {
+  PurgeChoice,
+  PurgeChooseTask,
+  PurgeRemoveResult,
+  PurgeVictims,
+} from './threads/tasks.js';
 import { nextRunForward, type TimeBlockRow } from './time-blocks.js';
 
 /** An event chosen for removal, and whether it goes only as its session's excess. */
@@ -20,13 +25,6 @@ interface LiveSession {
   seq_floor: number;
 }
 
-/** What a chunk chose to remove, read from a snapshot. */
-export interface PurgeChoice {
-  victims: Victim[];
-  /** Nothing more to remove: the choice is below its limit after a whole pass. */
-  done: boolean;
-}
-
 /** Sessions read per query of the retention walk. */
 const WALK_PAGE = 256;
 /** Entries of the expiry index a chunk reads to find sessions with expired events. */
@@ -37,28 +35,29 @@ const SESSIONS_PER_CHUNK = 64;
 const WINDOW_SEQS = 512;
 
 /**
- * How long a chunk may spend deleting, in ms: it holds the write lock, and appends
- * wait for it. Core asks for 1,000 events a chunk; deleting them (zeroing cells with
- * `secure_delete`, plus their `event_ids` rows) took about 12 ms here, which put
- * append p99 during a purge at 30 ms (0.2 ms idle). A chunk stops deleting past this
- * budget (after one event at least) and reports `done: false`; core calls again.
+ * How long one slice of a chunk may spend deleting, in ms: it holds the write lock (and,
+ * on the main thread's connection, the event loop), and appends wait for it. Deleting a
+ * 1,000-event chunk (zeroing cells with `secure_delete`, plus their `event_ids` rows)
+ * takes about 12 ms; in one transaction it put append p99 during a purge at 30 ms. A
+ * slice stops past this budget (after one victim at least) and says where the next starts.
  */
-export const PURGE_CHUNK_BUDGET_MS = 2;
+export const PURGE_SLICE_BUDGET_MS = 1;
 
 /** Victims deleted between two looks at the clock. */
 const CLOCK_EVERY = 16;
 
 /**
- * One chunk of a purge in two steps on the writer's connection. `choose` reads, in a
- * read transaction (it never holds the write lock): expired events from the partial
+ * One chunk of a purge in two steps. `choose` reads, on the writer thread's connection,
+ * in a read transaction (it never holds the write lock): expired events from the partial
  * expiry index (a range search, however large the table), then, for the `retention`
  * rules, which have no per-event index (one would add a page write per batch to the
  * hot path), a walk over the existing sessions by sid: a session's excess by its
  * (sid, seq) index, its old events through the sparse time index (sealed blocks all
  * newer than the cutoff are skipped). The walk resumes where the previous chunk
  * stopped and wraps around once, so `done` comes only after a whole pass. `remove`
- * then deletes, in the write transaction, what is still there (another connection may
- * have deleted or purged meanwhile), for at most `PURGE_CHUNK_BUDGET_MS`.
+ * then deletes, in a write transaction of any write connection, what is still there
+ * (another connection may have deleted or purged meanwhile), in slices of at most
+ * `PURGE_SLICE_BUDGET_MS` (see `SqliteBackend.purgeExpired`).
  */
 export class SqlitePurger {
   private readonly expired: Database.Statement<[number, number], Victim>;
@@ -83,11 +82,6 @@ export class SqlitePurger {
   private readonly recordPurge: Database.Statement<[number, number | null, number, number]>;
   /** The last sid the retention walk finished (0: start from the first). */
   private cursor = 0;
-  /**
-   * Events a chunk chooses at most: what the budget let the last chunk delete, with
-   * room to grow, so a chunk does not read 1,000 victims to delete a hundred.
-   */
-  private pace = Number.POSITIVE_INFINITY;
   /** Expired events chosen in the current chunk, per sid. */
   private readonly expiredIn = new Map<number, number>();
 
@@ -106,8 +100,8 @@ export class SqlitePurger {
   }
 
   /** Must run inside a (read) transaction. */
-  choose(request: PurgeTask): PurgeChoice {
-    const task = { ...request, limit: Math.max(1, Math.min(request.limit, this.pace)) };
+  choose(request: PurgeChooseTask): PurgeChoice {
+    const task = { ...request, limit: Math.max(1, request.limit) };
     const chosen = new Map<number, Victim>();
     this.expiredIn.clear();
     // Sessions with expired events, in expiry order, each with the lowest expired seq seen;
@@ -148,48 +142,40 @@ export class SqlitePurger {
     if (done && (task.maxAgeMs !== undefined || task.maxEventsPerSession !== undefined)) {
       done = this.walk(task, chosen);
     }
-    return { victims: [...chosen.values()], done };
+    return { victims: toColumns(chosen.values()), done };
   }
 
-  /** Must run inside the write transaction; `touched` gets the sids that lost events. */
+  /**
+   * Must run inside a write transaction. Removes victims from `from` on, a session at a
+   * time, until they run out or `budgetMs` does (checked every `CLOCK_EVERY` events and
+   * between sessions, so a slice takes one victim at least).
+   */
   remove(
-    choice: PurgeChoice,
+    victims: PurgeVictims,
+    from: number,
     maxEventsPerSession: number | undefined,
-    touched: Set<number>,
-  ): PurgeTaskResult {
-    const bySession = new Map<number, Victim[]>();
-    for (const v of choice.victims) {
-      const list = bySession.get(v.sid);
-      if (list) list.push(v);
-      else bySession.set(v.sid, [v]);
-    }
-    const groups = [...bySession];
-    const deadline = performance.now() + PURGE_CHUNK_BUDGET_MS;
+    budgetMs: number,
+  ): PurgeRemoveResult {
+    const count = victims.sids.length;
+    const deadline = performance.now() + budgetMs;
+    const sids: number[] = [];
     let deletedEvents = 0;
-    let sessions = 0;
-    let stoppedEarly = false;
-    for (let g = 0; g < groups.length; g++) {
-      const [sid, victims] = groups[g]!;
-      const { removed, finished } = this.removeIn(sid, victims, maxEventsPerSession, deadline);
+    let next = from;
+    while (next < count) {
+      const sid = victims.sids[next]!;
+      let end = next + 1;
+      while (end < count && victims.sids[end] === sid) end++;
+      const { removed, stop } = this.removeIn(victims, next, end, maxEventsPerSession, deadline);
       deletedEvents += removed;
-      if (removed > 0) {
-        sessions++;
-        touched.add(sid);
-      }
-      if (!finished || (g < groups.length - 1 && performance.now() >= deadline)) {
-        // Out of time: what is left is chosen again by the next chunk.
-        stoppedEarly = true;
-        break;
-      }
+      if (removed > 0) sids.push(sid);
+      next = stop;
+      if (next < end || performance.now() >= deadline) break;
     }
-    this.pace = stoppedEarly
-      ? Math.max(CLOCK_EVERY, Math.ceil(deletedEvents * 1.25))
-      : Math.min(2 * this.pace, Number.MAX_SAFE_INTEGER);
-    return { deletedEvents, sessions, done: choice.done && !stoppedEarly };
+    return { deletedEvents, sids, next };
   }
 
   /** Adds the retention rules' victims; true when a whole pass found fewer than the limit. */
-  private walk(task: PurgeTask, chosen: Map<number, Victim>): boolean {
+  private walk(task: PurgeChooseTask, chosen: Map<number, Victim>): boolean {
     const start = this.cursor;
     let after = start;
     let wrapped = false;
@@ -215,7 +201,7 @@ export class SqlitePurger {
   }
 
   /** Chooses the session's victims under the retention rules; false once the limit is reached. */
-  private chooseIn(task: PurgeTask, s: LiveSession, chosen: Map<number, Victim>): boolean {
+  private chooseIn(task: PurgeChooseTask, s: LiveSession, chosen: Map<number, Victim>): boolean {
     // Victims of the session chosen already (expired ones included), for its excess.
     let here = this.expiredIn.get(s.sid) ?? 0;
     const add = (v: Victim) => {
@@ -255,44 +241,47 @@ export class SqlitePurger {
   }
 
   /**
-   * Removes one session's victims still stored, and their `event_ids` rows (a purged id
-   * appended again is a new event): first those expired or too old, then, oldest first,
-   * as many of its excess as it still has (a purge of another connection may have taken
-   * some since they were chosen). The session's last seq and update time are kept as
-   * its floor: the newest event may be among the victims, and seqs never go backwards.
+   * Removes one session's victims `start .. end - 1` still stored, and their `event_ids`
+   * rows (a purged id appended again is a new event): those expired or too old, then, as
+   * many of its excess as it still has (a purge of another connection may have taken some
+   * since they were chosen). The session's last seq and update time are kept as its floor:
+   * the newest event may be among the victims, and seqs never go backwards. Returns the
+   * first victim not looked at (`end` when the session is finished).
    */
   private removeIn(
-    sid: number,
-    victims: Victim[],
+    victims: PurgeVictims,
+    start: number,
+    end: number,
     maxEventsPerSession: number | undefined,
     deadline: number,
-  ): { removed: number; finished: boolean } {
+  ): { removed: number; stop: number } {
+    const sid = victims.sids[start]!;
     const state = this.stateOf.get(sid);
-    if (state === undefined) return { removed: 0, finished: true };
+    if (state === undefined) return { removed: 0, stop: end };
     // Read before deleting: the newest event may be among the victims.
     const last = this.lastEvent.get(sid);
     const fromEvent = last !== undefined && last.seq >= state.seq_floor;
     const lastSeq = fromEvent ? last.seq : state.seq_floor;
     let stored = lastSeq - state.seq_base - state.purged_events;
-    // Rule victims first, then the excess; each group oldest first.
-    victims.sort((a, b) => Number(a.excess ?? false) - Number(b.excess ?? false) || a.seq - b.seq);
     let removed = 0;
-    let k = 0;
-    let finished = true;
-    for (; k < victims.length; k++) {
-      const v = victims[k]!;
-      if (v.excess && (maxEventsPerSession === undefined || stored <= maxEventsPerSession)) {
+    let k = start;
+    while (k < end) {
+      if (
+        victims.excess[k] === 1 &&
+        (maxEventsPerSession === undefined || stored <= maxEventsPerSession)
+      ) {
+        // What is left of the session is its excess, and it has none any more.
+        k = end;
         break;
       }
+      const seq = victims.seqs[k]!;
+      k++;
       // By (rowid, sid, seq): gone already if another connection removed it.
-      if (this.deleteEvent.run(v.rowid, v.sid, v.seq).changes === 0) continue;
-      this.deleteEventId.run(v.sid, v.id_hash, v.seq);
+      if (this.deleteEvent.run(victims.rowids[k - 1]!, sid, seq).changes === 0) continue;
+      this.deleteEventId.run(sid, victims.idHashes[k - 1]!, seq);
       removed++;
       stored--;
-      if (removed % CLOCK_EVERY === 0 && performance.now() >= deadline) {
-        finished = k === victims.length - 1;
-        break;
-      }
+      if (removed % CLOCK_EVERY === 0 && performance.now() >= deadline) break;
     }
     if (removed > 0) {
       this.recordPurge.run(
@@ -302,6 +291,41 @@ export class SqlitePurger {
         sid,
       );
     }
-    return { removed, finished };
+    return { removed, stop: k };
   }
+}
+
+/**
+ * Victims as columns grouped by session (in the order sessions were first chosen); within
+ * one, rule victims first, then the excess, each oldest first.
+ */
+function toColumns(chosen: Iterable<Victim>): PurgeVictims {
+  const bySession = new Map<number, Victim[]>();
+  for (const v of chosen) {
+    const list = bySession.get(v.sid);
+    if (list) list.push(v);
+    else bySession.set(v.sid, [v]);
+  }
+  let count = 0;
+  for (const list of bySession.values()) count += list.length;
+  const out: PurgeVictims = {
+    rowids: new Float64Array(count),
+    sids: new Float64Array(count),
+    seqs: new Float64Array(count),
+    idHashes: new Float64Array(count),
+    excess: new Uint8Array(count),
+  };
+  let i = 0;
+  for (const list of bySession.values()) {
+    list.sort((a, b) => Number(a.excess ?? false) - Number(b.excess ?? false) || a.seq - b.seq);
+    for (const v of list) {
+      out.rowids[i] = v.rowid;
+      out.sids[i] = v.sid;
+      out.seqs[i] = v.seq;
+      out.idHashes[i] = v.id_hash;
+      out.excess[i] = v.excess ? 1 : 0;
+      i++;
+    }
+  }
+  return out;
 }

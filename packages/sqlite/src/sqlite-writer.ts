@@ -8,8 +8,10 @@ import { SQL } from './statements.js';
 import { refreshStatistics } from './statistics.js';
 import type {
   DeleteSessionTask,
-  PurgeTask,
-  PurgeTaskResult,
+  PurgeChoice,
+  PurgeChooseTask,
+  PurgeRemoveResult,
+  PurgeRemoveTask,
   WriteBatchResult,
   WriteBatchTask,
   WriteCheckpointTask,
@@ -201,21 +203,22 @@ export class SqliteWriter {
   }
 
   /**
-   * One chunk of a purge (see `SqlitePurger`): victims are chosen in a read transaction,
-   * which never holds the write lock however many sessions the retention rules walk, and
-   * removed in a short write transaction.
+   * A purge chunk's victims (see `SqlitePurger`), chosen in a read transaction, which never
+   * holds the write lock however many sessions the retention rules walk.
    */
-  purge(task: PurgeTask): PurgeTaskResult {
-    const choice = this.db.transaction(() => this.purger.choose(task)).deferred();
-    if (choice.victims.length === 0) return { deletedEvents: 0, sessions: 0, done: choice.done };
-    let result: PurgeTaskResult = { deletedEvents: 0, sessions: 0, done: true };
-    const touched = new Set<number>();
+  purgeChoose(task: PurgeChooseTask): PurgeChoice {
+    return this.db.transaction(() => this.purger.choose(task)).deferred();
+  }
+
+  /** One slice of a chunk's removal: a short write transaction. */
+  purgeRemove(task: PurgeRemoveTask): PurgeRemoveResult {
+    let result: PurgeRemoveResult = { deletedEvents: 0, sids: [], next: task.from };
     this.transaction(() => {
       this.checkDataVersion();
-      result = this.purger.remove(choice, task.maxEventsPerSession, touched);
+      result = this.purger.remove(task.victims, task.from, task.maxEventsPerSession, task.budgetMs);
       // Purged seqs may sit in those sessions' cached tails: drop them rather than patch them.
       // The other sessions' tails stay, so appends beside a purge keep their cache.
-      for (const sid of touched) this.tails.delete(sid);
+      for (const sid of result.sids) this.tails.delete(sid);
     });
     return result;
   }

@@ -5,8 +5,11 @@ import { SqliteBackend } from '../src/sqlite-backend.js';
 import { createInlineRunner } from '../src/threads/inline-runner.js';
 import { tempDb } from './temp-db.js';
 
-/** A backend (inline runner) on a fresh migrated database, for tests that call it directly. */
-export function openBackend(): {
+/**
+ * A backend (inline runner) on a fresh migrated database, for tests that call it directly;
+ * `purgeSliceMs: 0` makes each purge slice take 16 events at most (one session).
+ */
+export function openBackend({ purgeSliceMs }: { purgeSliceMs?: number } = {}): {
   backend: SqliteBackend;
   filename: string;
   cleanup(): Promise<void>;
@@ -21,7 +24,7 @@ export function openBackend(): {
     durability: 'normal',
     busyTimeoutMs: 5000,
   });
-  const backend = new SqliteBackend(runner, 1000, 4 * 1024 * 1024);
+  const backend = new SqliteBackend(runner, 1000, 4 * 1024 * 1024, purgeSliceMs);
   return {
     backend,
     filename: db.filename,

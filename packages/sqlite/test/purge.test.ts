@@ -1,5 +1,5 @@
 import Database from 'better-sqlite3';
-import { afterEach, describe, expect, it } from 'vitest';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteBackend } from '../src/sqlite-backend.js';
 import { openBackend, prepared } from './backend-fixture.js';
 
@@ -9,8 +9,15 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
+/** Slices of the default budget, and of 16 events (so every chunk's removal takes several). */
+const SLICES = [
+  { slices: 'default slices', purgeSliceMs: undefined },
+  { slices: '16-event slices', purgeSliceMs: 0 },
+];
+let purgeSliceMs: number | undefined;
+
 function open() {
-  const opened = openBackend();
+  const opened = openBackend({ purgeSliceMs });
   cleanups.push(opened.cleanup);
   return opened;
 }
@@ -55,7 +62,11 @@ function orphanIds(filename: string): number {
   }
 }
 
-describe('purgeExpired (SQLite)', () => {
+describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
+  beforeEach(() => {
+    purgeSliceMs = slices.purgeSliceMs;
+  });
+
   it('takes a chunk a session at a time when expiries interleave across sessions', async () => {
     const { backend, filename } = open();
     // Event k of every session expires at the same instant: in expiry order alone, 100
@@ -64,9 +75,8 @@ describe('purgeExpired (SQLite)', () => {
       await fill(backend, `s${n}`, 20, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
     }
     const chunk = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
-    expect(chunk.deletedEvents).toBeGreaterThan(1);
-    // Whole sessions, in seq order: at most one session partly taken.
-    expect(chunk.sessions).toBeLessThanOrEqual(Math.ceil(chunk.deletedEvents / 20));
+    // Whole sessions, in seq order: 5 of them, each counted once however many slices took it.
+    expect(chunk).toEqual({ deletedEvents: 100, sessions: 5, done: false });
     let total = chunk.deletedEvents;
     for (let done = chunk.done; !done; ) {
       const next = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
@@ -212,5 +222,30 @@ describe('purgeExpired (SQLite)', () => {
     expect(await seqs(backend, 's')).toEqual(
       Array.from({ length: 50 }, (_, i) => i + 1).filter((k) => k % 5 !== 0),
     );
+  });
+});
+
+describe('purgeExpired (SQLite) in slices', () => {
+  it('lets appends through between the slices of a chunk, their seqs after the last', async () => {
+    const opened = openBackend({ purgeSliceMs: 0 });
+    cleanups.push(opened.cleanup);
+    const { backend, filename } = opened;
+    await fill(backend, 's', 600, (k) => ({ occurred: T0 + k, expires: T0 + 1000 }));
+    let settled = false;
+    // One chunk of 600 victims: 16-event slices, the event loop turning between them.
+    const purge = backend.purgeExpired({ now: T0 + 1_000_000, limit: 1000 }).finally(() => {
+      settled = true;
+    });
+    const late = [];
+    for (let i = 1; i <= 5; i++) {
+      late.push(...(await backend.writeBatch([prepared('s', `late-${i}`, Date.now())])));
+    }
+    // The appends did not wait for the chunk: it has slices left.
+    expect(settled).toBe(false);
+    expect(await purge).toMatchObject({ deletedEvents: 600, sessions: 1 });
+    expect(late.map((r) => ('seq' in r ? r.seq : r))).toEqual([601, 602, 603, 604, 605]);
+    expect(await seqs(backend, 's')).toEqual([601, 602, 603, 604, 605]);
+    expect(await backend.getSession('s')).toMatchObject({ lastSeq: 605, eventCount: 5 });
+    expect(orphanIds(filename)).toBe(0);
   });
 });

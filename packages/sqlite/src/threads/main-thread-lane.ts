@@ -60,9 +60,17 @@ export class MainThreadLane {
     if (this.disabled || this.config.durability === 'full' || this.config.inlineWriteRows === 0) {
       return undefined;
     }
-    // Deletes and purges run on the writer thread: a large session's delete, a purge chunk
-    // and the WAL truncation after a delete must not hold the event loop.
-    if (task.kind !== 'writeBatch' && task.kind !== 'writeCheckpoint') return undefined;
+    // Deletes and a purge's choice run on the writer thread: a large session's delete, the
+    // WAL truncation after it and a retention walk must not hold the event loop. A purge's
+    // removal comes in slices bounded in time (`PURGE_SLICE_BUDGET_MS`), as short as a small
+    // batch: here they never wait for the lock, nor make this connection's appends wait.
+    if (
+      task.kind !== 'writeBatch' &&
+      task.kind !== 'writeCheckpoint' &&
+      task.kind !== 'purgeRemove'
+    ) {
+      return undefined;
+    }
     if (task.kind === 'writeBatch') {
       const n = task.ids.length;
       if (n > this.config.inlineWriteRows) return undefined;

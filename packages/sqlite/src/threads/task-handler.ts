@@ -82,8 +82,10 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
         return reader!.listSessions(task);
       case 'deleteSession':
         return writer!.deleteSession(task);
-      case 'purge':
-        return writer!.purge(task);
+      case 'purgeChoose':
+        return writer!.purgeChoose(task);
+      case 'purgeRemove':
+        return writer!.purgeRemove(task);
     }
   };
   return <T extends Task>(task: T): TaskOutcome<T> => {

@@ -95,18 +95,49 @@ export interface DeleteSessionTask {
   sessionId: string;
 }
 
-export interface PurgeTask {
-  kind: 'purge';
+/** Chooses a purge chunk's victims, in a read transaction (it never holds the write lock). */
+export interface PurgeChooseTask {
+  kind: 'purgeChoose';
   now: number;
   limit: number;
   maxAgeMs?: number;
   maxEventsPerSession?: number;
 }
 
-export interface PurgeTaskResult {
-  deletedEvents: number;
-  sessions: number;
+/**
+ * Events a purge chunk chose, as columns, grouped by session; within a session those
+ * expired or too old first, then its excess (`excess` 1), each group in seq order.
+ */
+export interface PurgeVictims {
+  rowids: Float64Array;
+  sids: Float64Array;
+  seqs: Float64Array;
+  idHashes: Float64Array;
+  excess: Uint8Array;
+}
+
+export interface PurgeChoice {
+  victims: PurgeVictims;
+  /** Nothing more to remove once these are: the choice is below its limit after a whole pass. */
   done: boolean;
+}
+
+/** Removes chosen victims from `from` on, in one short write transaction. */
+export interface PurgeRemoveTask {
+  kind: 'purgeRemove';
+  victims: PurgeVictims;
+  from: number;
+  maxEventsPerSession?: number;
+  /** How long the slice may spend deleting (see `PURGE_SLICE_BUDGET_MS`). */
+  budgetMs: number;
+}
+
+export interface PurgeRemoveResult {
+  deletedEvents: number;
+  /** Sessions that lost events. */
+  sids: number[];
+  /** The first victim not looked at yet: the next slice starts there (the count when none is left). */
+  next: number;
 }
 
 export interface CloseTask {
@@ -145,7 +176,8 @@ export type Task =
   | GetSessionTask
   | ListSessionsTask
   | DeleteSessionTask
-  | PurgeTask;
+  | PurgeChooseTask
+  | PurgeRemoveTask;
 
 /** What each kind of task returns when it succeeds. */
 export interface TaskResults {
@@ -160,7 +192,8 @@ export interface TaskResults {
   getSession: SessionRow | null;
   listSessions: SessionRow[];
   deleteSession: number;
-  purge: PurgeTaskResult;
+  purgeChoose: PurgeChoice;
+  purgeRemove: PurgeRemoveResult;
 }
 
 /** The result of `task`, or its failure. */
