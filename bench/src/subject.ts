@@ -79,4 +79,9 @@ export interface AdapterRunner {
   openFloor?(ctx: BenchContext): Promise<Floor>;
   /** No storage to floor (the memory store): its floor is `JSON.stringify` of the ingest events alone. */
   serialisationFloor?: boolean;
+  /**
+   * The baseline ingests the adapter's whole ingest workloads, not `baselineIngestEvents`:
+   * for a baseline fast enough to, and whose cost grows with its table (a sample would flatter it).
+   */
+  fullBaselineIngest?: boolean;
 }
