@@ -97,6 +97,13 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       }
       expectStoreRun(a.runs.baseline);
       expect(a.runs.baseline?.lifecycle).toBeUndefined();
+      // SQLite's baseline ingests the adapter's whole workload; the others a sample.
+      expect(a.runs.baseline?.ingest?.events).toBe(
+        a.adapter === 'sqlite' ? TINY.ingestEvents : TINY.baselineIngestEvents,
+      );
+      expect(a.runs.baseline?.manySessions?.events).toBe(
+        a.adapter === 'sqlite' ? a.runs.adapter?.manySessions?.events : TINY.baselineIngestEvents,
+      );
       expectFloorRun(a.runs.floor);
       expect(a.runs.ceiling?.error).toBeUndefined();
       positive(a.runs.ceiling?.ingest?.eventsPerSec);
