@@ -15,6 +15,8 @@ export interface ContractFixture {
 export interface ContractCapabilities {
   /** Data survives `close()` and a new `open()` on the same fixture. */
   persistent: boolean;
+  /** Two stores may be open on the fixture's storage at once (the file store locks its root). */
+  sharedStorage?: boolean;
 }
 
 export interface ContractSubject {

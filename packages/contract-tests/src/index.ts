@@ -7,6 +7,7 @@ import { checkpointSuite } from './suites/checkpoints.js';
 import { concurrencySuite } from './suites/concurrency.js';
 import { conditionalAppendSuite } from './suites/conditional-append.js';
 import { deleteSessionSuite } from './suites/delete-session.js';
+import { followSuite } from './suites/follow.js';
 import { lifecycleSuite } from './suites/lifecycle.js';
 import { orderingSuite } from './suites/ordering.js';
 import { persistenceSuite } from './suites/persistence.js';
@@ -48,6 +49,7 @@ export function runHistoryStoreContract(subject: ContractSubject): void {
     deleteSessionSuite(subject, h);
     retentionSuite(subject, h);
     conditionalAppendSuite(subject, h);
+    followSuite(subject, h);
     if (subject.capabilities.persistent) persistenceSuite(subject, h);
   });
 }

@@ -2,23 +2,24 @@ import { expectedSeqOf } from './append-options.js';
 import { backendFailure } from './backend-failure.js';
 import { BatchWriter } from './batch-writer.js';
 import { nonNegativeInteger } from './call-options.js';
+import { CommitSignal } from './commit-signal.js';
 import { ClosedError } from './errors/closed-error.js';
 import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { followPages } from './follow-pages.js';
 import type { HistoryBackend } from './history-backend.js';
-import { normalizeRange } from './history-range.js';
 import type {
   AppendResult,
   Checkpoint,
   CheckpointOptions,
   DeleteSessionResult,
-  HistoryRange,
   HistoryRecord,
   HistoryStore,
   ListSessionsOptions,
   PurgeOptions,
   PurgeResult,
   SessionInfo,
+  StreamOptions,
 } from './history-store.js';
 import { assertSessionId, describe } from './identifier.js';
 import { listSessionPages, normalizeListOptions, toSessionInfo } from './list-sessions.js';
@@ -28,6 +29,7 @@ import { purgeExpired, purgeLimitOf } from './purge-expired.js';
 import { RecordIterator } from './record-iterator.js';
 import { startRetentionTimer } from './retention-timer.js';
 import type { ResolvedStoreOptions } from './store-options.js';
+import { normalizeStreamOptions } from './stream-options.js';
 import { toJson } from './to-json.js';
 
 const first = (results: AppendResult[]) => results[0]!;
@@ -84,10 +86,18 @@ export function createBackendStore(
       throw new InvalidArgumentError(`backend.${method}`, 'expected a function');
     }
   }
+  // Followers of a session are woken by this store's commits to it.
+  const commits = new CommitSignal();
   const writer = new BatchWriter({
     ...options,
     name: backend.name,
-    writeBatch: (records, conditions) => backend.writeBatch(records, conditions),
+    writeBatch: async (records, conditions) => {
+      const outcomes = await backend.writeBatch(records, conditions);
+      const written = new Set<string>();
+      for (const o of outcomes) if ('seq' in o && !o.duplicate) written.add(o.sessionId);
+      commits.notify(written);
+      return outcomes;
+    },
     isTransient: backend.isTransient?.bind(backend),
     failedSession: backend.failedSession?.bind(backend),
   });
@@ -151,17 +161,33 @@ export function createBackendStore(
       return writer.enqueue(prepared, expectedSeq);
     },
 
-    stream(sessionId: string, range?: HistoryRange): AsyncIterable<HistoryRecord> {
+    stream(sessionId: string, streamOptions?: StreamOptions): AsyncIterable<HistoryRecord> {
       if (closed) throw new ClosedError('stream');
       assertSessionId(sessionId);
-      const normalized = normalizeRange(range);
+      const { range, follow, signal } = normalizeStreamOptions(streamOptions);
+      // Without follow or signal, the backend's pages as they are: the replay hot path.
+      const pages =
+        follow || signal
+          ? () =>
+              followPages({
+                backend,
+                sessionId,
+                range,
+                follow,
+                commits,
+                pollMs: options.followPollMs,
+                ...(signal === undefined ? {} : { signal }),
+                isClosed,
+              })
+          : () => backend.readPages(sessionId, range);
       return {
         [Symbol.asyncIterator]: () =>
           new RecordIterator(
-            () => backend.readPages(sessionId, normalized),
-            normalized.limit,
-            () => closed,
+            pages,
+            range.limit,
+            isClosed,
             (error) => backendFailure(backend, 'stream', error),
+            () => signal?.aborted === true,
           ),
       };
     },
@@ -274,6 +300,7 @@ export function createBackendStore(
       if (!closing) {
         closed = true;
         retention?.stop();
+        commits.close();
         closing = (async () => {
           // A purge stops after its current chunk; deletes already queued still run.
           await Promise.allSettled(operations);

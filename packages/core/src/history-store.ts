@@ -23,6 +23,20 @@ export interface HistoryRange {
   direction?: 'forward' | 'backward';
 }
 
+/** What `stream` reads (a `HistoryRange`) and how it runs. */
+export interface StreamOptions extends HistoryRange {
+  /**
+   * After the events already stored, keep yielding events as they are committed, in seq
+   * order, with no gap and no repeat, until `signal` aborts (the loop then ends) or the
+   * store closes (`HISTORY_CLOSED`). Forward only. Commits by this store wake the stream at
+   * once; those of other stores and processes are found by reading again every
+   * `followPollMs` (a store option).
+   */
+  follow?: boolean;
+  /** Aborting ends the stream: the loop ends cleanly, without an error. */
+  signal?: AbortSignal;
+}
+
 export interface Checkpoint {
   sessionId: string;
   payload: unknown;
@@ -103,8 +117,11 @@ export interface HistoryStore {
   append(envelope: Envelope, options?: AppendOptions): Promise<AppendResult>;
   /** Validates every envelope first; nothing is queued if one is invalid. Atomic when it fits in one batch. */
   appendMany(envelopes: readonly Envelope[], options?: AppendOptions): Promise<AppendResult[]>;
-  /** Lazy, paged, in `seq` order; leaving the loop early releases the underlying resources. */
-  stream(sessionId: string, range?: HistoryRange): AsyncIterable<HistoryRecord>;
+  /**
+   * Lazy, paged, in `seq` order; leaving the loop early releases the underlying resources.
+   * With `follow: true`, goes on with events as they are committed (see `StreamOptions`).
+   */
+  stream(sessionId: string, options?: StreamOptions): AsyncIterable<HistoryRecord>;
   /** Replaces the session's checkpoint atomically. */
   checkpoint(sessionId: string, payload: unknown, opts?: CheckpointOptions): Promise<void>;
   getCheckpoint(sessionId: string): Promise<Checkpoint | null>;

@@ -23,6 +23,7 @@ export type {
   PurgeOptions,
   PurgeResult,
   SessionInfo,
+  StreamOptions,
 } from './history-store.js';
 export { createMemoryHistoryStore } from './memory-store.js';
 export {

@@ -29,6 +29,8 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
     limit: number | undefined,
     private readonly isClosed: () => boolean,
     private readonly fail: (error: unknown) => unknown = (error) => error,
+    /** True once the consumer's signal aborted: the records left in the page are not yielded. */
+    private readonly aborted: () => boolean = () => false,
   ) {
     this.left = limit ?? Number.POSITIVE_INFINITY;
   }
@@ -40,7 +42,7 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
   next(): Promise<IteratorResult<HistoryRecord>> {
     if (this.fetching) return this.fetching.then(() => this.next());
     if (this.finished) return Promise.resolve({ done: true, value: undefined });
-    if (this.left <= 0) return this.return();
+    if (this.left <= 0 || this.aborted()) return this.return();
     while (this.index < this.page.length) {
       try {
         const result = this.take();

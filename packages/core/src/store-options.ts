@@ -42,6 +42,11 @@ export interface StoreOptions {
    */
   retention?: RetentionOptions;
   /**
+   * How often a following `stream` reads again to find events committed by other stores
+   * and processes (this store's own commits wake it at once). Default 100 ms.
+   */
+  followPollMs?: number;
+  /**
    * Called after every batch (`BatchMetrics`) and every background purge (`PurgeMetrics`,
    * `kind: 'purge'`); exceptions it throws are ignored.
    */
@@ -75,6 +80,7 @@ export const DEFAULT_STORE_OPTIONS: Omit<ResolvedStoreOptions, 'onMetrics' | 're
   maxConcurrentBatches: 1,
   retries: 3,
   retryDelayMs: 20,
+  followPollMs: 100,
 };
 
 const positiveInt = z.number().int().positive().max(Number.MAX_SAFE_INTEGER);
@@ -90,6 +96,7 @@ const storeOptionsSchema = z.object({
   maxConcurrentBatches: z.number().int().min(1).max(64).optional(),
   retries: z.number().int().min(0).max(100).optional(),
   retryDelayMs: z.number().min(0).max(60_000).optional(),
+  followPollMs: z.number().int().min(1).max(2_147_483_647).optional(),
   retention: z
     .object({
       maxAgeMs: positiveInt.optional(),

@@ -16,7 +16,7 @@ for (const target of pgTargets()) {
     describe(`${target.name}, ${variant.label}`, () => {
       runHistoryStoreContract({
         name: 'postgres',
-        capabilities: { persistent: true },
+        capabilities: { persistent: true, sharedStorage: true },
         async setup() {
           const schema = freshSchemaName('contract');
           return {

@@ -15,7 +15,7 @@ for (const [title, mode] of modes) {
   describe(title, () => {
     runHistoryStoreContract({
       name: 'sqlite',
-      capabilities: { persistent: true },
+      capabilities: { persistent: true, sharedStorage: true },
       async setup() {
         const db = tempDb();
         return {

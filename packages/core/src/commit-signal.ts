@@ -1,0 +1,72 @@
+/**
+ * Tells followers of a session that the store committed new events to it. Counts commits
+ * only for sessions someone follows (an entry lives while it has followers), so a store
+ * appending to millions of sessions keeps nothing for them. A follower takes the count
+ * before it reads and waits for it to move after: a commit between the read and the wait
+ * is never missed.
+ */
+export class CommitSignal {
+  private readonly sessions = new Map<
+    string,
+    { commits: number; followers: number; wakers: Set<() => void> }
+  >();
+  private closed = false;
+
+  /** Registers a follower of `sessionId`; `leave` undoes it. */
+  join(sessionId: string): void {
+    const entry = this.sessions.get(sessionId);
+    if (entry) entry.followers++;
+    else this.sessions.set(sessionId, { commits: 0, followers: 1, wakers: new Set() });
+  }
+
+  leave(sessionId: string): void {
+    const entry = this.sessions.get(sessionId);
+    if (entry && --entry.followers === 0) this.sessions.delete(sessionId);
+  }
+
+  /** Commits seen so far for a joined session. */
+  commits(sessionId: string): number {
+    return this.sessions.get(sessionId)?.commits ?? 0;
+  }
+
+  /** New events were committed to these sessions. */
+  notify(sessionIds: Iterable<string>): void {
+    for (const sessionId of sessionIds) {
+      const entry = this.sessions.get(sessionId);
+      if (!entry) continue;
+      entry.commits++;
+      for (const wake of entry.wakers) wake();
+    }
+  }
+
+  /**
+   * Resolves once the session's commit count differs from `seen`, after `pollMs` (commits
+   * by other stores and processes are found by reading again), when `signal` aborts or when
+   * the store closes; at once if one of those happened already.
+   */
+  wait(sessionId: string, seen: number, pollMs: number, signal?: AbortSignal): Promise<void> {
+    const entry = this.sessions.get(sessionId);
+    if (!entry || entry.commits !== seen || this.closed || signal?.aborted) {
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => {
+      const wake = () => {
+        clearTimeout(timer);
+        entry.wakers.delete(wake);
+        signal?.removeEventListener('abort', wake);
+        resolve();
+      };
+      const timer = setTimeout(wake, pollMs);
+      entry.wakers.add(wake);
+      signal?.addEventListener('abort', wake, { once: true });
+    });
+  }
+
+  /** Wakes every follower: the store is closing. */
+  close(): void {
+    this.closed = true;
+    for (const entry of this.sessions.values()) {
+      for (const wake of [...entry.wakers]) wake();
+    }
+  }
+}

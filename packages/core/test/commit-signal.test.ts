@@ -1,0 +1,62 @@
+import { describe, expect, it } from 'vitest';
+import { CommitSignal } from '../src/commit-signal.js';
+
+/** Whether `promise` has settled once pending callbacks ran (no timers involved). */
+async function settled(promise: Promise<unknown>): Promise<boolean> {
+  let done = false;
+  void promise.then(() => {
+    done = true;
+  });
+  await new Promise((resolve) => setImmediate(resolve));
+  return done;
+}
+
+const HOUR = 3_600_000;
+
+describe('CommitSignal', () => {
+  it('a commit between taking the count and waiting is not missed', async () => {
+    const signal = new CommitSignal();
+    signal.join('s');
+    const seen = signal.commits('s');
+    signal.notify(['s']);
+    expect(await settled(signal.wait('s', seen, HOUR))).toBe(true);
+  });
+
+  it("wakes a waiting follower on its session's commit only", async () => {
+    const signal = new CommitSignal();
+    signal.join('s');
+    const waiting = signal.wait('s', signal.commits('s'), HOUR);
+    signal.notify(['other']);
+    expect(await settled(waiting)).toBe(false);
+    signal.notify(['s']);
+    expect(await settled(waiting)).toBe(true);
+  });
+
+  it('wakes on abort and on close, and at once when either happened before', async () => {
+    const signal = new CommitSignal();
+    signal.join('s');
+    const controller = new AbortController();
+    const aborting = signal.wait('s', 0, HOUR, controller.signal);
+    controller.abort();
+    expect(await settled(aborting)).toBe(true);
+    expect(await settled(signal.wait('s', 0, HOUR, controller.signal))).toBe(true);
+    const closing = signal.wait('s', 0, HOUR);
+    signal.close();
+    expect(await settled(closing)).toBe(true);
+    expect(await settled(signal.wait('s', 0, HOUR))).toBe(true);
+  });
+
+  it('counts commits only while a session has followers', () => {
+    const signal = new CommitSignal();
+    signal.notify(['s']);
+    signal.join('s');
+    signal.join('s');
+    expect(signal.commits('s')).toBe(0);
+    signal.notify(['s', 's']);
+    signal.leave('s');
+    expect(signal.commits('s')).toBe(2);
+    signal.leave('s');
+    // The last follower left: nothing is kept for the session.
+    expect(signal.commits('s')).toBe(0);
+  });
+});
