@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import type { AppendResult } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
+import { createPostgresHistoryStore } from '../src/index.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { dropSchema, freshSchemaName, pgTargets, testPool } from './pg-fixtures.js';
 
@@ -108,6 +109,42 @@ for (const target of pgTargets()) {
         expect(owners).toMatch(/a+b+a+|b+a+b+/);
       } finally {
         await pool.end();
+      }
+    });
+
+    it('a follower in a third process sees every event once, in seq order', async () => {
+      const store = await createPostgresHistoryStore({
+        connectionString: target.url,
+        schema,
+        followPollMs: 10,
+      });
+      try {
+        const workers = [runWorker(target.url, schema, 'a'), runWorker(target.url, schema, 'b')];
+        await Promise.race([
+          Promise.all(workers.map((w) => w.ready)),
+          Promise.all(workers.map((w) => w.done)),
+        ]);
+        const controller = new AbortController();
+        const seen: { seq: number; id: string }[] = [];
+        const following = (async () => {
+          for await (const r of store.stream('shared', {
+            follow: true,
+            signal: controller.signal,
+          })) {
+            seen.push({ seq: r.seq, id: r.id });
+            if (seen.length === 2 * PER_PROCESS) controller.abort();
+          }
+        })();
+        for (const w of workers) w.go();
+        await Promise.all(workers.map((w) => w.done));
+        await following;
+        // Single appends and COPY batches of both processes, each once, with no gap.
+        expect(seen.map((r) => r.seq)).toEqual(
+          Array.from({ length: 2 * PER_PROCESS }, (_, k) => k + 1),
+        );
+        expect(new Set(seen.map((r) => r.id)).size).toBe(2 * PER_PROCESS);
+      } finally {
+        await store.close();
       }
     });
   });

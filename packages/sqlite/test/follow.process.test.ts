@@ -1,0 +1,64 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { afterEach, describe, expect, it } from 'vitest';
+import { createSqliteHistoryStore } from '../dist/index.js';
+import { tempDb } from './temp-db.js';
+
+const appendLoop = new URL('./fixtures/append-loop.mjs', import.meta.url).pathname;
+
+/** A child appending `count` envelopes to `sessionId` once told to go; resolves when it is ready. */
+async function startWriter(filename: string, sessionId: string, prefix: string, count: number) {
+  const child = spawn(
+    process.execPath,
+    [appendLoop, filename, sessionId, prefix, String(count), '4'],
+    {
+      stdio: ['pipe', 'pipe', 'inherit'],
+      env: { ...process.env, WAIT_FOR_GO: '1' },
+    },
+  );
+  let output = '';
+  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
+    output += chunk;
+  });
+  const exited = once(child, 'exit');
+  while (!output.includes('ready\n')) await new Promise((resolve) => setTimeout(resolve, 5));
+  return { child, exited };
+}
+
+describe('following a session across processes', () => {
+  let cleanup: () => void = () => {};
+  afterEach(() => cleanup());
+
+  it('a follower sees every event two writer processes commit, once each, in seq order', async () => {
+    const db = tempDb();
+    cleanup = db.cleanup;
+    const store = await createSqliteHistoryStore({ filename: db.filename, followPollMs: 10 });
+    try {
+      const perWriter = 150;
+      const writers = [
+        await startWriter(db.filename, 's1', 'a', perWriter),
+        await startWriter(db.filename, 's1', 'b', perWriter),
+      ];
+      const controller = new AbortController();
+      const seen: { seq: number; id: string }[] = [];
+      const following = (async () => {
+        for await (const r of store.stream('s1', { follow: true, signal: controller.signal })) {
+          seen.push({ seq: r.seq, id: r.id });
+          if (seen.length === 2 * perWriter) controller.abort();
+        }
+      })();
+      for (const { child } of writers) child.stdin!.end('go\n');
+      for (const { exited } of writers) expect((await exited)[0]).toBe(0);
+      await following;
+      expect(seen.map((r) => r.seq)).toEqual(
+        Array.from({ length: 2 * perWriter }, (_, i) => i + 1),
+      );
+      const expected = ['a', 'b'].flatMap((p) =>
+        Array.from({ length: perWriter }, (_, n) => `${p}-${n}`),
+      );
+      expect(seen.map((r) => r.id).sort()).toEqual(expected.sort());
+    } finally {
+      await store.close();
+    }
+  });
+});
