@@ -11,17 +11,29 @@ export class CommitSignal {
     { commits: number; followers: number; wakers: Set<() => void> }
   >();
   private closed = false;
+  private followers = 0;
+  private stopWatching: (() => void) | undefined;
+
+  /**
+   * `watch`: the backend's `watchCommits`, run while anyone follows: commits it reports (by
+   * other connections and processes, sessions unknown) wake every follower.
+   */
+  constructor(private readonly watch?: (onCommit: () => void) => () => void) {}
 
   /** Registers a follower of `sessionId`; `leave` undoes it. */
   join(sessionId: string): void {
     const entry = this.sessions.get(sessionId);
     if (entry) entry.followers++;
     else this.sessions.set(sessionId, { commits: 0, followers: 1, wakers: new Set() });
+    if (this.followers++ === 0 && this.watch && !this.closed) {
+      this.stopWatching = this.watch(() => this.notify(this.sessions.keys()));
+    }
   }
 
   leave(sessionId: string): void {
     const entry = this.sessions.get(sessionId);
     if (entry && --entry.followers === 0) this.sessions.delete(sessionId);
+    if (--this.followers === 0) this.unwatch();
   }
 
   /** Commits seen so far for a joined session. */
@@ -65,8 +77,15 @@ export class CommitSignal {
   /** Wakes every follower: the store is closing. */
   close(): void {
     this.closed = true;
+    this.unwatch();
     for (const entry of this.sessions.values()) {
       for (const wake of [...entry.wakers]) wake();
     }
+  }
+
+  private unwatch(): void {
+    const stop = this.stopWatching;
+    this.stopWatching = undefined;
+    stop?.();
   }
 }

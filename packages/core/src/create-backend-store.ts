@@ -87,7 +87,7 @@ export function createBackendStore(
     }
   }
   // Followers of a session are woken by this store's commits to it.
-  const commits = new CommitSignal();
+  const commits = new CommitSignal(backend.watchCommits?.bind(backend));
   const writer = new BatchWriter({
     ...options,
     name: backend.name,

@@ -26,7 +26,7 @@ export interface FollowPlan {
 export async function* followPages(plan: FollowPlan): AsyncGenerator<readonly StoredRecord[]> {
   const { backend, sessionId, commits, signal } = plan;
   let after = plan.range.after;
-  commits.join(sessionId);
+  if (plan.follow) commits.join(sessionId);
   try {
     for (;;) {
       const seen = commits.commits(sessionId);
@@ -49,6 +49,6 @@ export async function* followPages(plan: FollowPlan): AsyncGenerator<readonly St
       if (plan.isClosed()) throw new ClosedError('stream');
     }
   } finally {
-    commits.leave(sessionId);
+    if (plan.follow) commits.leave(sessionId);
   }
 }

@@ -135,6 +135,13 @@ export interface HistoryBackend {
   readCheckpoint(sessionId: string): Promise<StoredCheckpoint | null>;
   /** Called once, after the writer drained: release everything. */
   close(): Promise<void>;
+  /**
+   * Optional: calls `onCommit` (soon, not necessarily at once) whenever another connection,
+   * thread or process may have committed events, so that followers read again then instead
+   * of only every `followPollMs`. Core starts it while some stream follows, and calls the
+   * returned function to stop it. Without it, followers find such commits by polling.
+   */
+  watchCommits?(onCommit: () => void): () => void;
   /** Whether a `writeBatch` error is transient, so the batch may be retried. */
   isTransient?(error: unknown): boolean;
   /**

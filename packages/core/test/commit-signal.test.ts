@@ -59,4 +59,33 @@ describe('CommitSignal', () => {
     // The last follower left: nothing is kept for the session.
     expect(signal.commits('s')).toBe(0);
   });
+
+  it("runs the backend's watch while anyone follows; its commits wake every follower", async () => {
+    let onCommit: (() => void) | undefined;
+    let watching = 0;
+    const signal = new CommitSignal((callback) => {
+      onCommit = callback;
+      watching++;
+      return () => {
+        watching--;
+      };
+    });
+    expect(watching).toBe(0);
+    signal.join('a');
+    signal.join('b');
+    expect(watching).toBe(1);
+    const a = signal.wait('a', signal.commits('a'), HOUR);
+    const b = signal.wait('b', signal.commits('b'), HOUR);
+    onCommit!();
+    expect([await settled(a), await settled(b)]).toEqual([true, true]);
+    signal.leave('a');
+    expect(watching).toBe(1);
+    signal.leave('b');
+    expect(watching).toBe(0);
+    // Following again starts it again; closing stops it.
+    signal.join('a');
+    expect(watching).toBe(1);
+    signal.close();
+    expect(watching).toBe(0);
+  });
 });

@@ -38,6 +38,12 @@ export interface SqliteAdapterOptions {
    * `getCheckpoint` are read on the main thread. Default 1000; 0 reads on reader threads only.
    */
   inlineReadRows?: number;
+  /**
+   * While a stream follows a session: how often the store checks (`PRAGMA data_version`, one
+   * cheap call on the main thread) whether another connection or process committed, and if
+   * so wakes its followers. Default 20 ms.
+   */
+  changeCheckMs?: number;
 }
 
 export interface SqliteStoreOptions extends SqliteAdapterOptions, StoreOptions {}
@@ -52,6 +58,7 @@ export const SQLITE_DEFAULTS = {
   pageBytes: DEFAULT_PAGE_BYTES,
   inlineWriteRows: 128,
   inlineReadRows: 1000,
+  changeCheckMs: 20,
 } as const satisfies Partial<SqliteAdapterOptions>;
 
 const path = optionRule.path();
@@ -75,6 +82,7 @@ const SQLITE_SCHEMA = {
   pageBytes: optionRule.integer(1, 2 ** 31 - 1),
   inlineWriteRows: optionRule.integer(0, 100_000),
   inlineReadRows: optionRule.integer(0, 100_000),
+  changeCheckMs: optionRule.integer(1, 60_000),
 } satisfies OptionsSchema<SqliteAdapterOptions>;
 
 export type SqliteConfig = ResolvedOptions<typeof SQLITE_SCHEMA>;

@@ -32,17 +32,39 @@ export class SqliteBackend implements HistoryBackend {
   private readonly pageBytes: number;
   /** Most time a purge slice spends deleting; tests make it 0 (a slice then takes 16 events at most). */
   private readonly purgeSliceMs: number;
+  private readonly changeCheckMs: number;
 
   constructor(
     runner: TaskRunner,
     pageSize: number,
     pageBytes: number,
-    purgeSliceMs = PURGE_SLICE_BUDGET_MS,
+    { purgeSliceMs = PURGE_SLICE_BUDGET_MS, changeCheckMs = 20 } = {},
   ) {
     this.runner = runner;
     this.pageSize = pageSize;
     this.pageBytes = pageBytes;
     this.purgeSliceMs = purgeSliceMs;
+    this.changeCheckMs = changeCheckMs;
+  }
+
+  /**
+   * While streams follow: every `changeCheckMs`, one `PRAGMA data_version` on the main
+   * thread's connection (microseconds); when it moved, another connection committed (this
+   * store's writer thread, another store, another process) and followers read again. The
+   * store's own commits on that connection wake followers through core.
+   */
+  watchCommits(onCommit: () => void): () => void {
+    let seen = this.runner.dataVersion();
+    const timer = setInterval(() => {
+      const now = this.runner.dataVersion();
+      if (now !== undefined && now !== seen) {
+        seen = now;
+        onCommit();
+      }
+    }, this.changeCheckMs);
+    // The followers' own waits keep the process alive while they follow.
+    timer.unref();
+    return () => clearInterval(timer);
   }
 
   async writeBatch(

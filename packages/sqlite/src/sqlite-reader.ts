@@ -44,6 +44,7 @@ export class SqliteReader {
   private readonly blocksBackward: Database.Statement<[number, number], TimeBlockRow>;
   private readonly sessionByName: Database.Statement<[string], SessionsTableRow>;
   private readonly lastEvent: Database.Statement<[number], LastEventRow>;
+  private readonly dataVersionStmt: Database.Statement<[], number>;
   private readonly sessionPages = new Map<
     string,
     Database.Statement<unknown[], SessionsTableRow>
@@ -57,6 +58,12 @@ export class SqliteReader {
     this.readCheckpointStmt = db.prepare(SQL.readCheckpoint);
     this.blocksForward = db.prepare(SQL.timeBlocksForward);
     this.blocksBackward = db.prepare(SQL.timeBlocksBackward);
+    this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+  }
+
+  /** Changes whenever another connection (thread or process) commits; this one's own commits leave it. */
+  dataVersion(): number {
+    return this.dataVersionStmt.get()!;
   }
 
   /**

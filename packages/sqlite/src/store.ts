@@ -15,11 +15,15 @@ import { createThreadRunner } from './threads/thread-runner.js';
 export async function createSqliteHistoryStore(options: SqliteStoreOptions): Promise<HistoryStore> {
   const config = resolveSqliteConfig(options);
   // Core validates its own keys and leaves the adapter's alone.
-  const storeOptions = resolveStoreOptions(options);
+  // Followers are woken by the data_version check (`changeCheckMs`): their own reads
+  // again are a fallback, once a second.
+  const storeOptions = resolveStoreOptions(options, { followPollMs: 1000 });
   prepareDatabase(config);
   const runner = config.worker ? createThreadRunner(config) : createInlineRunner(config);
   return createBackendStore(
-    new SqliteBackend(runner, config.pageSize, config.pageBytes),
+    new SqliteBackend(runner, config.pageSize, config.pageBytes, {
+      changeCheckMs: config.changeCheckMs,
+    }),
     storeOptions,
   );
 }

@@ -24,7 +24,7 @@ export function openBackend({ purgeSliceMs }: { purgeSliceMs?: number } = {}): {
     durability: 'normal',
     busyTimeoutMs: 5000,
   });
-  const backend = new SqliteBackend(runner, 1000, 4 * 1024 * 1024, purgeSliceMs);
+  const backend = new SqliteBackend(runner, 1000, 4 * 1024 * 1024, { purgeSliceMs });
   return {
     backend,
     filename: db.filename,

@@ -24,6 +24,7 @@ describe('sqlite options defaults', () => {
       pageBytes: 1,
       inlineWriteRows: 0,
       inlineReadRows: 0,
+      changeCheckMs: 1,
     } as const;
     expect(resolveSqliteConfig({ filename: 'h.db', ...given })).toEqual({
       filename: 'h.db',
@@ -63,6 +64,7 @@ describe('createSqliteHistoryStore options', () => {
     [{ filename: db.filename, inlineWriteRows: '128' }, 'options.inlineWriteRows'],
     [{ filename: db.filename, inlineReadRows: 0.5 }, 'options.inlineReadRows'],
     [{ filename: db.filename, inlineReadRows: 100_001 }, 'options.inlineReadRows'],
+    [{ filename: db.filename, changeCheckMs: 0 }, 'options.changeCheckMs'],
     [{ filename: db.filename, inlinereadrows: 5 }, 'options.inlinereadrows'],
     [{ filename: db.filename, maxBatchSize: 0 }, 'options.maxBatchSize'],
     [{ filename: db.filename, backpressure: 'drop' }, 'options.backpressure'],
@@ -89,6 +91,8 @@ describe('createSqliteHistoryStore options', () => {
       pageBytes: 1,
       inlineWriteRows: 0,
       inlineReadRows: 0,
+      changeCheckMs: 5,
+      followPollMs: 50,
       maxBatchSize: 10,
       retries: 0,
     });

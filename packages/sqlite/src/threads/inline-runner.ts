@@ -1,5 +1,5 @@
 import { ClosedError } from '@history/core';
-import { createTaskHandler } from './task-handler.js';
+import { createTaskHandler, isTaskFailure } from './task-handler.js';
 import type { TaskRunner } from './task-runner.js';
 import type { Task, TaskOutcome } from './tasks.js';
 
@@ -19,6 +19,11 @@ export function createInlineRunner(config: {
   return {
     write: run,
     read: run,
+    dataVersion: () => {
+      if (closed) return undefined;
+      const result = handle({ kind: 'dataVersion' });
+      return isTaskFailure(result) ? undefined : result;
+    },
     close: async () => {
       closed = true;
       handle({ kind: 'close' });

@@ -102,6 +102,13 @@ export class MainThreadLane {
     return this.run(task);
   }
 
+  /** This connection's `PRAGMA data_version`, or `undefined` when it cannot be read. */
+  dataVersion(): number | undefined {
+    if (this.disabled) return undefined;
+    const result = this.handle({ kind: 'dataVersion' });
+    return isTaskFailure(result) ? undefined : result;
+  }
+
   private get checkpointFrames(): number {
     return this.config.checkpointFrames ?? WAL_AUTOCHECKPOINT_PAGES;
   }

@@ -86,6 +86,8 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
         return writer!.purgeChoose(task);
       case 'purgeRemove':
         return writer!.purgeRemove(task);
+      case 'dataVersion':
+        return reader!.dataVersion();
     }
   };
   return <T extends Task>(task: T): TaskOutcome<T> => {

@@ -9,6 +9,11 @@ export interface TaskRunner {
    * which may be served on the main thread when small enough.
    */
   read<T extends Task>(task: T, short?: boolean): Promise<TaskOutcome<T>>;
+  /**
+   * `PRAGMA data_version` of one connection of the calling thread (always the same one), at
+   * once; `undefined` when there is none.
+   */
+  dataVersion(): number | undefined;
   /** Closes every connection and ends every thread. */
   close(): Promise<void>;
 }

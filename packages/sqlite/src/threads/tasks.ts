@@ -159,6 +159,11 @@ export interface CheckpointWalTask {
   kind: 'checkpointWal';
 }
 
+/** `PRAGMA data_version` of the connection: it changes when another connection commits. */
+export interface DataVersionTask {
+  kind: 'dataVersion';
+}
+
 /** Opens the connection ahead of the first real task. */
 export interface OpenTask {
   kind: 'open';
@@ -177,7 +182,8 @@ export type Task =
   | ListSessionsTask
   | DeleteSessionTask
   | PurgeChooseTask
-  | PurgeRemoveTask;
+  | PurgeRemoveTask
+  | DataVersionTask;
 
 /** What each kind of task returns when it succeeds. */
 export interface TaskResults {
@@ -194,6 +200,7 @@ export interface TaskResults {
   deleteSession: number;
   purgeChoose: PurgeChoice;
   purgeRemove: PurgeRemoveResult;
+  dataVersion: number;
 }
 
 /** The result of `task`, or its failure. */

@@ -98,6 +98,7 @@ export function createThreadRunner(config: {
       }
       return onThread(readers, task);
     },
+    dataVersion: () => (closed ? undefined : lane.dataVersion()),
     async close() {
       closed = true;
       try {
