@@ -73,8 +73,19 @@ function firstCalls<T>(calls: readonly T[][], events: number): T[][] {
   return out;
 }
 
-async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult): Promise<void> {
+/**
+ * Runs the selected scenarios on `initial`; `fresh`, when given, replaces the store before
+ * each ingest shape after the first (closing the one it replaces). Returns the store it ended
+ * on, for the caller to close.
+ */
+async function runStore(
+  initial: BenchStore,
+  plan: TargetPlan,
+  result: RunResult,
+  fresh?: (previous: BenchStore) => Promise<BenchStore>,
+): Promise<BenchStore> {
   const { work, sizes, scenarios, kind } = plan;
+  let store = initial;
   const baseline = kind === 'baseline';
   // Each measured phase starts from a collected heap.
   const phase = (label: string) => {
@@ -101,6 +112,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
 
     // Sessions are created first, untimed (each one's first event): the figure is the
     // steady state of many live sessions; creating them is timed apart, for the record.
+    if (fresh) store = await fresh(store);
     plan.step(`creating ${sizes.manySessions} sessions`);
     const many = sample
       ? work.manySessions.slice(0, sizes.baselineIngestEvents)
@@ -131,6 +143,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
       peakOpenFdsAdded: fdsBefore === null || peakFds === null ? null : peakFds - fdsBefore,
     };
 
+    if (fresh) store = await fresh(store);
     phase(`appendMany of ${sizes.turnEvents}-event turns`);
     const turns = sample
       ? firstCalls(work.turns, Math.max(sizes.baselineIngestEvents, ROUNDS * sizes.turnEvents))
@@ -185,6 +198,7 @@ async function runStore(store: BenchStore, plan: TargetPlan, result: RunResult):
       plan.seed,
     );
   }
+  return store;
 }
 
 /** The floor's runs: the concurrent producers through the raw driver, or (memory) serialisation alone. */
@@ -211,14 +225,14 @@ async function runFloor(plan: TargetPlan, result: RunResult): Promise<void> {
   }
 }
 
-/** Runs `body` on the opened store, closing it after. */
+/** Runs `body` on the opened store, closing the store it ends on (`body` may replace it). */
 async function withStore(
   opening: Promise<BenchStore>,
-  body: (store: BenchStore) => Promise<void>,
+  body: (store: BenchStore) => Promise<BenchStore>,
 ): Promise<void> {
-  const store = await opening;
+  let store = await opening;
   try {
-    await body(store);
+    store = await body(store);
   } finally {
     await store.close();
   }
@@ -251,12 +265,23 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
         return;
       }
       if (kind === 'baseline' && runner.fullBaselineIngest && plan.scenarios.includes('ingest')) {
-        // The whole ingest workloads go to a baseline store of their own: the scenarios after
-        // them see the same baseline table as with a sample (its reads scan the whole table).
-        const ingestCtx = { ...ctx, dir: join(ctx.dir, 'ingest'), schema: `${ctx.schema}_in` };
-        await mkdir(ingestCtx.dir, { recursive: true });
-        await withStore(runner.openBaseline!(ingestCtx), (store) =>
-          runStore(store, { ...plan, scenarios: ['ingest'] }, result),
+        // The whole ingest workloads go to baseline stores of their own, a fresh one per shape:
+        // the scenarios after them see the same baseline table as with a sample (its reads
+        // scan the whole table), and each shape starts on an empty table (the previous store
+        // finds a new session's last seq by scanning the table: 5,000 new sessions on
+        // 200,000 rows took minutes in --full).
+        let shape = 0;
+        const openIngest = async () => {
+          shape++;
+          const dir = join(ctx.dir, `ingest-${shape}`);
+          await mkdir(dir, { recursive: true });
+          return runner.openBaseline!({ ...ctx, dir, schema: `${ctx.schema}_in${shape}` });
+        };
+        await withStore(openIngest(), (store) =>
+          runStore(store, { ...plan, scenarios: ['ingest'] }, result, async (previous) => {
+            await previous.close();
+            return openIngest();
+          }),
         );
         const rest = plan.scenarios.filter((s) => s !== 'ingest');
         await withStore(runner.openBaseline!(ctx), (store) =>
