@@ -36,6 +36,11 @@ export class CommitSignal {
     if (--this.followers === 0) this.unwatch();
   }
 
+  /** Whether any stream follows: until one does, commits need not be reported at all. */
+  get following(): boolean {
+    return this.followers > 0;
+  }
+
   /** Commits seen so far for a joined session. */
   commits(sessionId: string): number {
     return this.sessions.get(sessionId)?.commits ?? 0;

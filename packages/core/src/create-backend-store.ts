@@ -93,9 +93,12 @@ export function createBackendStore(
     name: backend.name,
     writeBatch: async (records, conditions) => {
       const outcomes = await backend.writeBatch(records, conditions);
-      const written = new Set<string>();
-      for (const o of outcomes) if ('seq' in o && !o.duplicate) written.add(o.sessionId);
-      commits.notify(written);
+      // Nothing to do on the hot path unless some stream follows.
+      if (commits.following) {
+        const written = new Set<string>();
+        for (const o of outcomes) if ('seq' in o && !o.duplicate) written.add(o.sessionId);
+        commits.notify(written);
+      }
       return outcomes;
     },
     isTransient: backend.isTransient?.bind(backend),

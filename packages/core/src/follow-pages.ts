@@ -42,8 +42,8 @@ export async function* followPages(plan: FollowPlan): AsyncGenerator<readonly St
         if (plan.isClosed()) throw new ClosedError('stream');
         throw error;
       }
-      if (signal?.aborted || !plan.follow) return;
-      if (plan.isClosed()) throw new ClosedError('stream');
+      if (!plan.follow) return;
+      // Resolves at once when the signal aborted or the store closed already.
       await commits.wait(sessionId, seen, plan.pollMs, signal);
       if (signal?.aborted) return;
       if (plan.isClosed()) throw new ClosedError('stream');
