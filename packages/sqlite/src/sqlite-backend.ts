@@ -13,6 +13,7 @@ import type {
   WriteOutcome,
 } from '@history/core/backend';
 import { isTransientSqliteError } from './is-transient.js';
+import { SQLITE_DEFAULTS } from './options.js';
 import { PURGE_SLICE_BUDGET_MS } from './sqlite-purger.js';
 import { isTaskFailure } from './threads/task-handler.js';
 import type { TaskRunner } from './threads/task-runner.js';
@@ -38,7 +39,10 @@ export class SqliteBackend implements HistoryBackend {
     runner: TaskRunner,
     pageSize: number,
     pageBytes: number,
-    { purgeSliceMs = PURGE_SLICE_BUDGET_MS, changeCheckMs = 20 } = {},
+    {
+      purgeSliceMs = PURGE_SLICE_BUDGET_MS,
+      changeCheckMs = SQLITE_DEFAULTS.changeCheckMs,
+    }: { purgeSliceMs?: number; changeCheckMs?: number } = {},
   ) {
     this.runner = runner;
     this.pageSize = pageSize;
