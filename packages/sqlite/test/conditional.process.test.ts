@@ -1,24 +1,13 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
+import { startReadyChild } from './ready-child.js';
 import { tempDb } from './temp-db.js';
 
 const loop = new URL('./fixtures/conditional-loop.mjs', import.meta.url).pathname;
 
 /** Starts a child running `conditional-loop.mjs`; resolves with it once it says `ready`. */
-async function start(filename: string, prefix: string, count: number) {
-  const child = spawn(process.execPath, [loop, filename, 'turns', prefix, String(count)], {
-    stdio: ['pipe', 'pipe', 'inherit'],
-  });
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
-  });
-  const exited = once(child, 'exit');
-  while (!output.includes('ready\n')) await new Promise((resolve) => setTimeout(resolve, 5));
-  return { child, exited, output: () => output };
-}
+const start = (filename: string, prefix: string, count: number) =>
+  startReadyChild(loop, [filename, 'turns', prefix, String(count)]);
 
 describe('conditional appends from two processes', () => {
   let cleanup: () => void = () => {};

@@ -1,29 +1,15 @@
-import { spawn } from 'node:child_process';
-import { once } from 'node:events';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
+import { startReadyChild } from './ready-child.js';
 import { tempDb } from './temp-db.js';
 
 const appendLoop = new URL('./fixtures/append-loop.mjs', import.meta.url).pathname;
 
 /** A child appending `count` envelopes to `sessionId` once told to go; resolves when it is ready. */
-async function startWriter(filename: string, sessionId: string, prefix: string, count: number) {
-  const child = spawn(
-    process.execPath,
-    [appendLoop, filename, sessionId, prefix, String(count), '4'],
-    {
-      stdio: ['pipe', 'pipe', 'inherit'],
-      env: { ...process.env, WAIT_FOR_GO: '1' },
-    },
-  );
-  let output = '';
-  child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
-    output += chunk;
+const startWriter = (filename: string, sessionId: string, prefix: string, count: number) =>
+  startReadyChild(appendLoop, [filename, sessionId, prefix, String(count), '4'], {
+    WAIT_FOR_GO: '1',
   });
-  const exited = once(child, 'exit');
-  while (!output.includes('ready\n')) await new Promise((resolve) => setTimeout(resolve, 5));
-  return { child, exited };
-}
 
 describe('following a session across processes', () => {
   let cleanup: () => void = () => {};
