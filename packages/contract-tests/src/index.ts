@@ -7,6 +7,7 @@ import { checkpointSuite } from './suites/checkpoints.js';
 import { concurrencySuite } from './suites/concurrency.js';
 import { conditionalAppendSuite } from './suites/conditional-append.js';
 import { deleteSessionSuite } from './suites/delete-session.js';
+import { feedSuite } from './suites/feed.js';
 import { followSuite } from './suites/follow.js';
 import { lifecycleSuite } from './suites/lifecycle.js';
 import { orderingSuite } from './suites/ordering.js';
@@ -50,6 +51,7 @@ export function runHistoryStoreContract(subject: ContractSubject): void {
     retentionSuite(subject, h);
     conditionalAppendSuite(subject, h);
     followSuite(subject, h);
+    feedSuite(subject, h);
     if (subject.capabilities.persistent) persistenceSuite(subject, h);
   });
 }

@@ -6,6 +6,7 @@ import type { HistoryBackend } from './history-backend.js';
 export type BackendOperation =
   | 'append'
   | 'stream'
+  | 'feed'
   | 'checkpoint'
   | 'getCheckpoint'
   | 'listSessions'

@@ -10,10 +10,13 @@ export { createBackendStore } from './create-backend-store.js';
 export type {
   BatchCondition,
   BatchConflict,
+  FeedPage,
+  FeedPageRequest,
   HistoryBackend,
   PurgeRequest,
   SessionPageRequest,
   StoredCheckpoint,
+  StoredFeedEntry,
   StoredRecord,
   StoredSession,
   WriteOutcome,

@@ -1,5 +1,11 @@
+/** The key a feed follows: commits to any session. */
+export const ALL_SESSIONS: unique symbol = Symbol('all sessions');
+
+/** A followed session, or `ALL_SESSIONS`. */
+export type FollowKey = string | typeof ALL_SESSIONS;
+
 /**
- * Tells followers of a session that the store committed new events to it. Counts commits
+ * Tells followers of a session (or of every session: the feed) that the store committed new events to it. Counts commits
  * only for sessions someone follows (an entry lives while it has followers), so a store
  * appending to millions of sessions keeps nothing for them. A follower takes the count
  * before it reads and waits for it to move after: a commit between the read and the wait
@@ -7,7 +13,7 @@
  */
 export class CommitSignal {
   private readonly sessions = new Map<
-    string,
+    FollowKey,
     { commits: number; followers: number; wakers: Set<() => void> }
   >();
   private closed = false;
@@ -21,7 +27,7 @@ export class CommitSignal {
   constructor(private readonly watch?: (onCommit: () => void) => () => void) {}
 
   /** Registers a follower of `sessionId`; `leave` undoes it. */
-  join(sessionId: string): void {
+  join(sessionId: FollowKey): void {
     const entry = this.sessions.get(sessionId);
     if (entry) entry.followers++;
     else this.sessions.set(sessionId, { commits: 0, followers: 1, wakers: new Set() });
@@ -30,7 +36,7 @@ export class CommitSignal {
     }
   }
 
-  leave(sessionId: string): void {
+  leave(sessionId: FollowKey): void {
     const entry = this.sessions.get(sessionId);
     if (entry && --entry.followers === 0) this.sessions.delete(sessionId);
     if (--this.followers === 0) this.unwatch();
@@ -42,18 +48,25 @@ export class CommitSignal {
   }
 
   /** Commits seen so far for a joined session. */
-  commits(sessionId: string): number {
+  commits(sessionId: FollowKey): number {
     return this.sessions.get(sessionId)?.commits ?? 0;
   }
 
-  /** New events were committed to these sessions. */
-  notify(sessionIds: Iterable<string>): void {
+  /** New events were committed to these sessions (`ALL_SESSIONS` among them or not). */
+  notify(sessionIds: Iterable<FollowKey>): void {
+    let any = false;
     for (const sessionId of sessionIds) {
-      const entry = this.sessions.get(sessionId);
-      if (!entry) continue;
-      entry.commits++;
-      for (const wake of entry.wakers) wake();
+      any = true;
+      if (sessionId !== ALL_SESSIONS) this.bump(sessionId);
     }
+    if (any) this.bump(ALL_SESSIONS);
+  }
+
+  private bump(key: FollowKey): void {
+    const entry = this.sessions.get(key);
+    if (!entry) return;
+    entry.commits++;
+    for (const wake of entry.wakers) wake();
   }
 
   /**
@@ -61,7 +74,7 @@ export class CommitSignal {
    * by other stores and processes are found by reading again), when `signal` aborts or when
    * the store closes; at once if one of those happened already.
    */
-  wait(sessionId: string, seen: number, pollMs: number, signal?: AbortSignal): Promise<void> {
+  wait(sessionId: FollowKey, seen: number, pollMs: number, signal?: AbortSignal): Promise<void> {
     const entry = this.sessions.get(sessionId);
     if (!entry || entry.commits !== seen || this.closed || signal?.aborted) {
       return Promise.resolve();

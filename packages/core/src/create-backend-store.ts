@@ -6,13 +6,17 @@ import { CommitSignal } from './commit-signal.js';
 import { ClosedError } from './errors/closed-error.js';
 import { EnvelopeTooLargeError } from './errors/envelope-too-large-error.js';
 import { InvalidArgumentError } from './errors/invalid-argument-error.js';
+import { normalizeFeedOptions } from './feed-options.js';
+import { feedPages } from './feed-pages.js';
 import { followPages } from './follow-pages.js';
-import type { HistoryBackend } from './history-backend.js';
+import type { HistoryBackend, StoredFeedEntry } from './history-backend.js';
 import type {
   AppendResult,
   Checkpoint,
   CheckpointOptions,
   DeleteSessionResult,
+  FeedEntry,
+  FeedOptions,
   HistoryRecord,
   HistoryStore,
   ListSessionsOptions,
@@ -67,6 +71,8 @@ const BACKEND_METHODS = [
   'getSession',
   'deleteSession',
   'purgeExpired',
+  'readFeed',
+  'isFeedPosition',
   'close',
 ] as const;
 
@@ -191,6 +197,35 @@ export function createBackendStore(
             isClosed,
             (error) => backendFailure(backend, 'stream', error),
             () => signal?.aborted === true,
+          ),
+      };
+    },
+
+    feed(feedOptions?: FeedOptions): AsyncIterable<FeedEntry> {
+      if (closed) throw new ClosedError('feed');
+      const { after, limit, follow, signal } = normalizeFeedOptions(feedOptions, (position) =>
+        backend.isFeedPosition(position),
+      );
+      const plan = {
+        backend,
+        follow,
+        commits,
+        pollMs: options.followPollMs,
+        isClosed,
+        ...(after === undefined ? {} : { after }),
+        ...(limit === undefined ? {} : { limit }),
+        ...(signal === undefined ? {} : { signal }),
+      };
+      return {
+        [Symbol.asyncIterator]: () =>
+          new RecordIterator<StoredFeedEntry, FeedEntry>(
+            () => feedPages(plan),
+            limit,
+            isClosed,
+            (error) => backendFailure(backend, 'feed', error),
+            () => signal?.aborted === true,
+            (record, row) => ({ position: row.position, record }),
+            'feed',
           ),
       };
     },

@@ -63,6 +63,30 @@ export interface SessionPageRequest {
   limit: number;
 }
 
+/** A record of the feed, with its position (see `HistoryBackend.readFeed`). */
+export interface StoredFeedEntry extends StoredRecord {
+  position: string;
+}
+
+/** One page of the feed: entries after `after` (from the start when absent), in commit order. */
+export interface FeedPageRequest {
+  /** Exclusive: a position this backend returned (checked by `isFeedPosition`). */
+  after?: string;
+  /** At least 1. */
+  limit: number;
+}
+
+export interface FeedPage {
+  /** In commit order, at most `limit`, bounded by bytes like a stream page. */
+  entries: StoredFeedEntry[];
+  /**
+   * Where the next page starts, when further than the last entry's position: the backend
+   * skipped rows it does not deliver (expired events). Absent: the last entry's position, or
+   * `after` when there is none.
+   */
+  position?: string;
+}
+
 /** One chunk of a purge. */
 export interface PurgeRequest {
   /** Epoch ms: events whose `occurredAt + ttlMs` is at or before it are expired. */
@@ -115,6 +139,15 @@ export interface HistoryBackend {
    * well as by count (`DEFAULT_PAGE_BYTES`), and read at most one page ahead.
    */
   readPages(sessionId: string, range: NormalizedRange): AsyncIterable<readonly StoredRecord[]>;
+  /**
+   * One page of the feed: every session's stored events in commit order, skipping expired
+   * ones. Resuming after an entry's position yields exactly the entries committed after it
+   * (in that order), including those of transactions that took an earlier id or seq but
+   * committed later. An empty page at the same position means nothing more is committed yet.
+   */
+  readFeed(request: FeedPageRequest): Promise<FeedPage>;
+  /** Whether `position` has the form of a position this backend returns (no I/O). */
+  isFeedPosition(position: string): boolean;
   /** One page of sessions, ordered by id in Unicode code point order (UTF-8 byte order). */
   listSessions(request: SessionPageRequest): Promise<StoredSession[]>;
   getSession(sessionId: string): Promise<StoredSession | null>;

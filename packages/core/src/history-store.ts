@@ -37,6 +37,31 @@ export interface StreamOptions extends HistoryRange {
   signal?: AbortSignal;
 }
 
+/** One event of the feed: the record and the position to resume after it. */
+export interface FeedEntry {
+  /**
+   * Opaque cursor: `feed({ after: position })` yields exactly the events committed after
+   * this one. Only meaningful to the store (the storage) that returned it.
+   */
+  position: string;
+  record: HistoryRecord;
+}
+
+/** What `feed` reads and how it runs. */
+export interface FeedOptions {
+  /** Exclusive cursor: a `position` this store returned. Absent: from the first stored event. */
+  after?: string;
+  /** Maximum number of entries to yield; `0` yields nothing. */
+  limit?: number;
+  /**
+   * After the events already committed, keep yielding events as they commit, until `signal`
+   * aborts (the loop then ends) or the store closes (`HISTORY_CLOSED`).
+   */
+  follow?: boolean;
+  /** Aborting ends the feed: the loop ends cleanly, without an error. */
+  signal?: AbortSignal;
+}
+
 export interface Checkpoint {
   sessionId: string;
   payload: unknown;
@@ -122,6 +147,13 @@ export interface HistoryStore {
    * With `follow: true`, goes on with events as they are committed (see `StreamOptions`).
    */
   stream(sessionId: string, options?: StreamOptions): AsyncIterable<HistoryRecord>;
+  /**
+   * Every stored event of every session, in commit order across sessions, lazily, a page at
+   * a time; each session's events in seq order. Expired events and erased sessions are not
+   * yielded. Resume with `after` set to the last `position` handled (store it with
+   * `checkpoint`, under a consumer name of your own, to survive restarts).
+   */
+  feed(options?: FeedOptions): AsyncIterable<FeedEntry>;
   /** Replaces the session's checkpoint atomically. */
   checkpoint(sessionId: string, payload: unknown, opts?: CheckpointOptions): Promise<void>;
   getCheckpoint(sessionId: string): Promise<Checkpoint | null>;

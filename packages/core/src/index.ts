@@ -16,6 +16,8 @@ export type {
   Checkpoint,
   CheckpointOptions,
   DeleteSessionResult,
+  FeedEntry,
+  FeedOptions,
   HistoryRange,
   HistoryRecord,
   HistoryStore,

@@ -3,10 +3,13 @@ import { createBackendStore } from './create-backend-store.js';
 import type {
   BatchCondition,
   BatchConflict,
+  FeedPage,
+  FeedPageRequest,
   HistoryBackend,
   PurgeRequest,
   SessionPageRequest,
   StoredCheckpoint,
+  StoredFeedEntry,
   StoredRecord,
   StoredSession,
   WriteOutcome,
@@ -21,6 +24,10 @@ import { assertKnownOptions, resolveStoreOptions, type StoreOptions } from './st
 interface MemoryRecord extends StoredRecord {
   occurredAtMs: number;
   expiresAtMs: number | undefined;
+  /** Its place in commit order across sessions: the feed's position. */
+  position: number;
+  /** Erased by a delete or a purge: the feed skips it until the log is compacted. */
+  removed?: true;
 }
 
 interface MemorySession {
@@ -42,6 +49,10 @@ export class MemoryBackend implements HistoryBackend {
   private readonly tombstones = new Map<string, number>();
   private readonly checkpoints = new Map<string, StoredCheckpoint>();
   private sorted: SortedId[] | undefined;
+  /** Every stored record in commit order (positions ascending), removed ones until compacted. */
+  private feedLog: MemoryRecord[] = [];
+  private removedInLog = 0;
+  private lastPosition = 0;
 
   /** `pageBytes`: byte budget of a stream page (tests make it small). */
   constructor(private readonly pageBytes = DEFAULT_PAGE_BYTES) {}
@@ -102,7 +113,7 @@ export class MemoryBackend implements HistoryBackend {
     const seq = ++session.lastSeq;
     session.seqById.set(r.id, seq);
     session.updatedAt = createdAt;
-    session.records.push({
+    const record: MemoryRecord = {
       seq,
       sessionId: r.sessionId,
       id: r.id,
@@ -110,7 +121,10 @@ export class MemoryBackend implements HistoryBackend {
       createdAt,
       occurredAtMs: r.occurredAtMs,
       expiresAtMs: r.expiresAtMs,
-    });
+      position: ++this.lastPosition,
+    };
+    session.records.push(record);
+    this.feedLog.push(record);
     return { id: r.id, sessionId: r.sessionId, seq, duplicate: false };
   }
 
@@ -146,6 +160,51 @@ export class MemoryBackend implements HistoryBackend {
         left--;
       }
       if (page.length > 0) yield page;
+    }
+  }
+
+  async readFeed({ after, limit }: FeedPageRequest): Promise<FeedPage> {
+    const log = this.feedLog;
+    const afterPosition = after === undefined ? 0 : Number(after);
+    let i = partitionPoint(log.length, (k) => log[k]!.position <= afterPosition);
+    const entries: StoredFeedEntry[] = [];
+    let bytes = 0;
+    let skippedTo: number | undefined;
+    const now = Date.now();
+    for (; i < log.length && entries.length < limit; i++) {
+      const r = log[i]!;
+      if (r.removed || (r.expiresAtMs !== undefined && r.expiresAtMs <= now)) {
+        skippedTo = r.position;
+        continue;
+      }
+      if (entries.length > 0 && bytes + r.json.length > this.pageBytes) break;
+      bytes += r.json.length;
+      skippedTo = undefined;
+      entries.push({
+        position: String(r.position),
+        seq: r.seq,
+        sessionId: r.sessionId,
+        id: r.id,
+        json: r.json,
+        createdAt: r.createdAt,
+      });
+    }
+    return skippedTo === undefined ? { entries } : { entries, position: String(skippedTo) };
+  }
+
+  isFeedPosition(position: string): boolean {
+    return /^(0|[1-9][0-9]{0,15})$/.test(position);
+  }
+
+  /** Marks records gone from the feed; drops them from its log once they are half of it. */
+  private removeFromFeed(records: Iterable<MemoryRecord>): void {
+    for (const r of records) {
+      r.removed = true;
+      this.removedInLog++;
+    }
+    if (this.removedInLog * 2 > this.feedLog.length) {
+      this.feedLog = this.feedLog.filter((r) => !r.removed);
+      this.removedInLog = 0;
     }
   }
 
@@ -186,6 +245,7 @@ export class MemoryBackend implements HistoryBackend {
     this.sessions.delete(sessionId);
     this.sorted = undefined;
     this.tombstones.set(sessionId, session.lastSeq);
+    this.removeFromFeed(session.records);
     return { deletedEvents: session.records.length };
   }
 
@@ -201,6 +261,7 @@ export class MemoryBackend implements HistoryBackend {
       const excess =
         maxEventsPerSession === undefined ? 0 : session.records.length - maxEventsPerSession;
       const keep: MemoryRecord[] = [];
+      const retired: MemoryRecord[] = [];
       let removed = 0;
       session.records.forEach((r, index) => {
         const retire =
@@ -210,11 +271,13 @@ export class MemoryBackend implements HistoryBackend {
             index < excess);
         if (retire) {
           removed++;
+          retired.push(r);
           session.seqById.delete(r.id);
         } else keep.push(r);
       });
       if (removed === 0) continue;
       session.records = keep;
+      this.removeFromFeed(retired);
       deletedEvents += removed;
       sessions++;
       if (deletedEvents >= limit) return { deletedEvents, sessions, done: false };

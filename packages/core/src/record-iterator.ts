@@ -14,23 +14,31 @@ import { yieldIfDue } from './loop-budget.js';
  * Before each page it lets the event loop turn when it has not for a few
  * milliseconds (`yieldIfDue`), as a backend may serve pages without I/O.
  */
-export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
-  private pages: AsyncIterator<readonly StoredRecord[]> | undefined;
-  private page: readonly StoredRecord[] = [];
+export class RecordIterator<Row extends StoredRecord = StoredRecord, T = HistoryRecord>
+  implements AsyncIterableIterator<T>
+{
+  private pages: AsyncIterator<readonly Row[]> | undefined;
+  private page: readonly Row[] = [];
   private index = 0;
   private left: number;
   private finished = false;
   /** A page being fetched: later calls wait for it, as they would on a generator. */
-  private fetching: Promise<IteratorResult<HistoryRecord>> | undefined;
+  private fetching: Promise<IteratorResult<T>> | undefined;
 
-  /** `fail` turns the backend's error into the caller's (see `backendFailure`). */
+  /**
+   * `fail` turns the backend's error into the caller's (see `backendFailure`); `wrap` turns
+   * a row's record into what is yielded (the feed's entries carry a position).
+   */
   constructor(
-    private readonly open: () => AsyncIterable<readonly StoredRecord[]>,
+    private readonly open: () => AsyncIterable<readonly Row[]>,
     limit: number | undefined,
     private readonly isClosed: () => boolean,
     private readonly fail: (error: unknown) => unknown = (error) => error,
     /** True once the consumer's signal aborted: the records left in the page are not yielded. */
     private readonly aborted: () => boolean = () => false,
+    private readonly wrap: (record: HistoryRecord, row: Row) => T = (record) =>
+      record as unknown as T,
+    private readonly operation: 'stream' | 'feed' = 'stream',
   ) {
     this.left = limit ?? Number.POSITIVE_INFINITY;
   }
@@ -39,7 +47,7 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
     return this;
   }
 
-  next(): Promise<IteratorResult<HistoryRecord>> {
+  next(): Promise<IteratorResult<T>> {
     if (this.fetching) return this.fetching.then(() => this.next());
     if (this.finished) return Promise.resolve({ done: true, value: undefined });
     if (this.left <= 0 || this.aborted()) return this.return();
@@ -57,7 +65,7 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
     return this.fetching;
   }
 
-  async return(): Promise<IteratorResult<HistoryRecord>> {
+  async return(): Promise<IteratorResult<T>> {
     if (this.fetching) await this.fetching.catch(() => {});
     if (!this.finished) {
       this.finished = true;
@@ -68,27 +76,25 @@ export class RecordIterator implements AsyncIterableIterator<HistoryRecord> {
   }
 
   /** The next record of the page, or `undefined` when it has expired since the backend read it. */
-  private take(): IteratorResult<HistoryRecord> | undefined {
+  private take(): IteratorResult<T> | undefined {
     const row = this.page[this.index++]!;
     const envelope = JSON.parse(row.json);
     if (envelope.ttlMs !== undefined && isExpired(envelope, Date.now())) return undefined;
     this.left--;
-    return {
-      done: false,
-      value: {
-        id: row.id,
-        sessionId: row.sessionId,
-        seq: row.seq,
-        envelope,
-        createdAt: row.createdAt,
-      },
+    const record: HistoryRecord = {
+      id: row.id,
+      sessionId: row.sessionId,
+      seq: row.seq,
+      envelope,
+      createdAt: row.createdAt,
     };
+    return { done: false, value: this.wrap(record, row) };
   }
 
-  private async fetch(): Promise<IteratorResult<HistoryRecord>> {
+  private async fetch(): Promise<IteratorResult<T>> {
     try {
       if (!this.pages) {
-        if (this.isClosed()) throw new ClosedError('stream');
+        if (this.isClosed()) throw new ClosedError(this.operation);
         this.pages = this.open()[Symbol.asyncIterator]();
       }
       // The consumed page goes before the next is awaited: with the backend's page being

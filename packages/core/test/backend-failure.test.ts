@@ -43,6 +43,10 @@ function failingBackend(error: unknown, isTransient?: (e: unknown) => boolean): 
     purgeExpired: async () => {
       throw error;
     },
+    readFeed: async () => {
+      throw error;
+    },
+    isFeedPosition: (position) => backend.isFeedPosition(position),
     close: async () => {
       await backend.close();
       throw error;
@@ -58,6 +62,14 @@ describe('one error path for backend failures', () => {
       'stream',
       async (s) => {
         for await (const _ of s.stream('default')) {
+          // never reached
+        }
+      },
+    ],
+    [
+      'feed',
+      async (s) => {
+        for await (const _ of s.feed()) {
           // never reached
         }
       },

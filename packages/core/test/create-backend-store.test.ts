@@ -19,6 +19,8 @@ const BACKEND_METHODS = [
   'getSession',
   'deleteSession',
   'purgeExpired',
+  'readFeed',
+  'isFeedPosition',
   'close',
 ];
 
