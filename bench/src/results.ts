@@ -3,7 +3,14 @@ import type { Sizes } from './sizes.js';
 import type { describeWorkload } from './workload.js';
 
 export type Kind = 'adapter' | 'baseline' | 'ceiling' | 'floor';
-export const SCENARIOS = ['ingest', 'concurrent', 'replay', 'checkpoint', 'lifecycle'] as const;
+export const SCENARIOS = [
+  'ingest',
+  'concurrent',
+  'replay',
+  'checkpoint',
+  'lifecycle',
+  'follow',
+] as const;
 export type Scenario = (typeof SCENARIOS)[number];
 
 export interface IngestResult {
@@ -114,6 +121,40 @@ export interface LifecycleResult {
   seconds: number;
 }
 
+/** Append-to-delivery latency of followers, one append at a time. */
+export interface DeliveryResult {
+  appends: number;
+  /** A `stream(sessionId, { follow: true })` follower in the writer's process. */
+  sameProcessStream: Latency;
+  /** A `feed({ follow: true })` follower in the writer's process. */
+  sameProcessFeed: Latency;
+  /** A `feed({ follow: true })` follower in another process, with the store's default intervals. */
+  crossProcessFeed: Latency | null;
+  /** Why there is no cross-process figure (the file store has one process per root). */
+  crossProcessSkipped?: string;
+}
+
+/** Reading back everything stored: the feed against whole-session streams of the same events. */
+export interface CatchUpResult {
+  events: number;
+  sessions: number;
+  /** Untimed: how long `appendMany` took to load them. */
+  loadSeconds: number;
+  /** `feed()` from the start to its end: median of the rounds. */
+  feedEventsPerSec: number;
+  /** `stream()` of every session whole, one after another: median of the rounds. */
+  replayEventsPerSec: number;
+  /** feedEventsPerSec / replayEventsPerSec: the target is at least 0.5. */
+  feedOverReplay: number;
+}
+
+/** The follow scenario: run on a fresh store of its own, after the others, adapters only. */
+export interface FollowResult {
+  delivery?: DeliveryResult;
+  catchUp?: CatchUpResult;
+  seconds: number;
+}
+
 /** One store, baseline, ceiling or floor, run through the selected scenarios. */
 export interface RunResult {
   error?: string;
@@ -134,6 +175,7 @@ export interface RunResult {
   replay?: ReplayResult;
   checkpoint?: CheckpointResult;
   lifecycle?: LifecycleResult;
+  follow?: FollowResult;
 }
 
 export interface AdapterResult {

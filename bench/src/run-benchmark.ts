@@ -79,8 +79,10 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   const plans = adapters.flatMap((name) => {
     const runner = ADAPTERS[name]!;
     const kinds: Kind[] = ['adapter'];
-    // Lifecycle alone needs no baseline: the previous stores had no such API.
-    if (runner.openBaseline && scenarios.some((s) => s !== 'lifecycle')) kinds.push('baseline');
+    // Lifecycle and follow need no baseline: the previous stores had no such API.
+    if (runner.openBaseline && scenarios.some((s) => s !== 'lifecycle' && s !== 'follow')) {
+      kinds.push('baseline');
+    }
     if (runner.openCeiling && scenarios.includes('ingest')) kinds.push('ceiling');
     if (
       (runner.openFloor && scenarios.includes('concurrent')) ||

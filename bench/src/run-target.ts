@@ -5,6 +5,7 @@ import type { Envelope } from '@history/core';
 import { collectGarbage, withPeakRss } from './measure.js';
 import type { Kind, RunResult, Scenario } from './results.js';
 import { ROUNDS, splitRounds } from './rounds.js';
+import { runFollow } from './run-follow.js';
 import { runLifecycle } from './run-lifecycle.js';
 import { runCheckpoint } from './scenarios/checkpoint.js';
 import { runConcurrent, runFloorConcurrent } from './scenarios/concurrent.js';
@@ -307,6 +308,19 @@ export async function runTarget(plan: TargetPlan): Promise<RunResult> {
       result.lifecycle = await runLifecycle({ runner, ctx, sizes: plan.sizes, step: plan.step });
     } catch (error) {
       result.error = `lifecycle: ${error instanceof Error ? error.message : String(error)}`;
+    }
+  }
+  if (kind === 'adapter' && !result.error && plan.scenarios.includes('follow')) {
+    try {
+      result.follow = await runFollow({
+        runner,
+        ctx,
+        sizes: plan.sizes,
+        seed: plan.seed,
+        step: plan.step,
+      });
+    } catch (error) {
+      result.error = `follow: ${error instanceof Error ? error.message : String(error)}`;
     }
   }
   return result;

@@ -47,6 +47,11 @@ export interface Sizes {
   /** Lifecycle, listing: sessions `listSessions` pages through (0: not run), and timed passes. */
   listSessions: number;
   listSessionPasses: number;
+  /** Follow: single appends, one at a time, whose delivery to followers is timed. */
+  deliveryAppends: number;
+  /** Follow: events the feed and whole-session streams read back, over this many sessions. */
+  catchUpEvents: number;
+  catchUpSessions: number;
 }
 
 export const QUICK: Sizes = {
@@ -90,6 +95,9 @@ export const QUICK: Sizes = {
   // One pass is 1,000 pages at full size: enough samples for a p95, and the memory store
   // (which sorts every session per page) takes minutes for more.
   listSessionPasses: 1,
+  deliveryAppends: 400,
+  catchUpEvents: 100_000,
+  catchUpSessions: 100,
 };
 
 export const FULL: Sizes = {
@@ -112,6 +120,7 @@ export const FULL: Sizes = {
   checkpointReads: 2_000,
   purgeExpiredEvents: 1_000_000,
   listSessions: 100_000,
+  deliveryAppends: 2_000,
 };
 
 /** For the smoke test: every code path, a few hundred events. */
@@ -147,6 +156,9 @@ export const TINY: Sizes = {
   purgeIdleAppends: 5,
   listSessions: 250,
   listSessionPasses: 1,
+  deliveryAppends: 10,
+  catchUpEvents: 500,
+  catchUpSessions: 5,
 };
 
 /** Whether these sizes ask for the lifecycle scenario (purge, listSessions) at all. */

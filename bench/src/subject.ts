@@ -8,7 +8,7 @@ export type BenchStore = Pick<
 
 /** An adapter's store: the scenarios' API plus the session lifecycle the baselines never had. */
 export type AdapterStore = BenchStore &
-  Pick<HistoryStore, 'listSessions' | 'getSession' | 'purgeExpired'>;
+  Pick<HistoryStore, 'listSessions' | 'getSession' | 'purgeExpired' | 'feed'>;
 
 /** The previous store's approach, behind the same API. */
 export interface BaselineStore extends BenchStore {
@@ -66,6 +66,8 @@ export interface BenchContext {
   pgUrl?: string;
   /** A unique, plain-identifier schema name (`[a-z0-9_]`), dropped by the runner's close. */
   schema: string;
+  /** Storage another store opened and will clean up: this one's close leaves it. */
+  borrowed?: boolean;
 }
 
 /** One adapter with its baseline and ceiling. */
@@ -84,4 +86,6 @@ export interface AdapterRunner {
    * for a baseline fast enough to, and whose cost grows with its table (a sample would flatter it).
    */
   fullBaselineIngest?: boolean;
+  /** Another process may open a store on the same storage (not the file store: it locks its root). */
+  sharedStorage?: boolean;
 }

@@ -26,6 +26,12 @@ const PURGE_P99_OVER_IDLE = 2;
  */
 const LIST_PAGE_P95_MS = 50;
 const STORAGE_ADAPTERS = new Set(['file', 'sqlite', 'postgres']);
+/** Issue 13: append-to-delivery p99 of a follower in the writer's process. */
+const SAME_PROCESS_DELIVERY_P99_MS: Record<string, number> = { file: 5, sqlite: 5, postgres: 15 };
+/** Another process's follower, default intervals (PostgreSQL: woken by LISTEN/NOTIFY). */
+const CROSS_PROCESS_DELIVERY_P99_MS: Record<string, number> = { sqlite: 100, postgres: 15 };
+/** Feed catch-up at least this share of the adapter's whole-session replay rate. */
+const CATCH_UP_OVER_REPLAY = 0.5;
 
 const rounded = (v: number | undefined) =>
   v === undefined || !Number.isFinite(v) ? null : Math.round(v * 1000) / 1000;
@@ -101,6 +107,54 @@ function lifecycleChecks(name: string, adapter: RunResult, sizes: Sizes): Target
       ),
     );
   }
+  return out;
+}
+
+/** Issue 13's targets: followers are told of commits quickly, and the feed reads fast. */
+function followChecks(name: string, adapter: RunResult): TargetCheck[] {
+  const { delivery, catchUp } = adapter.follow ?? {};
+  const same = SAME_PROCESS_DELIVERY_P99_MS[name]!;
+  const out = [
+    check(
+      name,
+      `session follower in-process delivery p99 <= ${same} ms`,
+      delivery?.sameProcessStream.p99Ms,
+      same,
+      'ms',
+      false,
+    ),
+    check(
+      name,
+      `feed follower in-process delivery p99 <= ${same} ms`,
+      delivery?.sameProcessFeed.p99Ms,
+      same,
+      'ms',
+      false,
+    ),
+  ];
+  const cross = CROSS_PROCESS_DELIVERY_P99_MS[name];
+  if (cross !== undefined) {
+    out.push(
+      check(
+        name,
+        `feed follower in another process delivery p99 <= ${cross} ms`,
+        delivery?.crossProcessFeed?.p99Ms,
+        cross,
+        'ms',
+        false,
+      ),
+    );
+  }
+  out.push(
+    check(
+      name,
+      `feed catch-up >= ${CATCH_UP_OVER_REPLAY * 100}% of whole-session replay rate`,
+      catchUp?.feedOverReplay,
+      CATCH_UP_OVER_REPLAY,
+      'ratio',
+      true,
+    ),
+  );
   return out;
 }
 
@@ -198,6 +252,7 @@ export function checkTargets(
       );
     }
     if (scenarios.includes('lifecycle')) out.push(...lifecycleChecks(name, adapter, sizes));
+    if (scenarios.includes('follow')) out.push(...followChecks(name, adapter));
     // Its phases are those of ingest, concurrent and replay: without them it has nothing to check.
     if (scenarios.some((s) => DELAY_SCENARIOS.has(s))) {
       out.push(

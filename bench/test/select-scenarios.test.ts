@@ -9,6 +9,7 @@ describe('selectScenarios', () => {
       'concurrent',
       'replay',
       'checkpoint',
+      'follow',
     ]);
   });
 

@@ -62,6 +62,20 @@ function expectLifecycle(run: RunResult) {
   positive(run.lifecycle?.peakRssMb);
 }
 
+/** The follow scenario ran on the adapter (its own checks throw on a lost or extra event). */
+function expectFollow(run: RunResult, sharedStorage: boolean) {
+  const delivery = run.follow?.delivery;
+  expect(delivery?.sameProcessStream.samples).toBe(TINY.deliveryAppends);
+  expect(delivery?.sameProcessFeed.samples).toBe(TINY.deliveryAppends);
+  if (sharedStorage) expect(delivery?.crossProcessFeed?.samples).toBe(TINY.deliveryAppends);
+  else expect(delivery?.crossProcessFeed).toBeNull();
+  const catchUp = run.follow?.catchUp;
+  expect(catchUp?.events).toBe(TINY.catchUpEvents);
+  expect(catchUp?.sessions).toBe(TINY.catchUpSessions);
+  positive(catchUp?.feedEventsPerSec);
+  positive(catchUp?.replayEventsPerSec);
+}
+
 function expectFloorRun(run: RunResult | null) {
   expect(run?.error).toBeUndefined();
   expect(run?.concurrent?.map((c) => c.producers)).toEqual(TINY.producerCounts);
@@ -87,6 +101,7 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       expect(a.error).toBeUndefined();
       expectStoreRun(a.runs.adapter);
       expectLifecycle(a.runs.adapter);
+      expectFollow(a.runs.adapter, a.adapter === 'sqlite' || a.adapter === 'postgres');
       if (a.adapter === 'memory') {
         expect(a.runs.baseline).toBeNull();
         expect(a.runs.ceiling).toBeNull();
@@ -110,17 +125,18 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents * ROUNDS);
     }
     // Per storage adapter: the 1.3x rule on 11 figures, 3 producer targets, 2 whole-session
-    // spread targets, 2 lifecycle targets and event-loop delay; file adds 2 many-session
-    // targets; memory has 1.
-    expect(result.scenarios).toContain('lifecycle');
-    expect(result.targets).toHaveLength(3 * 19 + 2 + 1);
+    // spread targets, 2 lifecycle targets, event-loop delay, and 3 follow targets (two
+    // in-process deliveries, catch-up); file adds 2 many-session targets, sqlite and postgres
+    // a cross-process delivery target; memory has 1.
+    expect(result.scenarios).toEqual(expect.arrayContaining(['lifecycle', 'follow']));
+    expect(result.targets).toHaveLength(3 * 22 + 2 + 2 + 1);
     for (const t of result.targets) expect(t.value).not.toBeNull();
     for (const name of ['file', 'sqlite', 'postgres']) {
       expect(
         result.targets.filter((t) => t.adapter === name && /1\.3x baseline/.test(t.target)),
       ).toHaveLength(11);
     }
-  }, 120_000); // Lifecycle added a few seconds per adapter; the shared 2-core machine can double it.
+  }, 180_000); // Lifecycle and follow add seconds per adapter; the shared 2-core machine can double it.
 
   it('renders the table and a self-contained SVG', () => {
     const table = renderTable(result);

@@ -13,11 +13,13 @@ function urlOf(ctx: BenchContext): string {
 export const postgresRunner: AdapterRunner = {
   name: 'postgres',
   settings: { baseline: 'pool of 10, one INSERT ... ON CONFLICT (id) per event' },
+  sharedStorage: true,
   async openStore(ctx) {
     const url = urlOf(ctx);
     const create = await loadFactory('@history/postgres', 'createPostgresHistoryStore');
     const store = await create({ connectionString: url, schema: ctx.schema });
-    return withSchemaDrop(store, url, ctx.schema);
+    // A second store on the schema (another process's follower) leaves it to the first.
+    return ctx.borrowed ? store : withSchemaDrop(store, url, ctx.schema);
   },
   openBaseline: (ctx) => openPostgresBaseline(urlOf(ctx), ctx.schema),
   openCeiling: (ctx) => openPostgresCeiling(urlOf(ctx), ctx.schema),
@@ -35,6 +37,7 @@ function withSchemaDrop(store: AdapterStore, url: string, schema: string): Adapt
     listSessions: (o) => store.listSessions(o),
     getSession: (s) => store.getSession(s),
     purgeExpired: (o) => store.purgeExpired(o),
+    feed: (o) => store.feed(o),
     async close() {
       await store.close();
       const { default: pg } = await import('pg');

@@ -18,6 +18,7 @@ export const sqliteRunner: AdapterRunner = {
   // Its random-key inserts slow as the table grows: about 27,000 ev/s over the first 300
   // events, 17,000 over 20,000 (2-core AMD EPYC, 2026-11-27); a 300-event sample flattered it.
   fullBaselineIngest: true,
+  sharedStorage: true,
   async openStore(ctx) {
     const create = await loadFactory('@history/sqlite', 'createSqliteHistoryStore');
     return create({ filename: join(ctx.dir, 'history.sqlite'), durability: DURABILITY });

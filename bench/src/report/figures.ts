@@ -134,6 +134,34 @@ function lifecycleFigures(sizes: Sizes): Figure[] {
   ];
 }
 
+/** The follow scenario's figures (adapters only: the previous stores could not follow). */
+function followFigures(sizes: Sizes): Figure[] {
+  const row = (label: string, unit: string, get: (r: Run) => number | undefined): Figure => ({
+    label,
+    unit,
+    better: unit === 'ev/s' || unit === 'ratio' ? 'higher' : 'lower',
+    get,
+  });
+  const delivery = (r: Run) => r?.follow?.delivery;
+  const catchUp = (r: Run) => r?.follow?.catchUp;
+  const pair = (label: string, of: (r: Run) => Latency | null | undefined) => [
+    row(`append-to-delivery, ${label}, p50`, 'ms', (r) => of(r)?.p50Ms),
+    row('  p99', 'ms', (r) => of(r)?.p99Ms),
+  ];
+  return [
+    ...pair('session follower, same process', (r) => delivery(r)?.sameProcessStream),
+    ...pair('feed follower, same process', (r) => delivery(r)?.sameProcessFeed),
+    ...pair('feed follower, another process', (r) => delivery(r)?.crossProcessFeed),
+    row(
+      `feed catch-up over ${n(sizes.catchUpEvents)} events`,
+      'ev/s',
+      (r) => catchUp(r)?.feedEventsPerSec,
+    ),
+    row('  whole-session replay of the same events', 'ev/s', (r) => catchUp(r)?.replayEventsPerSec),
+    row('  feed / replay', 'ratio', (r) => catchUp(r)?.feedOverReplay),
+  ];
+}
+
 /** Every figure of a run with these sizes, in report order. */
 export function figures(sizes: Sizes): Figure[] {
   const out: Figure[] = [
@@ -226,6 +254,7 @@ export function figures(sizes: Sizes): Figure[] {
       rule: true,
     },
     ...lifecycleFigures(sizes),
+    ...followFigures(sizes),
     {
       label: 'event-loop delay p99, worst phase',
       unit: 'ms',

@@ -57,6 +57,11 @@ export function renderTable(result: BenchResult): string {
       `lifecycle (adapters only, a fresh store): purge ${n(sz.purgeExpiredEvents)} expired events over ${n(sz.purgeSessions)} sessions (${n(sz.purgeLiveEventsPerSession)} live events each must survive) while ${n(sz.purgeProducers)} producers append; listSessions over ${n(sz.listSessions)} sessions`,
     );
   }
+  if (result.scenarios.includes('follow')) {
+    out.push(
+      `follow (adapters only, a fresh store): ${n(sz.deliveryAppends)} single appends, each delivered to a session follower and a feed follower in the process (and another process's feed follower where the storage allows one) before the next; then feed() over ${n(sz.catchUpEvents)} events of ${n(sz.catchUpSessions)} sessions against stream() of each session whole`,
+    );
+  }
   out.push(
     'vs baseline: how many times better the adapter is than the previous store (rates: adapter/baseline; latencies: baseline/adapter).',
     'of floor: adapter rate as a share of the raw driver serving the same producers with perfect group commit (memory: of JSON.stringify alone).',

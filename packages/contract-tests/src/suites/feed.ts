@@ -179,6 +179,8 @@ export function feedSuite(subject: ContractSubject, h: Harness): void {
       expect(rest.map((e) => e.record.id)).toEqual(range(7, 14).map((i) => `evt-${i}`));
       // The consumer's checkpoint is not a session.
       expect(await store.getSession('consumer-audit')).toBeNull();
+      const listed = await toArray(store.listSessions());
+      expect(listed.map((s) => s.sessionId)).toEqual(['s0', 's1']);
     });
 
     it('a follower started before a burst sees each event once, in commit order', async () => {

@@ -1,0 +1,102 @@
+import type { HistoryRecord } from '@history/core';
+import { startCrossProcessFollower } from '../follow/cross-process-follower.js';
+import { wallClockMs } from '../follow/wall-clock.js';
+import { summarise } from '../measure.js';
+import type { DeliveryResult } from '../results.js';
+import { smallEnvelope } from '../small-envelope.js';
+import type { AdapterRunner, AdapterStore, BenchContext } from '../subject.js';
+
+export interface DeliveryPlan {
+  runner: AdapterRunner;
+  ctx: BenchContext;
+  appends: number;
+  step(label: string): void;
+}
+
+const SESSION = 'delivery';
+/** Untimed appends first: each follower's first wake-up, and the JIT. */
+const WARM_UP_APPENDS = 20;
+/** A random pause of up to this between appends, so they fall anywhere in a poll interval. */
+const MAX_GAP_MS = 5;
+
+/** Resolves with the latency of each delivery of a follower, as its records arrive. */
+function followerLatencies(records: AsyncIterable<HistoryRecord>) {
+  const waiting = new Map<string, (ms: number) => void>();
+  const early = new Map<string, number>();
+  const done = (async () => {
+    for await (const record of records) {
+      const { sentAtMs } = record.envelope.payload as { sentAtMs: number };
+      const ms = wallClockMs() - sentAtMs;
+      const wake = waiting.get(record.id);
+      if (wake) {
+        waiting.delete(record.id);
+        wake(ms);
+      } else early.set(record.id, ms);
+    }
+  })();
+  return {
+    delivered(id: string): Promise<number> {
+      const ms = early.get(id);
+      if (ms !== undefined) {
+        early.delete(id);
+        return Promise.resolve(ms);
+      }
+      return new Promise((resolve) => waiting.set(id, resolve));
+    },
+    done,
+  };
+}
+
+/**
+ * Append-to-delivery latency: one `append` at a time, from just before the call until each
+ * follower holds the event: a session follower and a feed follower in this process, and a
+ * feed follower in another process where the storage allows one. Each append waits for every
+ * delivery before the next, after a random pause, so the figure is latency, not queueing.
+ */
+export async function runDelivery(
+  store: AdapterStore,
+  plan: DeliveryPlan,
+): Promise<DeliveryResult> {
+  const controller = new AbortController();
+  const { signal } = controller;
+  plan.step('follow: starting followers');
+  const stream = followerLatencies(store.stream(SESSION, { follow: true, signal }));
+  const feed = followerLatencies(
+    (async function* () {
+      for await (const entry of store.feed({ follow: true, signal })) yield entry.record;
+    })(),
+  );
+  const other = plan.runner.sharedStorage
+    ? await startCrossProcessFollower(plan.runner.name, plan.ctx)
+    : undefined;
+  const samples = { stream: [] as number[], feed: [] as number[], other: [] as number[] };
+  try {
+    plan.step(`follow: ${plan.appends} appends, each delivered before the next`);
+    for (let i = 0; i < WARM_UP_APPENDS + plan.appends; i++) {
+      const envelope = smallEnvelope(SESSION, i, Date.now());
+      envelope.payload = { sentAtMs: wallClockMs() };
+      await store.append(envelope);
+      const latencies = await Promise.all([
+        stream.delivered(envelope.id),
+        feed.delivered(envelope.id),
+        other?.delivered(envelope.id),
+      ]);
+      if (i >= WARM_UP_APPENDS) {
+        samples.stream.push(latencies[0]);
+        samples.feed.push(latencies[1]);
+        if (latencies[2] !== undefined) samples.other.push(latencies[2]);
+      }
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_GAP_MS));
+    }
+  } finally {
+    controller.abort();
+    await Promise.all([stream.done, feed.done, other?.stop()]);
+  }
+  return {
+    appends: plan.appends,
+    sameProcessStream: summarise(samples.stream),
+    sameProcessFeed: summarise(samples.feed),
+    crossProcessFeed: other ? summarise(samples.other) : null,
+    ...(other ? {} : { crossProcessSkipped: 'the store locks its storage to one process' }),
+  };
+}
