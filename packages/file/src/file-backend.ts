@@ -2,6 +2,8 @@ import { statSync } from 'node:fs';
 import { ClosedError, LockedError, type PurgeResult } from '@history/core';
 import type {
   BatchCondition,
+  FeedPage,
+  FeedPageRequest,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
@@ -18,11 +20,14 @@ import {
   writeCheckpointFile,
 } from './checkpoint-file.js';
 import type { Committed } from './compact-session.js';
+import type { FeedIndex } from './feed-index.js';
+import { isFeedPosition } from './feed-position.js';
 import { readSessionPages } from './file-reader.js';
 import { FileWriter } from './file-writer.js';
 import { isTransientFsError } from './is-transient.js';
 import type { Layout } from './layout.js';
 import type { ResolvedFileOptions } from './options.js';
+import { readFeedPage } from './read-feed.js';
 import { ReadHandles } from './read-handles.js';
 import { readSessionSummary } from './read-session-summary.js';
 import { removeSessionFiles } from './remove-session-files.js';
@@ -66,7 +71,9 @@ export class FileBackend implements HistoryBackend {
   constructor(
     private readonly options: ResolvedFileOptions,
     private readonly lock: RootLock,
-    private readonly layout: Layout = { legacy: false },
+    private readonly layout: Layout,
+    /** The root's feed index (see feed-index.ts). */
+    readonly feed: FeedIndex,
   ) {
     this.durable = options.durability === 'fsync';
     this.states = new SessionStates(options.maxCachedIds);
@@ -88,6 +95,7 @@ export class FileBackend implements HistoryBackend {
       this.states,
       this.handles,
       this.durable,
+      feed,
       (sessionId, files) => this.removeStaleTemp(sessionId, files),
       (sessionId) => this.catalog.added(sessionId),
     );
@@ -113,6 +121,24 @@ export class FileBackend implements HistoryBackend {
       this.options.pageBytes,
       this.layout.legacy,
     );
+  }
+
+  async readFeed(request: FeedPageRequest): Promise<FeedPage> {
+    return readFeedPage(
+      {
+        root: this.options.root,
+        runs: this.feed.runs,
+        readHandles: this.readHandles,
+        committedSize: (sessionId) => this.states.peek(sessionId)?.size,
+        pageBytes: this.options.pageBytes,
+        legacy: this.layout.legacy,
+      },
+      request,
+    );
+  }
+
+  isFeedPosition(position: string): boolean {
+    return isFeedPosition(position);
   }
 
   async listSessions(request: SessionPageRequest): Promise<StoredSession[]> {
@@ -154,6 +180,7 @@ export class FileBackend implements HistoryBackend {
         await removeSessionFiles(files);
         this.catalog.removed(sessionId);
         this.purger.forget(sessionId);
+        await this.feed.sessionDeleted(sessionId);
         return { deletedEvents: summary?.eventCount ?? 0 };
       }),
     );
@@ -196,7 +223,12 @@ export class FileBackend implements HistoryBackend {
     this.handles.closeAll();
     await this.readHandles.closeAll();
     this.states.clear();
-    await this.lock.release();
+    try {
+      // Writes stopped (core drained the writer): the mark says this close was clean.
+      await this.feed.close();
+    } finally {
+      await this.lock.release();
+    }
   }
 
   failedSession(error: unknown): string | undefined {

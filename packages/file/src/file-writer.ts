@@ -10,6 +10,7 @@ import {
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { BatchCondition, PreparedEnvelope, WriteOutcome } from '@history/core/backend';
+import type { FeedIndex, NewRun } from './feed-index.js';
 import { ensureDir } from './fs-sync.js';
 import { recordLineHead } from './record-line.js';
 import { SessionFileError } from './session-file-error.js';
@@ -72,6 +73,8 @@ export class FileWriter {
     private readonly states: SessionStates,
     private readonly handles: SessionHandles,
     private readonly durable: boolean,
+    /** The root's feed index: a batch's runs are appended after its session lines. */
+    private readonly feed: FeedIndex,
     /** Called on a session's first touch (before its file is opened), e.g. to remove a crash's leftovers. */
     private readonly onLoad: (sessionId: string, files: SessionFiles) => void = () => {},
     /** Called once a batch gave a session without lines its first line (listings learn of it). */
@@ -129,17 +132,26 @@ export class FileWriter {
         const pending = writes.filter((write) => write.buffer.length > 0);
         started.push(...pending);
         await writeAll(pending);
-        if (this.durable) await settleAll(pending.map((write) => datasync(write.fd)));
+        const syncs = pending.map((write) => write.fd);
+        // After every session line of the batch (a crash before it leaves lines the feed
+        // misses, which open reconciles), synced beside the last window's files.
+        if (next >= sessionIds.length) this.feed.write(feedRuns([...done, ...writes]));
+        if (this.durable) {
+          const feedSync = next >= sessionIds.length ? [this.feed.sync()] : [];
+          await settleAll([...syncs.map((fd) => datasync(fd)), ...feedSync]);
+        }
         for (const write of pending) {
           writeIndexEntries(write.state.files.index, write.firstBlock, write.blockOffsets);
         }
         done.push(...writes);
       }
     } catch (error) {
+      this.feed.rollback();
       await this.rollback(started);
       throw error;
     }
     // Committed: only now do readers and later batches see the new lines.
+    this.feed.commit();
     for (const write of done) commit(write, createdAt);
     for (const write of done) this.states.grew(write.newIds.length);
     for (const write of done) if (write.created) this.onCreated(write.state.sessionId);
@@ -193,6 +205,22 @@ export class FileWriter {
       }),
     );
   }
+}
+
+/** The feed's runs of a batch: one per session that got new lines, in the batch's order. */
+function feedRuns(writes: readonly SessionWrite[]): NewRun[] {
+  const runs: NewRun[] = [];
+  for (const { state, newIds, oldSize, buffer } of writes) {
+    if (newIds.length === 0) continue;
+    runs.push({
+      sessionId: state.sessionId,
+      firstSeq: state.lastSeq + 1,
+      count: newIds.length,
+      offset: oldSize,
+      bytes: buffer.length,
+    });
+  }
+  return runs;
 }
 
 /** Applies a written share to its session's state. */

@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { SchemaVersionError, StorageError } from '@history/core';
+import { buildFeed } from './build-feed.js';
 import { ensureDir, replaceFile } from './fs-sync.js';
 
 /**
@@ -11,14 +12,21 @@ import { ensureDir, replaceFile } from './fs-sync.js';
  * - `sessions/<segments>.idx`: sparse line → byte offset index (see session-index.ts).
  * - `sessions/<segments>.checkpoint.json`: the latest checkpoint.
  * - `sessions/<segments>.tombstone`: the last seq of a deleted session (see tombstone.ts).
+ * - `feed.idx`: the feed index, the commit order of every session's records (see
+ *   feed-index.ts).
  *
  * Version 2 added the expiry to record lines, meta lines, tombstones, and seq gaps (purges).
  * Every version 1 file is a valid version 2 file, so the upgrade only rewrites this
  * marker (atomically), recording `upgradedFrom` for good: lines written before have no
  * expiry in their head, and `recordExpiry` computes it from their envelope. Version 1 code
  * refuses a version 2 root (it would restart the seqs of a deleted session at 1).
+ *
+ * Version 3 added the feed index. Upgrading a version 1 or 2 root builds it from the
+ * session files (see build-feed.ts), then rewrites the marker, keeping `upgradedFrom: 1`
+ * of a root that came from version 1; a crash before the marker builds it again. Older code
+ * refuses a version 3 root: its appends would be missing from the feed.
  */
-export const LAYOUT_VERSION = 2;
+export const LAYOUT_VERSION = 3;
 const MARKER = 'history-file.json';
 export const SESSIONS_DIR = 'sessions';
 
@@ -39,7 +47,7 @@ export async function prepareLayout(root: string, durable: boolean): Promise<Lay
     if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
   }
   // Under the root's lock: no other writer uses the temp name.
-  const writeMarker = (upgradedFrom?: number) => {
+  const writeMarker = (upgradedFrom?: unknown) => {
     const marker = { format: '@history/file', version: LAYOUT_VERSION, upgradedFrom };
     return replaceFile(markerPath, `${markerPath}.tmp`, JSON.stringify(marker), durable);
   };
@@ -58,9 +66,10 @@ export async function prepareLayout(root: string, durable: boolean): Promise<Lay
     throw new StorageError(`file: ${markerPath} is not a valid layout marker`);
   }
   if (version > LAYOUT_VERSION) throw new SchemaVersionError(version, LAYOUT_VERSION);
-  if (version === 1) {
-    await writeMarker(1);
-    return { legacy: true };
+  const legacy = version === 1 || marker.upgradedFrom === 1;
+  if (version < LAYOUT_VERSION) {
+    await buildFeed(root, durable);
+    await writeMarker(marker.upgradedFrom ?? version);
   }
-  return { legacy: marker.upgradedFrom === 1 };
+  return { legacy };
 }

@@ -1,5 +1,6 @@
 import { HistoryError, type HistoryStore, StorageError } from '@history/core';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
+import { FeedIndex } from './feed-index.js';
 import { FileBackend } from './file-backend.js';
 import { ensureDir } from './fs-sync.js';
 import { type Layout, prepareLayout } from './layout.js';
@@ -38,8 +39,10 @@ export async function openFileBackend(fileOptions: ResolvedFileOptions): Promise
   }
   const lock = await acquireRootLock(fileOptions.root);
   let layout: Layout;
+  let feed: FeedIndex;
   try {
     layout = await prepareLayout(fileOptions.root, durable);
+    feed = await FeedIndex.open(fileOptions.root, durable);
   } catch (error) {
     await lock.release();
     if (HistoryError.isInstance(error)) throw error;
@@ -48,5 +51,5 @@ export async function openFileBackend(fileOptions: ResolvedFileOptions): Promise
       { cause: error },
     );
   }
-  return new FileBackend(fileOptions, lock, layout);
+  return new FileBackend(fileOptions, lock, layout, feed);
 }

@@ -72,11 +72,13 @@ describe('hostile session ids', () => {
         expect(Buffer.byteLength(name)).toBeLessThanOrEqual(255);
         // Lowercase base32 segments with a fixed prefix, or the store's own files.
         expect(name).toMatch(
-          /^(s[a-z2-7]+(\.jsonl|\.idx|\.checkpoint\.json)?|sessions|history-file\.json)$/,
+          /^(s[a-z2-7]+(\.jsonl|\.idx|\.checkpoint\.json)?|sessions|history-file\.json|feed\.idx)$/,
         );
       }
       if ((await stat(path)).isFile())
-        expect(rel.startsWith('sessions/') || rel === 'history-file.json').toBe(true);
+        expect(
+          rel.startsWith('sessions/') || rel === 'history-file.json' || rel === 'feed.idx',
+        ).toBe(true);
     }
     // No two sessions collide, even on a case-insensitive file system.
     const dataFiles = paths.filter((p) => p.endsWith('.jsonl')).map((p) => p.toLowerCase());

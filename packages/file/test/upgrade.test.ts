@@ -11,6 +11,8 @@ import { tempRoot } from './temp-root.js';
 
 // Written by the released code (commit 5ef4f53, layout 1) with test/fixtures/make-v1-fixture.mjs.
 const FIXTURE = fileURLToPath(new URL('./fixtures/v1-root', import.meta.url));
+// Written by layout 2 (the commit before the feed) with test/fixtures/make-v2-fixture.mjs.
+const FIXTURE_V2 = fileURLToPath(new URL('./fixtures/v2-root', import.meta.url));
 const LONG = `long-${'x'.repeat(200)}`;
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -18,10 +20,10 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function openCopy(): Promise<{ root: string; store: HistoryStore }> {
+async function openCopy(fixture = FIXTURE): Promise<{ root: string; store: HistoryStore }> {
   const root = await tempRoot();
   cleanups.push(root.remove);
-  await cp(FIXTURE, root.path, { recursive: true });
+  await cp(fixture, root.path, { recursive: true });
   const store = await createFileHistoryStore({ root: root.path });
   cleanups.unshift(() => store.close());
   return { root: root.path, store };
@@ -51,7 +53,7 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
     expect(ids(await toArray(store.stream('emoji-😀')))).toEqual(['emoji-😀-1']);
     expect(await store.getCheckpoint('alpha')).toMatchObject({ payload: { upTo: 600 }, seq: 600 });
     const marker = JSON.parse(await readFile(`${root}/history-file.json`, 'utf8'));
-    expect(marker).toEqual({ format: '@history/file', version: 2, upgradedFrom: 1 });
+    expect(marker).toEqual({ format: '@history/file', version: 3, upgradedFrom: 1 });
   });
 
   it('honours the ttl of old events: expired ones are not streamed, then purged', async () => {
@@ -109,5 +111,52 @@ describe('a root written by layout 1 (the released 5ef4f53)', () => {
     } finally {
       closeSync(fd);
     }
+  });
+});
+
+/** Every record of every session, by stream: what the feed must hold. */
+async function allRecords(store: HistoryStore): Promise<HistoryRecord[]> {
+  const out: HistoryRecord[] = [];
+  for await (const session of store.listSessions()) {
+    out.push(...(await toArray(store.stream(session.sessionId))));
+  }
+  return out;
+}
+
+const keyOf = (r: HistoryRecord) => `${r.sessionId}/${r.seq}/${r.id}`;
+
+describe('the feed of an upgraded root', () => {
+  it('a layout-2 root gets a feed with every old event, in commit order, then new ones', async () => {
+    const { root, store } = await openCopy(FIXTURE_V2);
+    const marker = JSON.parse(await readFile(`${root}/history-file.json`, 'utf8'));
+    expect(marker).toEqual({ format: '@history/file', version: 3, upgradedFrom: 2 });
+    const feed = await toArray(store.feed());
+    const stored = await allRecords(store);
+    expect(feed.map((e) => e.record)).toHaveLength(stored.length);
+    expect(feed.map((e) => keyOf(e.record)).sort()).toEqual(stored.map(keyOf).sort());
+    // Batches in the order the fixture committed them (each a few ms after the one before).
+    const order = feed.map((e) => e.record.sessionId).filter((id, k, ids) => id !== ids[k - 1]);
+    expect(order).toEqual(['alpha', 'beta', 'alpha', 'purged', 'again', LONG, 'beta']);
+    expect(feed.filter((e) => e.record.sessionId === 'alpha').map((e) => e.record.seq)).toEqual(
+      Array.from({ length: 600 }, (_, i) => i + 1),
+    );
+    // The purged session's kept records, the recreated session's new life only.
+    expect(feed.filter((e) => e.record.sessionId === 'purged').map((e) => e.record.seq)).toEqual([
+      2, 4, 6, 8, 10,
+    ]);
+    expect(feed.filter((e) => e.record.sessionId === 'again').map((e) => e.record.seq)).toEqual([
+      3, 4,
+    ]);
+    const fresh = await store.append(envelope(1, { id: 'new', sessionId: 'beta' }));
+    const rest = await toArray(store.feed({ after: feed.at(-1)!.position }));
+    expect(rest.map((e) => keyOf(e.record))).toEqual([`beta/${fresh.seq}/new`]);
+  });
+
+  it('a layout-1 root gets a feed with every old event that has not expired', async () => {
+    const { store } = await openCopy();
+    const feed = await toArray(store.feed());
+    const stored = await allRecords(store);
+    expect(stored).toHaveLength(600 + 3 + 2 + 1);
+    expect(feed.map((e) => keyOf(e.record)).sort()).toEqual(stored.map(keyOf).sort());
   });
 });
