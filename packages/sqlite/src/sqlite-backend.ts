@@ -2,12 +2,15 @@ import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PurgeResult } from '@history/core';
 import type {
   BatchCondition,
+  FeedPage,
+  FeedPageRequest,
   HistoryBackend,
   NormalizedRange,
   PreparedEnvelope,
   PurgeRequest,
   SessionPageRequest,
   StoredCheckpoint,
+  StoredFeedEntry,
   StoredRecord,
   StoredSession,
   WriteOutcome,
@@ -18,6 +21,7 @@ import { PURGE_SLICE_BUDGET_MS } from './sqlite-purger.js';
 import { isTaskFailure } from './threads/task-handler.js';
 import type { TaskRunner } from './threads/task-runner.js';
 import type {
+  FeedPageResult,
   PageResult,
   ReadPageTask,
   SessionRow,
@@ -34,6 +38,8 @@ export class SqliteBackend implements HistoryBackend {
   /** Most time a purge slice spends deleting; tests make it 0 (a slice then takes 16 events at most). */
   private readonly purgeSliceMs: number;
   private readonly changeCheckMs: number;
+  /** Where the last full feed page ended: a page asked from there continues a catch-up. */
+  private feedCatchUp: string | undefined;
 
   constructor(
     runner: TaskRunner,
@@ -157,6 +163,37 @@ export class SqliteBackend implements HistoryBackend {
       // Leaving early: wait for the prefetch, so no read is still running once the loop is left.
       await pending?.catch(() => {});
     }
+  }
+
+  /**
+   * Served as stream pages are: a feed's first page, and a follower's reads once caught up,
+   * on the main thread's connection when small enough (`inlineReadRows`, 1 MiB); a page that
+   * continues a catch-up (asked from where a full page ended) on a reader thread, so a long
+   * catch-up never holds the event loop.
+   */
+  async readFeed({ after, limit }: FeedPageRequest): Promise<FeedPage> {
+    const catchingUp = after !== undefined && after === this.feedCatchUp;
+    const page = await this.run(
+      'read',
+      {
+        kind: 'readFeed',
+        after: after === undefined ? 0 : Number(after),
+        limit: Math.min(limit, this.pageSize),
+        maxBytes: this.pageBytes,
+      },
+      !catchingUp,
+    );
+    const entries = toFeedEntries(page);
+    const last = entries.at(-1)?.position;
+    if (page.full && last !== undefined) this.feedCatchUp = last;
+    return page.skippedTo === undefined
+      ? { entries }
+      : { entries, position: String(page.skippedTo) };
+  }
+
+  /** A rowid as the feed hands it out: canonical decimal, within JavaScript's exact integers. */
+  isFeedPosition(position: string): boolean {
+    return /^(0|[1-9][0-9]{0,15})$/.test(position) && Number(position) <= Number.MAX_SAFE_INTEGER;
   }
 
   private toRecords(sessionId: string, page: PageResult): StoredRecord[] {
@@ -295,6 +332,30 @@ export class SqliteBackend implements HistoryBackend {
     }
     return result;
   }
+}
+
+function toFeedEntries(page: FeedPageResult): StoredFeedEntry[] {
+  const n = page.rowids.length;
+  const entries = new Array<StoredFeedEntry>(n);
+  // Records of one batch share their commit time: format each distinct one once.
+  let lastMs = Number.NaN;
+  let lastIso = '';
+  for (let i = 0; i < n; i++) {
+    const ms = page.createdAtMs[i]!;
+    if (ms !== lastMs) {
+      lastMs = ms;
+      lastIso = new Date(ms).toISOString();
+    }
+    entries[i] = {
+      position: String(page.rowids[i]!),
+      seq: page.seqs[i]!,
+      sessionId: page.sessions[page.sessionOf[i]!]!,
+      id: page.ids[i]!,
+      json: page.jsons[i]!,
+      createdAt: lastIso,
+    };
+  }
+  return entries;
 }
 
 function toStoredSession(row: SessionRow): StoredSession {

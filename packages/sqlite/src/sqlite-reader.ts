@@ -1,5 +1,6 @@
 import type Database from 'better-sqlite3';
 import { compareUtf8, prefixUpperBound } from './prefix-upper-bound.js';
+import { SessionNames } from './session-names.js';
 import { type LastEventRow, type SessionsTableRow, toSessionRow } from './session-row.js';
 import {
   type PageShape,
@@ -10,10 +11,12 @@ import {
 } from './statements.js';
 import type {
   CheckpointRow,
+  FeedPageResult,
   GetSessionTask,
   ListSessionsTask,
   PageResult,
   ReadCheckpointTask,
+  ReadFeedTask,
   ReadPageTask,
   SessionRow,
 } from './threads/tasks.js';
@@ -21,6 +24,15 @@ import { nextRunBackward, nextRunForward, type TimeBlockRow } from './time-block
 
 /** A page row in `raw` mode: [seq, id, createdAtMs, json]. */
 type PageRow = [number, string, number, string];
+
+/** A feed row in `raw` mode: [rowid, sid, seq, id, createdAtMs, json, expiresAtMs]. */
+type FeedRow = [number, number, number, string, number, string, number | null];
+
+/**
+ * Expired rows a feed page may step over besides its `limit` entries: a stretch of expired
+ * rows is crossed a bounded page at a time, never in one long task.
+ */
+const FEED_SKIPPED_ROWS = 1000;
 
 interface Page {
   rows: PageRow[];
@@ -45,6 +57,8 @@ export class SqliteReader {
   private readonly sessionByName: Database.Statement<[string], SessionsTableRow>;
   private readonly lastEvent: Database.Statement<[number], LastEventRow>;
   private readonly dataVersionStmt: Database.Statement<[], number>;
+  private readonly feedPage: Database.Statement<[number, number], FeedRow>;
+  private readonly names: SessionNames;
   private readonly sessionPages = new Map<
     string,
     Database.Statement<unknown[], SessionsTableRow>
@@ -59,6 +73,8 @@ export class SqliteReader {
     this.blocksForward = db.prepare(SQL.timeBlocksForward);
     this.blocksBackward = db.prepare(SQL.timeBlocksBackward);
     this.dataVersionStmt = db.prepare<[], number>('PRAGMA data_version').pluck();
+    this.feedPage = db.prepare<[number, number], FeedRow>(SQL.feedPage).raw(true);
+    this.names = new SessionNames(db);
   }
 
   /** Changes whenever another connection (thread or process) commits; this one's own commits leave it. */
@@ -98,6 +114,68 @@ export class SqliteReader {
       jsons[i] = row[3];
     }
     return { seqs, ids, createdAtMs, jsons, more };
+  }
+
+  /**
+   * Rows after `task.after` in rowid order: one range of the table b-tree, stepped one row at
+   * a time. Expired rows are skipped, and reported (`skippedTo`) when the page would otherwise
+   * end on them, so the next page starts past them. Session names come from a per-connection
+   * cache, not a per-row join.
+   */
+  readFeed(task: ReadFeedTask): FeedPageResult {
+    const now = Date.now();
+    const rowids: number[] = [];
+    const sessionOf: number[] = [];
+    const sessions: string[] = [];
+    const indexOf = new Map<number, number>();
+    const seqs: number[] = [];
+    const ids: string[] = [];
+    const createdAtMs: number[] = [];
+    const jsons: string[] = [];
+    const scan = task.limit + FEED_SKIPPED_ROWS;
+    let looked = 0;
+    let bytes = 0;
+    let skippedTo: number | undefined;
+    let full = false;
+    for (const row of this.feedPage.iterate(task.after, scan)) {
+      looked++;
+      const expiresAtMs = row[6];
+      if (expiresAtMs !== null && expiresAtMs <= now) {
+        skippedTo = row[0];
+        continue;
+      }
+      const json = row[5];
+      const n = jsons.length;
+      if (n === task.limit || (n > 0 && bytes + json.length > task.maxBytes)) {
+        full = true;
+        break; // ends the iterator, which resets the statement
+      }
+      const sid = row[1];
+      let index = indexOf.get(sid);
+      if (index === undefined) {
+        index = sessions.push(this.names.get(sid)) - 1;
+        indexOf.set(sid, index);
+      }
+      rowids.push(row[0]);
+      sessionOf.push(index);
+      seqs.push(row[2]);
+      ids.push(row[3]);
+      createdAtMs.push(row[4]);
+      jsons.push(json);
+      bytes += json.length;
+      skippedTo = undefined;
+    }
+    return {
+      rowids: Float64Array.from(rowids),
+      sessionOf: Uint32Array.from(sessionOf),
+      sessions,
+      seqs: Float64Array.from(seqs),
+      ids,
+      createdAtMs: Float64Array.from(createdAtMs),
+      jsons,
+      ...(skippedTo === undefined ? {} : { skippedTo }),
+      full: full || looked === scan,
+    };
   }
 
   readCheckpoint(task: ReadCheckpointTask): CheckpointRow | null {

@@ -1,4 +1,5 @@
 import type Database from 'better-sqlite3';
+import { FeedRowids } from './feed-rowids.js';
 import { idHash } from './id-hash.js';
 import { isBusyCode } from './is-transient.js';
 import { type SessionTail, SessionTails } from './session-tails.js';
@@ -37,8 +38,9 @@ export class SqliteWriter {
   private readonly begin: Database.Statement<[]>;
   private readonly commit: Database.Statement<[]>;
   private readonly insertEvent: Database.Statement<
-    [number, number, number, string, number, number, string, number | null]
+    [number, number, number, number, string, number, number, string, number | null]
   >;
+  private readonly rowids: FeedRowids;
   private readonly sessionState: Database.Statement<[number], [number, number]>;
   private readonly markLive: Database.Statement<[number, number]>;
   private readonly deleteStatements: Database.Statement<[number]>[];
@@ -94,6 +96,7 @@ export class SqliteWriter {
     this.begin = db.prepare('BEGIN IMMEDIATE');
     this.commit = db.prepare('COMMIT');
     this.insertEvent = db.prepare(SQL.insertEvent);
+    this.rowids = new FeedRowids(db);
     this.sessionState = db.prepare<[number], [number, number]>(SQL.sessionState).raw();
     this.markLive = db.prepare(SQL.markLive);
     this.deleteStatements = [
@@ -156,6 +159,7 @@ export class SqliteWriter {
         const seq = tail.lastSeq + 1;
         const expires = task.expiresAtMs[i]!;
         this.insertEvent.run(
+          this.rowids.next(),
           sid,
           seq,
           hash,
@@ -192,7 +196,7 @@ export class SqliteWriter {
       const sid = this.findSession.get(task.sessionId);
       if (sid === undefined) return;
       const tail = this.tails.get(sid) ?? this.loadTail(sid);
-      deleted = this.deleteStatements[0]!.run(sid).changes;
+      deleted = this.rowids.removing(() => this.deleteStatements[0]!.run(sid).changes);
       for (const statement of this.deleteStatements.slice(1)) statement.run(sid);
       this.tombstone.run(tail.lastSeq, tail.lastSeq, sid);
       // Loaded afresh (a tombstone, its floor) by the next append.
@@ -215,7 +219,9 @@ export class SqliteWriter {
     let result: PurgeRemoveResult = { deletedEvents: 0, sids: [], next: task.from };
     this.transaction(() => {
       this.checkDataVersion();
-      result = this.purger.remove(task.victims, task.from, task.maxEventsPerSession, task.budgetMs);
+      result = this.rowids.removing(() =>
+        this.purger.remove(task.victims, task.from, task.maxEventsPerSession, task.budgetMs),
+      );
       // Purged seqs may sit in those sessions' cached tails: drop them rather than patch them.
       // The other sessions' tails stay, so appends beside a purge keep their cache.
       for (const sid of result.sids) this.tails.delete(sid);
@@ -285,12 +291,13 @@ export class SqliteWriter {
   /**
    * Under the write lock: if another connection committed since this one's last
    * transaction, the cached tails may be stale (appended to, purged, deleted), and each
-   * session's is read from the database again.
+   * session's is read from the database again; so is the last rowid handed out.
    */
   private checkDataVersion(): void {
     const version = this.dataVersion.get()!;
     if (version !== this.seenVersion) {
       this.tails.clear();
+      this.rowids.forget();
       this.seenVersion = version;
     }
   }
@@ -384,6 +391,7 @@ export class SqliteWriter {
       if (this.db.inTransaction) this.db.exec('ROLLBACK');
       this.sids.clear();
       this.tails.clear();
+      this.rowids.forget();
       throw error;
     }
   }

@@ -15,9 +15,28 @@ export const SQL = {
   findSealedDuplicate:
     'SELECT e.seq FROM event_ids x CROSS JOIN events e ON e.sid = x.sid AND e.seq = x.seq ' +
     'WHERE x.sid = ? AND x.id_hash = ? AND e.id = ?',
+  /** With an explicit rowid: the feed position, never handed out twice (see `FeedRowids`). */
   insertEvent:
-    'INSERT INTO events (sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json, expires_at_ms) ' +
-    'VALUES (?, ?, ?, ?, ?, ?, ?, ?)',
+    'INSERT INTO events (rowid, sid, seq, id_hash, id, occurred_at_ms, created_at_ms, json, expires_at_ms) ' +
+    'VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)',
+  /**
+   * What bounds the next rowid (see `FeedRowids`): max(rowid), the b-tree's last entry (NULL
+   * when empty), and the high-water mark of rowids removed from the top.
+   */
+  rowidBounds:
+    'SELECT (SELECT max(rowid) FROM events), (SELECT high_water FROM feed_state WHERE id = 1)',
+  maxRowid: 'SELECT max(rowid) FROM events',
+  /** Bound: the rowid a delete or purge removed from the top of the table. */
+  raiseHighWater: 'UPDATE feed_state SET high_water = max(high_water, ?) WHERE id = 1',
+  /**
+   * A feed page: a range of the table b-tree in rowid (commit) order, no index. Bound:
+   * after (exclusive), most rows looked at.
+   */
+  feedPage:
+    'SELECT rowid AS rowid, sid, seq, id, created_at_ms, json, expires_at_ms FROM events ' +
+    'WHERE rowid > ? ORDER BY rowid LIMIT ?',
+  /** A session's name; a sid never changes name (session_state rows are never deleted). */
+  sessionName: 'SELECT name FROM session_state WHERE sid = ?',
   /** Whether the session exists, and the seq floor its deletes and purges left. Bound: sid. */
   sessionState:
     'SELECT created_at_ms IS NOT NULL AS live, seq_floor FROM session_state WHERE sid = ?',
@@ -39,24 +58,25 @@ export const SQL = {
     'floor_updated_at_ms = NULL WHERE sid = ?',
   /** Expired events, from the partial expiry index. Bound: now, limit. */
   expiredEvents:
-    'SELECT rowid, sid, seq, id_hash FROM events WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?',
+    'SELECT rowid AS rowid, sid, seq, id_hash FROM events WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?',
   /**
    * One session's expired events in seq order, in a window of seqs. `+expires_at_ms`: the
    * filter must not make the planner walk the global expiry index instead of (sid, seq).
    * Bound: sid, first seq, end seq (exclusive), now, limit.
    */
   expiredInSession:
-    'SELECT rowid, sid, seq, id_hash FROM events WHERE sid = ? AND seq >= ? AND seq < ? ' +
+    'SELECT rowid AS rowid, sid, seq, id_hash FROM events WHERE sid = ? AND seq >= ? AND seq < ? ' +
     'AND +expires_at_ms <= ? ORDER BY seq LIMIT ?',
   /** Live sessions after a sid, for the retention rules' walk. Bound: sid, limit. */
   liveSessionsAfter:
     'SELECT sid, seq_base, purged_events, seq_floor FROM session_state ' +
     'WHERE sid > ? AND created_at_ms IS NOT NULL ORDER BY sid LIMIT ?',
   /** A session's oldest events. Bound: sid, limit. */
-  oldestEvents: 'SELECT rowid, sid, seq, id_hash FROM events WHERE sid = ? ORDER BY seq LIMIT ?',
+  oldestEvents:
+    'SELECT rowid AS rowid, sid, seq, id_hash FROM events WHERE sid = ? ORDER BY seq LIMIT ?',
   /** Events of a run of seqs that occurred at or before a cutoff. Bound: sid, after, until, cutoff, limit. */
   oldEventsInRun:
-    'SELECT rowid, sid, seq, id_hash FROM events ' +
+    'SELECT rowid AS rowid, sid, seq, id_hash FROM events ' +
     'WHERE sid = ? AND seq > ? AND seq <= ? AND occurred_at_ms <= ? ORDER BY seq LIMIT ?',
   /** By rowid, if it is still that event (rowids of deleted rows may be reused). */
   deleteEvent: 'DELETE FROM events WHERE rowid = ? AND sid = ? AND seq = ?',

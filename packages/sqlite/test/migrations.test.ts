@@ -43,6 +43,7 @@ describe('migrations', () => {
       'checkpoints',
       'event_ids',
       'events',
+      'feed_state',
       'session_state',
       'time_blocks',
     ]);

@@ -118,6 +118,30 @@ describe('query plans', () => {
     expect(lines.every((l) => l.startsWith('SEARCH'))).toBe(true);
   });
 
+  it('a feed page is a range of the table b-tree in rowid order, names searched by sid', () => {
+    expect(plan(db, SQL.feedPage, [2500, 2000])).toEqual([
+      'SEARCH events USING INTEGER PRIMARY KEY (rowid>?)',
+    ]);
+    expect(plan(db, SQL.sessionName, [3])).toEqual([
+      'SEARCH session_state USING INTEGER PRIMARY KEY (rowid=?)',
+    ]);
+  });
+
+  it("the next rowid's bounds and the high-water mark are single-row searches", () => {
+    // `SEARCH events` without an index: max(rowid) steps to the table b-tree's last entry.
+    expect(plan(db, SQL.maxRowid, [])).toEqual(['SEARCH events']);
+    expect(plan(db, SQL.rowidBounds, [])).toEqual([
+      'SCAN CONSTANT ROW',
+      'SCALAR SUBQUERY 1',
+      'SEARCH events',
+      'SCALAR SUBQUERY 2',
+      'SEARCH feed_state USING INTEGER PRIMARY KEY (rowid=?)',
+    ]);
+    expect(plan(db, SQL.raiseHighWater, [1])).toEqual([
+      'SEARCH feed_state USING INTEGER PRIMARY KEY (rowid=?)',
+    ]);
+  });
+
   it("time-range pages walk the (sid, seq) index between a run's bounds", () => {
     for (const backward of [false, true]) {
       const shape = { backward, after: true, until: true, from: true, to: true };

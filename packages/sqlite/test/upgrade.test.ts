@@ -1,5 +1,5 @@
 import { copyFileSync } from 'node:fs';
-import type { HistoryStore } from '@history/core';
+import type { FeedEntry, HistoryStore } from '@history/core';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 // The built package: the default (worker) mode loads its worker file from dist.
@@ -54,10 +54,10 @@ describe.each([
     db.cleanup();
   });
 
-  it('migrates to version 4 and keeps every event readable, old cursors included', async () => {
+  it('migrates to the latest version and keeps every event readable, old cursors included', async () => {
     const s = await open();
     const conn = new Database(db.filename, { readonly: true });
-    expect(conn.pragma('user_version', { simple: true })).toBe(4);
+    expect(conn.pragma('user_version', { simple: true })).toBe(5);
     // Renamed: a process still running the old code fails instead of writing past the
     // tombstones and expiries it does not know.
     expect(() => conn.prepare('SELECT sid FROM sessions WHERE name = ?')).toThrow(
@@ -125,6 +125,39 @@ describe.each([
     const first = (await s.stream('big', { limit: 1 })[Symbol.asyncIterator]().next()).value;
     expect(big!.createdAt).toBe(first.createdAt);
     expect(await s.getSession('ttl')).toMatchObject({ lastSeq: 5, eventCount: 5 });
+  });
+
+  it('gives the old events a feed: every one once, in commit order, and new ones after them', async () => {
+    const s = await open();
+    const entries: FeedEntry[] = [];
+    for await (const e of s.feed()) entries.push(e);
+    const seqs = (n: number) => Array.from({ length: n }, (_, i) => i + 1);
+    // The fixture's order of appends; ttl 1 and 2 expired in 2020.
+    expect(entries.map((e) => `${e.record.sessionId}/${e.record.seq}`)).toEqual([
+      ...seqs(300).map((q) => `big/${q}`),
+      ...seqs(5).map((q) => `small/${q}`),
+      'ttl/3',
+      'ttl/4',
+      'ttl/5',
+      'a%b_c/1',
+      'a%b_c/2',
+      'é-session/1',
+      'z-session/1',
+    ]);
+    const big = entries.filter((e) => e.record.sessionId === 'big').map((e) => e.record);
+    const streamed = [];
+    for await (const r of s.stream('big')) streamed.push(r);
+    expect(big).toEqual(streamed);
+    // The newest old event's rowid is the high-water mark: deleting its session and
+    // appending again never reuses it.
+    const last = entries.at(-1)!.position;
+    await s.deleteSession('z-session');
+    await s.append(envelope('z-session', 2));
+    await s.append(envelope('small', 6));
+    const rest: string[] = [];
+    for await (const e of s.feed({ after: last }))
+      rest.push(`${e.record.sessionId}/${e.record.seq}`);
+    expect(rest).toEqual(['z-session/2', 'small/6']);
   });
 
   it('deletes an old session and continues its seqs afterwards', async () => {

@@ -92,7 +92,7 @@ export class MainThreadLane {
 
   read<T extends Task>(task: T): TaskOutcome<T> | undefined {
     if (this.disabled || this.config.inlineReadRows === 0) return undefined;
-    if (task.kind === 'readPage') {
+    if (task.kind === 'readPage' || task.kind === 'readFeed') {
       return this.run({
         ...task,
         limit: Math.min(task.limit, this.config.inlineReadRows),

@@ -74,6 +74,8 @@ export function createTaskHandler(config: HandlerConfig): TaskHandler {
         return null;
       case 'readPage':
         return reader!.readPage(task);
+      case 'readFeed':
+        return reader!.readFeed(task);
       case 'readCheckpoint':
         return reader!.readCheckpoint(task);
       case 'getSession':

@@ -58,6 +58,32 @@ export interface PageResult {
   more: boolean;
 }
 
+/** A page of the feed: events after a rowid, in rowid (commit) order. */
+export interface ReadFeedTask {
+  kind: 'readFeed';
+  /** Exclusive; 0 from the start. */
+  after: number;
+  limit: number;
+  /** Most JSON (characters) in the page, as `ReadPageTask.maxBytes`. */
+  maxBytes: number;
+}
+
+/** A feed page as columns; each entry's session is `sessions[sessionOf[i]]`. */
+export interface FeedPageResult {
+  rowids: Float64Array;
+  sessionOf: Uint32Array;
+  /** The page's distinct session names. */
+  sessions: string[];
+  seqs: Float64Array;
+  ids: string[];
+  createdAtMs: Float64Array;
+  jsons: string[];
+  /** The last rowid looked at, when rows it skipped (expired) follow the last entry. */
+  skippedTo?: number;
+  /** Whether the page stopped at its limit or byte budget: more rows may follow at once. */
+  full: boolean;
+}
+
 export interface ReadCheckpointTask {
   kind: 'readCheckpoint';
   sessionId: string;
@@ -173,6 +199,7 @@ export type Task =
   | WriteBatchTask
   | WriteCheckpointTask
   | ReadPageTask
+  | ReadFeedTask
   | ReadCheckpointTask
   | CloseTask
   | HoldLockTask
@@ -190,6 +217,7 @@ export interface TaskResults {
   writeBatch: WriteBatchResult;
   writeCheckpoint: null;
   readPage: PageResult;
+  readFeed: FeedPageResult;
   readCheckpoint: CheckpointRow | null;
   close: null;
   holdLock: null;
