@@ -16,8 +16,12 @@ export interface DeliveryPlan {
 const SESSION = 'delivery';
 /** Untimed appends first: each follower's first wake-up, and the JIT. */
 const WARM_UP_APPENDS = 20;
-/** A random pause of up to this between appends, so they fall anywhere in a poll interval. */
-const MAX_GAP_MS = 5;
+/**
+ * Appends come at random intervals averaging this, whatever the deliveries do: a steady
+ * writer, whose events fall anywhere in a follower's poll interval (waiting for each delivery
+ * before the next append would line appends up with the polls and bias the figure).
+ */
+const MEAN_GAP_MS = 5;
 
 /** Resolves with the latency of each delivery of a follower, as its records arrive. */
 function followerLatencies(records: AsyncIterable<HistoryRecord>) {
@@ -48,10 +52,10 @@ function followerLatencies(records: AsyncIterable<HistoryRecord>) {
 }
 
 /**
- * Append-to-delivery latency: one `append` at a time, from just before the call until each
- * follower holds the event: a session follower and a feed follower in this process, and a
- * feed follower in another process where the storage allows one. Each append waits for every
- * delivery before the next, after a random pause, so the figure is latency, not queueing.
+ * Append-to-delivery latency: single appends at random intervals, each timed from just
+ * before its `append` call until each follower holds the event: a session follower and a
+ * feed follower in this process, and a feed follower in another process where the storage
+ * allows one.
  */
 export async function runDelivery(
   store: AdapterStore,
@@ -69,34 +73,35 @@ export async function runDelivery(
   const other = plan.runner.sharedStorage
     ? await startCrossProcessFollower(plan.runner.name, plan.ctx)
     : undefined;
-  const samples = { stream: [] as number[], feed: [] as number[], other: [] as number[] };
+  const timed: Promise<Array<number | undefined>>[] = [];
   try {
-    plan.step(`follow: ${plan.appends} appends, each delivered before the next`);
+    plan.step(`follow: ${plan.appends} appends, ${MEAN_GAP_MS} ms apart on average`);
     for (let i = 0; i < WARM_UP_APPENDS + plan.appends; i++) {
       const envelope = smallEnvelope(SESSION, i, Date.now());
       envelope.payload = { sentAtMs: wallClockMs() };
       await store.append(envelope);
-      const latencies = await Promise.all([
+      const deliveries = Promise.all([
         stream.delivered(envelope.id),
         feed.delivered(envelope.id),
         other?.delivered(envelope.id),
       ]);
-      if (i >= WARM_UP_APPENDS) {
-        samples.stream.push(latencies[0]);
-        samples.feed.push(latencies[1]);
-        if (latencies[2] !== undefined) samples.other.push(latencies[2]);
-      }
-      await new Promise((resolve) => setTimeout(resolve, Math.random() * MAX_GAP_MS));
+      // Warm-up deliveries are awaited, untimed: every follower is running before the rest.
+      if (i < WARM_UP_APPENDS) await deliveries;
+      else timed.push(deliveries);
+      await new Promise((resolve) => setTimeout(resolve, Math.random() * 2 * MEAN_GAP_MS));
     }
+    plan.step('follow: waiting for the last deliveries');
+    const latencies = await Promise.all(timed);
+    const column = (k: number) => latencies.map((l) => l[k]!);
+    return {
+      appends: plan.appends,
+      sameProcessStream: summarise(column(0)),
+      sameProcessFeed: summarise(column(1)),
+      crossProcessFeed: other ? summarise(column(2)) : null,
+      ...(other ? {} : { crossProcessSkipped: 'the store locks its storage to one process' }),
+    };
   } finally {
     controller.abort();
     await Promise.all([stream.done, feed.done, other?.stop()]);
   }
-  return {
-    appends: plan.appends,
-    sameProcessStream: summarise(samples.stream),
-    sameProcessFeed: summarise(samples.feed),
-    crossProcessFeed: other ? summarise(samples.other) : null,
-    ...(other ? {} : { crossProcessSkipped: 'the store locks its storage to one process' }),
-  };
 }
