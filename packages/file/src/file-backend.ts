@@ -20,6 +20,7 @@ import {
   writeCheckpointFile,
 } from './checkpoint-file.js';
 import type { Committed } from './compact-session.js';
+import { FeedHandles } from './feed-handles.js';
 import type { FeedIndex } from './feed-index.js';
 import { isFeedPosition } from './feed-position.js';
 import { readSessionPages } from './file-reader.js';
@@ -41,6 +42,12 @@ import { SessionStates } from './session-states.js';
 import type { SessionSummary } from './session-summary.js';
 import { readTombstone, writeTombstone } from './tombstone.js';
 
+/**
+ * Session file handles the feed keeps open between pages: a page's sessions, when they are a
+ * few hundred at most (more, and each page opens its own as if none were kept).
+ */
+const FEED_HANDLES = 256;
+
 /** JSONL files under `root`, written by the one process holding the root's lock. */
 export class FileBackend implements HistoryBackend {
   readonly name = 'file';
@@ -49,6 +56,8 @@ export class FileBackend implements HistoryBackend {
   readonly handles: SessionHandles;
   /** Read handles of running streams: `close()` closes those a consumer abandoned. */
   readonly readHandles = new ReadHandles();
+  /** Session files' handles the feed keeps between pages (evicted when a file is replaced). */
+  readonly feedHandles = new FeedHandles(this.readHandles, FEED_HANDLES);
   private readonly writer: FileWriter;
   private readonly durable: boolean;
   private closed = false;
@@ -89,6 +98,7 @@ export class FileBackend implements HistoryBackend {
       onWriter: (task) => this.onWriter(task),
       committed: (sessionId, files) => this.committed(sessionId, files),
       closing: () => this.closed,
+      replaced: (sessionId) => this.feedHandles.evict(sessionId),
     });
     this.writer = new FileWriter(
       options.root,
@@ -128,6 +138,7 @@ export class FileBackend implements HistoryBackend {
       {
         root: this.options.root,
         runs: this.feed.runs,
+        feedHandles: this.feedHandles,
         readHandles: this.readHandles,
         committedSize: (sessionId) => this.states.peek(sessionId)?.size,
         pageBytes: this.options.pageBytes,
@@ -177,6 +188,7 @@ export class FileBackend implements HistoryBackend {
         if (lastSeq > tombstone) await writeTombstone(files, lastSeq);
         this.states.drop(sessionId);
         this.handles.close(sessionId);
+        this.feedHandles.evict(sessionId);
         await removeSessionFiles(files);
         this.catalog.removed(sessionId);
         this.purger.forget(sessionId);

@@ -40,6 +40,8 @@ export interface PurgerContext {
   committed(sessionId: string, files: SessionFiles): Promise<Committed>;
   /** True once the store is closing: a chunk stops at its next session. */
   closing(): boolean;
+  /** The session's file was replaced: handles of the old one must go. */
+  replaced(sessionId: string): void;
 }
 
 /**
@@ -129,6 +131,7 @@ export class SessionPurger {
         swapped: ({ droppedIds, size, lines }) => {
           // The writer's handle is of the replaced file: the next append opens the new one.
           context.handles.close(sessionId);
+          context.replaced(sessionId);
           const state = context.states.peek(sessionId);
           if (!state) return;
           state.size = size;
