@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { CommitSignal } from '../src/commit-signal.js';
+import { ALL_SESSIONS, CommitSignal } from '../src/commit-signal.js';
 
 /** Whether `promise` has settled once pending callbacks ran (no timers involved). */
 async function settled(promise: Promise<unknown>): Promise<boolean> {
@@ -30,6 +30,19 @@ describe('CommitSignal', () => {
     expect(await settled(waiting)).toBe(false);
     signal.notify(['s']);
     expect(await settled(waiting)).toBe(true);
+  });
+
+  it('wakes a feed follower (ALL_SESSIONS) on a commit to any session, and only with one', async () => {
+    const signal = new CommitSignal();
+    signal.join(ALL_SESSIONS);
+    const waiting = signal.wait(ALL_SESSIONS, signal.commits(ALL_SESSIONS), HOUR);
+    signal.notify([]);
+    expect(await settled(waiting)).toBe(false);
+    signal.notify(['anything']);
+    expect(await settled(waiting)).toBe(true);
+    expect(signal.commits(ALL_SESSIONS)).toBe(1);
+    signal.leave(ALL_SESSIONS);
+    expect(signal.following).toBe(false);
   });
 
   it('wakes on abort and on close, and at once when either happened before', async () => {
