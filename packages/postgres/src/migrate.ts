@@ -114,7 +114,10 @@ async function apply(client: pg.PoolClient, s: string, m: Migration, partitions:
     await client.query("SELECT set_config('search_path', $1, false)", [s]);
     try {
       for (const step of migrationSteps(m.sql)) {
-        if (!step.each) await runStep(client, step.sql);
+        if (step.repeat) {
+          // A backfill in bounded batches: run again until a run affects no row.
+          for (let affected = 1; affected > 0; ) affected = await runStep(client, step.sql);
+        } else if (!step.each) await runStep(client, step.sql);
         else {
           const { rows } = await client.query<string[]>({ text: step.sql, rowMode: 'array' });
           for (const [statement] of rows) if (statement) await runStep(client, statement);
@@ -144,13 +147,12 @@ async function apply(client: pg.PoolClient, s: string, m: Migration, partitions:
  * One statement of a no-transaction migration (each is idempotent, so a migration cut short
  * is simply run again). An `ALTER TABLE` queued behind a long transaction would block every
  * writer queued behind it: the migration sets a `lock_timeout` so it gives up after a moment,
- * and it is tried again here, letting the queue through in between.
+ * and it is tried again here, letting the queue through in between. Returns the rows it affected.
  */
-async function runStep(client: pg.PoolClient, sql: string): Promise<void> {
+async function runStep(client: pg.PoolClient, sql: string): Promise<number> {
   for (let attempt = 1; ; attempt++) {
     try {
-      await client.query(sql);
-      return;
+      return (await client.query(sql)).rowCount ?? 0;
     } catch (error) {
       if ((error as { code?: string }).code !== '55P03' || attempt >= STEP_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

@@ -38,6 +38,12 @@ export interface PostgresAdapterOptions {
    * string's `connect_timeout` (seconds) if present, else 10,000. Ignored with `pool`.
    */
   connectTimeoutMs?: number;
+  /**
+   * Wake followers in other processes at once: NOTIFY after each batch commits, and LISTEN on
+   * one dedicated connection while the store has followers. With `false` they find other
+   * processes' commits by polling every `followPollMs`. Default `true`.
+   */
+  notify?: boolean;
 }
 
 /** Where to connect, as the options spell it; exactly one is given. */
@@ -70,6 +76,7 @@ export const POSTGRES_DEFAULTS = {
   partitions: 0,
   // When the connection string has no connect_timeout either.
   connectTimeoutMs: 10_000,
+  notify: true,
   // Batches up to 5000: bulk appends commit fewer, larger statements (core's default is 1000).
   maxBatchSize: 5000,
   // Batches written at once (never two on one session): 16 agents appending to 16 sessions
@@ -109,6 +116,7 @@ const POSTGRES_SCHEMA = {
   poolSize: optionRule.integer(1),
   partitions: optionRule.integer(0, 1024),
   connectTimeoutMs: optionRule.integer(0),
+  notify: optionRule.boolean,
 } satisfies OptionsSchema<PostgresAdapterOptions & PostgresConnectionOptions>;
 
 const MIGRATE_SCHEMA = {

@@ -26,6 +26,12 @@ export class Statements {
   readonly appendStaged: NamedStatement;
   readonly writeCheckpoint: NamedStatement;
   readonly readCheckpoint: NamedStatement;
+  /** A page of the feed (see `feedSql`). */
+  readonly feed: NamedStatement;
+  /** A page of the feed too large for `feed`, cut by bytes (see `feedCutSql`). */
+  readonly feedCut: NamedStatement;
+  /** A row when any follows ($1 tx, $2 pos), below the horizon or not: one index probe. */
+  readonly feedAhead: NamedStatement;
   private readonly reads = new Map<string, NamedStatement>();
   private readonly cutReads = new Map<string, NamedStatement>();
   private readonly s: string;
@@ -66,6 +72,14 @@ export class Statements {
     this.readCheckpoint = named(
       `SELECT session_id, payload::text AS json, seq, created_at
        FROM ${s}.checkpoints WHERE session_id = $1`,
+    );
+    this.feed = named(feedSql(s));
+    this.feedCut = named(feedCutSql(s));
+    // ORDER BY ... LIMIT 1 rather than EXISTS: a generic plan of EXISTS may pick a Seq Scan,
+    // which reads the whole table when nothing follows (the usual case).
+    this.feedAhead = named(
+      `SELECT true AS ahead FROM ${s}.events WHERE (tx, pos) > ($1::xid8, $2::bigint)
+       ORDER BY tx, pos LIMIT 1`,
     );
   }
 
@@ -153,6 +167,11 @@ export const ENVELOPE_SEPARATOR = '\x1e';
  * (`deleted_at` set: deleted, or locked by a conditional append that wrote nothing) starts
  * afresh: its count and creation time restart, its last_seq goes on. A session of before
  * migration 0003 keeps its NULL created_at and event_count (derived when read).
+ *
+ * `last_tx` (0004) becomes greatest(its value, this transaction's id), and the batch's rows of
+ * the session get it as their feed `tx`: a transaction that took its id before waiting for the
+ * session's row lock would otherwise sort before the batch it waited for, out of seq order. A
+ * tx at or above the transaction's own id keeps the feed's horizon sound (see readFeed).
  */
 const RESERVE = `ON CONFLICT (session_id) DO UPDATE SET
       last_seq = t.last_seq + excluded.last_seq,
@@ -160,8 +179,17 @@ const RESERVE = `ON CONFLICT (session_id) DO UPDATE SET
                          ELSE excluded.event_count END,
       created_at = CASE WHEN t.deleted_at IS NULL THEN t.created_at ELSE excluded.created_at END,
       updated_at = excluded.updated_at,
-      deleted_at = NULL
-    RETURNING t.session_id, t.last_seq`;
+      deleted_at = NULL,
+      last_tx = greatest(t.last_tx, excluded.last_tx)
+    RETURNING t.session_id, t.last_seq, t.last_tx`;
+
+/**
+ * The sessions' `last_tx` as a session -> tx map, only when one of them is above this
+ * transaction's id (it waited for a session behind a batch with a higher id): otherwise every
+ * row's tx is the transaction's own id, and no row pays for a lookup.
+ */
+const LAST_TXS = `CASE WHEN bool_or(last_tx > pg_current_xact_id())
+      THEN jsonb_object_agg(session_id, last_tx::text) END AS last_txs`;
 
 /**
  * The hot path's write of a batch, assuming none of its ids is stored yet (appends are
@@ -175,15 +203,17 @@ const RESERVE = `ON CONFLICT (session_id) DO UPDATE SET
  */
 function appendNewSql(s: string): string {
   return `WITH reserved AS (
-    INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, created_at, updated_at)
-    SELECT session_id, count(*), count(*), now(), now() FROM unnest($1::text[]) AS u(session_id)
+    INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, created_at, updated_at, last_tx)
+    SELECT session_id, count(*), count(*), now(), now(), pg_current_xact_id()
+    FROM unnest($1::text[]) AS u(session_id)
     GROUP BY session_id ORDER BY session_id COLLATE "C"
     ${RESERVE}
   ), inserted AS (
-    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope, expires_at)
+    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope, expires_at, tx)
     SELECT u.session_id, (m.last_seqs ->> u.session_id)::bigint - u.after, u.id, u.occurred_at,
-           u.envelope, u.expires_at
-    FROM (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs FROM reserved) AS m,
+           u.envelope, u.expires_at,
+           coalesce((m.last_txs ->> u.session_id)::xid8, pg_current_xact_id())
+    FROM (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs, ${LAST_TXS} FROM reserved) AS m,
          unnest($1::text[], $2::text[], $3::timestamptz[],
                 string_to_array($4::text, E'\\x1e'), $5::int[], $6::timestamptz[])
            AS u(session_id, id, occurred_at, envelope, after, expires_at)
@@ -202,7 +232,8 @@ function appendNewSql(s: string): string {
  *   session commit in seq order.
  * - `numbered`: each new row gets `last_seq - new rows + rank`, via a session -> last_seq
  *   map (a join on a CTE would be planned as a nested loop on unknown row counts).
- * - `inserted`: a plain INSERT. An id stored by another process after this statement's
+ * - `inserted`: a plain INSERT, in batch order (its rows take their feed `pos` in that order).
+ *   An id stored by another process after this statement's
  *   snapshot raises unique_violation, which rolls the batch back; the writer retries it.
  * Returns (seq, duplicate) in batch order.
  */
@@ -217,17 +248,21 @@ function appendSql(s: string, source: string): string {
            count(*) FILTER (WHERE stored IS NULL) OVER (PARTITION BY session_id) AS fresh
     FROM batch
   ), reserved AS (
-    INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, created_at, updated_at)
-    SELECT session_id, count(*), count(*), now(), now() FROM batch WHERE stored IS NULL
+    INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, created_at, updated_at, last_tx)
+    SELECT session_id, count(*), count(*), now(), now(), pg_current_xact_id()
+    FROM batch WHERE stored IS NULL
     GROUP BY session_id ORDER BY session_id COLLATE "C"
     ${RESERVE}
   ), numbered AS MATERIALIZED (
     SELECT r.n, r.session_id, r.id, r.occurred_at, r.envelope, r.expires_at, r.stored,
-           coalesce(r.stored, (m.last_seqs ->> r.session_id)::bigint - r.fresh + r.rank) AS seq
-    FROM ranked r, (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs FROM reserved) m
+           coalesce(r.stored, (m.last_seqs ->> r.session_id)::bigint - r.fresh + r.rank) AS seq,
+           coalesce((m.last_txs ->> r.session_id)::xid8, pg_current_xact_id()) AS tx
+    FROM ranked r,
+         (SELECT jsonb_object_agg(session_id, last_seq) AS last_seqs, ${LAST_TXS} FROM reserved) m
   ), inserted AS (
-    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope, expires_at)
-    SELECT session_id, seq, id, occurred_at, envelope, expires_at FROM numbered WHERE stored IS NULL
+    INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope, expires_at, tx)
+    SELECT session_id, seq, id, occurred_at, envelope, expires_at, tx FROM numbered
+    WHERE stored IS NULL ORDER BY n
   )
   SELECT seq, stored IS NOT NULL AS duplicate FROM numbered ORDER BY n`;
 }
@@ -239,3 +274,62 @@ export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS history_staging (
 
 export const COPY_STAGING =
   'COPY pg_temp.history_staging (n, session_id, id, occurred_at, envelope, expires_at) FROM STDIN';
+
+/**
+ * The rows of a feed page: after ($1 tx, $2 pos), in (tx, pos) order, at most $3, and only
+ * below the horizon: `pg_snapshot_xmin` of the statement's snapshot, the oldest transaction
+ * still running. Every transaction that could still commit has an id at or above it, and gives
+ * its rows a tx at or above its id, so nothing can ever commit before a row delivered: a
+ * transaction that took an earlier id but commits later holds back all after it. A keyset
+ * range of the (tx, pos) index (a Merge Append of each partition's on a partitioned table).
+ * `live`: not expired at $4; expired rows come back too, without their envelope, so the
+ * position moves past them.
+ */
+function feedScan(s: string, columns: string): string {
+  return `SELECT ${columns} FROM ${s}.events
+    WHERE (tx, pos) > ($1::xid8, $2::bigint)
+      AND tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+    ORDER BY tx, pos LIMIT $3`;
+}
+
+const LIVE = '(expires_at IS NULL OR expires_at > $4)';
+
+/**
+ * A feed page, bounded by bytes as stream pages are (`Statements.read`): the live rows'
+ * `octet_length(envelope)` is summed first (read from each value's header); when within $5,
+ * the page is the plain scan, else the answer is one row with `fits` false and the caller
+ * reads `feedCut`. Columns: tx, pos, session_id, seq, id, created_at, live, envelope, fits
+ * (tx and pos as text, named apart: ORDER BY a bare output name would sort the text).
+ */
+function feedSql(s: string): string {
+  return `WITH fits AS (
+      SELECT coalesce(sum(octet_length(envelope)) FILTER (WHERE live), 0) <= $5 AS ok
+      FROM (${feedScan(s, `envelope, ${LIVE} AS live`)}) AS scanned
+    )
+    SELECT tx::text AS tx_text, pos::text AS pos_text, session_id, seq, id, created_at, ${LIVE},
+           CASE WHEN ${LIVE} AND (SELECT ok FROM fits) THEN envelope END, (SELECT ok FROM fits)
+    FROM ${s}.events
+    WHERE (tx, pos) > ($1::xid8, $2::bigint)
+      AND tx < (SELECT pg_snapshot_xmin(pg_current_snapshot()))
+    ORDER BY tx, pos LIMIT CASE WHEN (SELECT ok FROM fits) THEN $3 ELSE 1 END`;
+}
+
+/**
+ * A feed page cut by bytes (same parameters and columns): a running sum of the live rows'
+ * sizes keeps the rows within $5, and always the first live row (a larger envelope is a page
+ * alone) with the expired rows before it. The rest are left for the next page.
+ */
+function feedCutSql(s: string): string {
+  return `SELECT tx::text AS tx_text, pos::text AS pos_text, session_id, seq, id, created_at, live, envelope, true
+    FROM (
+      SELECT *, sum(size) OVER (ORDER BY tx, pos ROWS UNBOUNDED PRECEDING) AS upto
+      FROM (
+        SELECT tx, pos, session_id, seq, id, created_at, live,
+               CASE WHEN live THEN envelope END AS envelope,
+               CASE WHEN live THEN octet_length(envelope) ELSE 0 END AS size
+        FROM (${feedScan(s, `tx, pos, session_id, seq, id, created_at, envelope, ${LIVE} AS live`)}) AS scanned
+      ) AS sized
+    ) AS summed
+    WHERE upto <= $5 OR upto = size
+    ORDER BY tx, pos`;
+}

@@ -41,6 +41,7 @@ export async function createPostgresHistoryStore(
     copyThreshold: resolved.copyThreshold,
     pageSize: resolved.pageSize,
     pageBytes: resolved.pageBytes,
+    notify: resolved.notify,
   });
   return createBackendStore(backend, storeOptions);
 }

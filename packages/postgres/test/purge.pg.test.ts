@@ -38,6 +38,7 @@ for (const target of pgTargets()) {
           copyThreshold: Number.POSITIVE_INFINITY,
           pageSize: 1000,
           pageBytes: 1 << 22,
+          notify: false,
         });
       });
       afterEach(async () => {

@@ -1,9 +1,10 @@
-import { collect, envelope } from '@history/contract-tests';
+import { collect, envelope, toArray } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
 import type pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createPostgresHistoryStore, migrate } from '../src/index.js';
-import { latestVersion } from '../src/migrations.js';
+import { migratePool } from '../src/migrate.js';
+import { latestVersion, loadMigrations } from '../src/migrations.js';
 import { quoteIdentifier } from '../src/schema-name.js';
 import { dropSchema, pgTargets, testPool } from './pg-fixtures.js';
 import { restoreFixture } from './restore-fixture.js';
@@ -51,7 +52,7 @@ for (const target of pgTargets()) {
       it('migrates to 0003 (indexes valid) and loses nothing: events, cursors, ids, checkpoint, sessions', async () => {
         const times = await eventTimes(pool, schema);
         expect(await migrate({ pool }, { schema })).toEqual({
-          applied: [3],
+          applied: [3, 4],
           version: latestVersion(),
         });
         const { rows: indexes } = await pool.query(
@@ -157,6 +158,70 @@ for (const target of pgTargets()) {
         }
       });
 
+      it('a store written at schema 3 gets a feed of every old event, then the new ones after them', async () => {
+        const s = quoteIdentifier(schema);
+        await migratePool(pool, schema, 0, loadMigrations().slice(0, 3));
+        // More rows than one backfill batch (5,000), written as a version-3 writer does.
+        await pool.query(`INSERT INTO ${s}.events (session_id, seq, id, occurred_at, envelope)
+          SELECT 'bulk-' || (g % 7), g / 7 + 1, 'b' || g, now(), '{"id":"b' || g || '"}'
+          FROM generate_series(0, 11999) g`);
+        await pool.query(`INSERT INTO ${s}.sessions (session_id, last_seq)
+          SELECT 'bulk-' || k, count(*) FROM generate_series(0, 11999) g, LATERAL (SELECT g % 7 AS k) x
+          GROUP BY k`);
+        const { rows: old } = await pool.query<{ key: string }>(
+          `SELECT session_id || '/' || seq || '/' || id AS key FROM ${s}.events ORDER BY session_id, seq`,
+        );
+        expect(await migrate({ pool }, { schema })).toEqual({ applied: [4], version: 4 });
+
+        const store = await createPostgresHistoryStore({ pool, schema, migrate: false });
+        try {
+          const added = await store.appendMany([
+            envelope(6, { id: 'alpha-e6', sessionId: 'alpha' }),
+            envelope(1, { id: 'fresh-1', sessionId: 'fresh' }),
+          ]);
+          added.push(await store.append(envelope(2, { id: 'bulk-new', sessionId: 'bulk-3' })));
+          const feed = await toArray(store.feed());
+          const keys = feed.map((e) => `${e.record.sessionId}/${e.record.seq}/${e.record.id}`);
+          // Old events first, in (session_id, seq) order (alpha's e2 and e3 expired by their
+          // envelope's ttlMs, see above), each at tx 0; then the new ones.
+          const expired = new Set(['alpha/2/alpha-e2', 'alpha/3/alpha-e3']);
+          const oldKeys = old.map((r) => r.key).filter((k) => !expired.has(k));
+          expect(oldKeys).toHaveLength(11 + 12000);
+          expect(keys).toEqual([
+            ...oldKeys,
+            'alpha/6/alpha-e6',
+            'fresh/1/fresh-1',
+            `bulk-3/${added[2]!.seq}/bulk-new`,
+          ]);
+          expect(feed.slice(0, oldKeys.length).every((e) => e.position.startsWith('0.'))).toBe(
+            true,
+          );
+          expect(added[2]!.seq).toBe(old.filter((r) => r.key.startsWith('bulk-3/')).length + 1);
+          // Resuming after the last old event yields exactly the new ones.
+          const lastOld = feed[oldKeys.length - 1]!.position;
+          expect(await toArray(store.feed({ after: lastOld }))).toEqual(feed.slice(-3));
+          // Old stream cursors still hold.
+          expect(await ids(store, 'alpha', 3)).toEqual([
+            [4, 'alpha-e4'],
+            [5, 'alpha-e5'],
+            [6, 'alpha-e6'],
+          ]);
+          // Nothing left unnumbered, and the backfill's helper indexes are gone.
+          const { rows: left } = await pool.query(
+            `SELECT count(*)::int AS n FROM ${s}.events WHERE tx IS NULL OR pos IS NULL`,
+          );
+          expect(left).toEqual([{ n: 0 }]);
+          const { rows: helpers } = await pool.query(
+            `SELECT relname FROM pg_class WHERE relnamespace = $1::regnamespace
+             AND relname LIKE '%feed_backfill'`,
+            [s],
+          );
+          expect(helpers).toEqual([]);
+        } finally {
+          await store.close();
+        }
+      });
+
       it('a migration cut short (an index left INVALID) is run again whole', async () => {
         const s = quoteIdentifier(schema);
         // What an interrupted concurrent build leaves: an invalid index under the final name
@@ -170,7 +235,7 @@ for (const target of pgTargets()) {
           pool.query(`CREATE UNIQUE INDEX CONCURRENTLY ${leftover} ON ${s}.${table} ((1))`),
         ).rejects.toThrow(/could not create unique index/);
 
-        expect((await migrate({ pool }, { schema })).applied).toEqual([3]);
+        expect((await migrate({ pool }, { schema })).applied).toEqual([3, 4]);
         const { rows } = await pool.query(
           `SELECT i.indisvalid, pg_get_indexdef(i.indexrelid) AS def FROM pg_index i
            WHERE i.indexrelid = $1::regclass`,
@@ -183,8 +248,8 @@ for (const target of pgTargets()) {
           },
         ]);
         // And once more from scratch over what is there: every statement is idempotent.
-        await pool.query(`DELETE FROM ${s}.schema_migrations WHERE version = 3`);
-        expect((await migrate({ pool }, { schema })).applied).toEqual([3]);
+        await pool.query(`DELETE FROM ${s}.schema_migrations WHERE version >= 3`);
+        expect((await migrate({ pool }, { schema })).applied).toEqual([3, 4]);
       });
     });
   }
