@@ -1,4 +1,6 @@
 import type pg from 'pg';
+import type { CommitChannel } from './commit-channel.js';
+import { LISTENERS_CHECK_MS } from './commit-notifier.js';
 
 /** Reconnect delays after the LISTEN connection fails: doubling from the first to the last. */
 const FIRST_RETRY_MS = 100;
@@ -8,7 +10,8 @@ export const LISTENER_APPLICATION_NAME = 'history-store-listener';
 
 /**
  * `watchCommits` on PostgreSQL: one dedicated connection (not from the pool) that LISTENs on
- * the schema's channel while core has followers; core fans each notification out to every
+ * the schema's channel while core has followers, and holds the channel's advisory lock (shared)
+ * so that writers know someone listens; core fans each notification out to every
  * follower of the store, so a thousand followers share this one connection. After an error it
  * reconnects with backoff, and reports a commit once listening again (one may have been missed
  * meanwhile); followers still poll every `followPollMs` until then. Never throws at callers.
@@ -19,7 +22,7 @@ export class CommitListener {
   /** `newClient`: a new, unconnected client for the listener (where a listener-only server could be chosen). */
   constructor(
     private readonly newClient: () => pg.Client,
-    private readonly quotedChannel: string,
+    private readonly channel: CommitChannel,
   ) {}
 
   watch(onCommit: () => void): () => void {
@@ -27,6 +30,7 @@ export class CommitListener {
     let client: pg.Client | undefined;
     let retryMs = FIRST_RETRY_MS;
     let timer: NodeJS.Timeout | undefined;
+    let settling: NodeJS.Timeout | undefined;
 
     const drop = (c: pg.Client) => {
       const ended = c.end().catch(() => {});
@@ -49,7 +53,9 @@ export class CommitListener {
       c.on('notification', () => onCommit());
       try {
         await c.connect();
-        await c.query(`LISTEN ${this.quotedChannel}`);
+        await c.query(`LISTEN ${this.channel.quoted}`);
+        // Held while this connection lives: writers NOTIFY only while some listener holds it.
+        await c.query('SELECT pg_advisory_lock_shared($1::bigint)', [this.channel.lockKey]);
       } catch {
         fail(c);
         return;
@@ -57,12 +63,19 @@ export class CommitListener {
       if (client !== c) return;
       if (retryMs > FIRST_RETRY_MS) onCommit(); // a reconnect: commits may have been missed
       retryMs = FIRST_RETRY_MS;
+      // A writer that found no listener just before the lock was taken trusts that for up to
+      // LISTENERS_CHECK_MS and sends no NOTIFY meanwhile: one more read once every such
+      // writer has checked again finds what it committed.
+      clearTimeout(settling);
+      settling = setTimeout(onCommit, 2 * LISTENERS_CHECK_MS);
+      settling.unref();
     };
     void open();
 
     return () => {
       stopped = true;
       clearTimeout(timer);
+      clearTimeout(settling);
       const c = client;
       client = undefined;
       if (c) drop(c);

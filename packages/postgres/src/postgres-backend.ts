@@ -66,8 +66,8 @@ export class PostgresBackend implements HistoryBackend {
     this.pageBytes = options.pageBytes;
     if (options.notify) {
       const channel = commitChannel(options.schema);
-      this.notifier = new CommitNotifier(options.pool, channel.quoted);
-      const listener = new CommitListener(() => listenerClient(options.pool), channel.quoted);
+      this.notifier = new CommitNotifier(options.pool, channel);
+      const listener = new CommitListener(() => listenerClient(options.pool), channel);
       this.listener = listener;
       this.watchCommits = (onCommit) => listener.watch(onCommit);
     }

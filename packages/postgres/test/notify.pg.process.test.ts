@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { envelope } from '@history/contract-tests';
 import type { FeedEntry } from '@history/core';
-import type pg from 'pg';
+import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitChannel } from '../src/commit-channel.js';
 import { LISTENER_APPLICATION_NAME } from '../src/commit-listener.js';
@@ -13,15 +13,23 @@ import { migratedSchema } from './store-fixture.js';
 const FOLLOWER = fileURLToPath(new URL('./fixtures/feed-follower.mjs', import.meta.url));
 const WRITER = fileURLToPath(new URL('./fixtures/append-worker.mjs', import.meta.url));
 
-/** Backends listening on `schema`'s channel (a listener's last statement is its LISTEN). */
-async function listeners(observer: pg.Pool, schema: string): Promise<number> {
-  const { rows } = await observer.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM pg_stat_activity
-     WHERE application_name = $1 AND state = 'idle' AND query = $2`,
-    [LISTENER_APPLICATION_NAME, `LISTEN ${commitChannel(schema).quoted}`],
+/**
+ * Pids of the listener connections of `schema`'s channel: those holding its advisory lock, which
+ * a listener takes once its LISTEN is done (writers NOTIFY only while one holds it).
+ */
+async function listenerPids(observer: pg.Pool, schema: string): Promise<number[]> {
+  const { rows } = await observer.query<{ pid: number }>(
+    `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+     WHERE l.locktype = 'advisory' AND l.objsubid = 1 AND l.granted
+       AND l.classid = ($1::bigint >> 32)::oid AND l.objid = ($1::bigint & 4294967295)::oid
+       AND a.application_name = $2`,
+    [commitChannel(schema).lockKey, LISTENER_APPLICATION_NAME],
   );
-  return rows[0]!.n;
+  return rows.map((r) => r.pid);
 }
+
+const listeners = async (observer: pg.Pool, schema: string) =>
+  (await listenerPids(observer, schema)).length;
 
 /** Waits (bounded by the test's timeout) until `count` connections listen on `schema`'s channel. */
 async function untilListening(observer: pg.Pool, schema: string, count: number): Promise<void> {
@@ -68,6 +76,49 @@ for (const target of pgTargets()) {
       expect(seen.map((e: { id: string }) => e.id)).toEqual(['evt-1', 'evt-2']);
     });
 
+    it('writers NOTIFY only while a listener holds the channel lock', async () => {
+      // A bare LISTEN, not a store's listener: it holds no lock, so it only observes.
+      const spy = new pg.Client({ connectionString: target.url });
+      await spy.connect();
+      let notifications = 0;
+      spy.on('notification', () => notifications++);
+      await spy.query(`LISTEN ${commitChannel(fixture.schema).quoted}`);
+      const appendAll = async (from: number) => {
+        const writer = await createPostgresHistoryStore({
+          connectionString: target.url,
+          schema: fixture.schema,
+          migrate: false,
+        });
+        for (let i = from; i < from + 20; i++) await writer.append(envelope(i));
+        // close() waits for NOTIFYs in flight; the spy's next round trip then delivers any.
+        await writer.close();
+        await spy.query('SELECT 1');
+      };
+      try {
+        await appendAll(1);
+        expect(notifications).toBe(0);
+        const follower = await createPostgresHistoryStore({
+          connectionString: target.url,
+          schema: fixture.schema,
+          migrate: false,
+        });
+        const controller = new AbortController();
+        const following = (async () => {
+          for await (const _ of follower.feed({ follow: true, signal: controller.signal })) {
+            // reading only
+          }
+        })();
+        await untilListening(observer, fixture.schema, 1);
+        await appendAll(100);
+        expect(notifications).toBeGreaterThan(0);
+        controller.abort();
+        await following;
+        await follower.close();
+      } finally {
+        await spy.end();
+      }
+    });
+
     it('1,000 followers in one process share one listener connection, and all wake', async () => {
       const store = await createPostgresHistoryStore({
         connectionString: target.url,
@@ -86,12 +137,9 @@ for (const target of pgTargets()) {
         });
         // Each follower joined as its loop started: one connection listens for all 1,000.
         await untilListening(observer, fixture.schema, 1);
-        const { rows } = await observer.query<{ n: number }>(
-          `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = $1
-           AND query LIKE $2`,
-          [LISTENER_APPLICATION_NAME, `%${commitChannel(fixture.schema).name}%`],
-        );
-        expect(rows).toEqual([{ n: 1 }]);
+        // All 1,000 loops have started (each joined before its first read): still one.
+        await new Promise((resolve) => setImmediate(resolve));
+        expect(await listeners(observer, fixture.schema)).toBe(1);
         await writer.append(envelope(1));
         expect(await Promise.all(followers)).toEqual(Array(1000).fill('evt-1'));
       } finally {
@@ -124,11 +172,8 @@ for (const target of pgTargets()) {
           }
         })();
         await untilListening(observer, fixture.schema, 1);
-        await observer.query(
-          `SELECT pg_terminate_backend(pid) FROM pg_stat_activity
-           WHERE application_name = $1 AND query = $2`,
-          [LISTENER_APPLICATION_NAME, `LISTEN ${commitChannel(fixture.schema).quoted}`],
-        );
+        const [pid] = await listenerPids(observer, fixture.schema);
+        await observer.query('SELECT pg_terminate_backend($1)', [pid]);
         await writer.append(envelope(1)); // may land while no one listens: found on reconnect
         await untilListening(observer, fixture.schema, 1);
         await writer.append(envelope(2));
