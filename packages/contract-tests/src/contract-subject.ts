@@ -8,6 +8,13 @@ export interface ContractFixture {
    * store options (limits, backpressure, metrics) the suite needs to set.
    */
   open(overrides?: StoreOptions): Promise<HistoryStore>;
+  /**
+   * Opens a second store on the same storage while one opened by `open` writes to it, to read
+   * and follow what that one commits (as a process of its own would): for adapters whose
+   * storage takes one writer, their read-only open. Only with `sharedStorage`; `open` when
+   * absent.
+   */
+  openFollower?(overrides?: StoreOptions): Promise<HistoryStore>;
   /** Removes the storage. Called once per test, after every store was closed. */
   cleanup(): Promise<void>;
 }
@@ -15,7 +22,10 @@ export interface ContractFixture {
 export interface ContractCapabilities {
   /** Data survives `close()` and a new `open()` on the same fixture. */
   persistent: boolean;
-  /** Two stores may be open on the fixture's storage at once (the file store locks its root). */
+  /**
+   * A second store may be open on the fixture's storage beside a writing one, and sees what it
+   * commits (`ContractFixture.openFollower`).
+   */
   sharedStorage?: boolean;
 }
 

@@ -5,6 +5,8 @@ import type { ContractFixture, ContractSubject } from './contract-subject.js';
 /** Opens stores on a fresh fixture per test and closes and cleans up after it. */
 export interface Harness {
   open(overrides?: StoreOptions): Promise<HistoryStore>;
+  /** A store following what one opened by `open` writes (see `ContractFixture.openFollower`). */
+  openFollower(overrides?: StoreOptions): Promise<HistoryStore>;
   /** Closes a store opened by `open` (so the next `open` sees its data). */
   close(store: HistoryStore): Promise<void>;
 }
@@ -25,6 +27,12 @@ export function useHarness(subject: ContractSubject): Harness {
     async open(overrides) {
       if (!fixture) throw new Error('open() called outside a test');
       const store = await fixture.open(overrides);
+      opened.add(store);
+      return store;
+    },
+    async openFollower(overrides) {
+      if (!fixture) throw new Error('openFollower() called outside a test');
+      const store = await (fixture.openFollower ?? fixture.open)(overrides);
       opened.add(store);
       return store;
     },

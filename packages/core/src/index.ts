@@ -8,6 +8,7 @@ export { HistoryError, type HistoryErrorCode } from './errors/history-error.js';
 export { InvalidArgumentError } from './errors/invalid-argument-error.js';
 export { InvalidEnvelopeError } from './errors/invalid-envelope-error.js';
 export { LockedError } from './errors/locked-error.js';
+export { ReadOnlyError } from './errors/read-only-error.js';
 export { SchemaVersionError } from './errors/schema-version-error.js';
 export { StorageError, type StorageErrorOptions } from './errors/storage-error.js';
 export type {

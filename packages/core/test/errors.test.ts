@@ -7,6 +7,7 @@ import {
   InvalidArgumentError,
   InvalidEnvelopeError,
   LockedError,
+  ReadOnlyError,
   SchemaVersionError,
   StorageError,
 } from '../src/index.js';
@@ -33,6 +34,7 @@ describe('errors', () => {
     [new StorageError('x', { cause: new Error('y') }), 'HISTORY_STORAGE', StorageError.isInstance],
     [new SchemaVersionError(3, 2), 'HISTORY_SCHEMA_VERSION', SchemaVersionError.isInstance],
     [new LockedError('held'), 'HISTORY_LOCKED', LockedError.isInstance],
+    [new ReadOnlyError('append', 'read-only'), 'HISTORY_READ_ONLY', ReadOnlyError.isInstance],
   ];
 
   it.each(cases)('%s has a stable code and is recognised', (error, code, isInstance) => {

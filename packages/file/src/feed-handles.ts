@@ -1,3 +1,4 @@
+import { fstatSync } from 'node:fs';
 import type { ReadHandle, ReadHandles } from './read-handles.js';
 
 /** A session file's handle lent to one feed page, until `release()`. */
@@ -31,11 +32,20 @@ export class FeedHandles {
   constructor(
     private readonly readHandles: ReadHandles,
     private readonly capacity: number,
+    /**
+     * A read-only store learns of no rewrite or delete: a kept handle whose file has no
+     * name any more (`nlink` 0: renamed over or unlinked) is dropped when borrowed.
+     */
+    private readonly checkLinks = false,
   ) {}
 
   /** The session file's handle, opened when none is kept; `undefined` when there is no file. */
   borrow(sessionId: string, path: string): FeedLease | undefined {
     let kept = this.kept.get(sessionId);
+    if (kept && this.checkLinks && fstatSync(kept.handle.fd).nlink === 0) {
+      this.evict(sessionId);
+      kept = undefined;
+    }
     if (kept) {
       this.kept.delete(sessionId);
     } else {

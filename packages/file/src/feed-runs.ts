@@ -31,6 +31,8 @@ export class FeedRuns {
   private deadUpTo: number[] = [];
   /** Per session: its live runs (counted to know when the dead ones are worth dropping). */
   private liveRuns: number[] = [];
+  /** Per session: the last seq of its runs (a read-only store's bound of what is committed). */
+  private lastSeqs: number[] = [];
   length = 0;
   /** Runs of deleted sessions still held. */
   deadRuns = 0;
@@ -52,8 +54,10 @@ export class FeedRuns {
       this.sessionIndex.set(run.sessionId, session);
       this.deadUpTo.push(0);
       this.liveRuns.push(0);
+      this.lastSeqs.push(0);
     }
     this.liveRuns[session]!++;
+    this.lastSeqs[session] = Math.max(this.lastSeqs[session]!, run.firstSeq + run.count - 1);
     this.positions[at] = run.position;
     this.seqs[at] = run.firstSeq;
     this.counts[at] = run.count;
@@ -71,6 +75,12 @@ export class FeedRuns {
       offset: this.offsets[index]!,
       bytes: this.byteCounts[index]!,
     };
+  }
+
+  /** The last seq of the session's runs, 0 when it has none. */
+  lastSeqOf(sessionId: string): number {
+    const session = this.sessionIndex.get(sessionId);
+    return session === undefined ? 0 : this.lastSeqs[session]!;
   }
 
   /** Index of the first run holding a position after `position`. */

@@ -25,7 +25,9 @@ const PAGE_SIZE = 256;
  * the handle (the generator's `finally`). The handle is one of the store's
  * `handles`: a stream abandoned by its consumer (neither finished nor
  * returned) has it closed by the store's `close()`, and ends with
- * `ClosedError` if it is pulled again.
+ * `ClosedError` if it is pulled again. `lastSeq` (a read-only store's, from the feed index)
+ * is the last committed seq: lines after it (a batch the writer has not committed, or will
+ * cut) are never read into a page.
  */
 export async function* readSessionPages(
   sessionId: string,
@@ -35,15 +37,23 @@ export async function* readSessionPages(
   handles: ReadHandles,
   pageBytes: number,
   legacy: boolean,
+  lastSeq = Number.POSITIVE_INFINITY,
 ): AsyncGenerator<StoredRecord[]> {
   const handle = handles.openFile(files.data);
   if (!handle) return;
   try {
     const end = committedSize() ?? fstatSync(handle.fd).size;
     const forward = range.direction === 'forward';
+    // Backward, the read starts below the first uncommitted line, found like an `after`.
+    const before = Math.min(range.after ?? Number.POSITIVE_INFINITY, lastSeq + 1);
     const records = forward
-      ? forwardRecords(handle, files, end, range.after ?? 0)
-      : backwardRecords(handle, files, end, range.after);
+      ? forwardRecords(handle, files, end, range.after ?? 0, lastSeq)
+      : backwardRecords(
+          handle,
+          files,
+          end,
+          before === Number.POSITIVE_INFINITY ? undefined : before,
+        );
     let left = range.limit ?? Number.POSITIVE_INFINITY;
     let page: StoredRecord[] = [];
     let bytes = 0;
@@ -118,6 +128,7 @@ async function* forwardRecords(
   files: SessionFiles,
   end: number,
   after: number,
+  lastSeq: number,
 ): AsyncGenerator<RecordLine[]> {
   const start = seekLineAtMost(files.index, fd.fd, end, after + 1);
   for await (const { offset, text } of readTextForward(fd, start, end, skipBefore(after + 1))) {
@@ -127,6 +138,11 @@ async function* forwardRecords(
       const record =
         parseRecordLineAt(text, start, nl) ??
         corrupt(files, offset + Buffer.byteLength(text.slice(0, start), 'utf8'));
+      // Seqs grow along the file: from the first uncommitted line on, nothing is committed.
+      if (record.seq > lastSeq) {
+        if (records.length > 0) yield records;
+        return;
+      }
       records.push(record);
       start = nl + 1;
     }

@@ -55,6 +55,43 @@ export async function prepareLayout(root: string, durable: boolean): Promise<Lay
     await writeMarker();
     return { legacy: false };
   }
+  const { marker, version, legacy } = parseMarker(markerPath, text);
+  if (version < LAYOUT_VERSION) {
+    await buildFeed(root, durable);
+    await writeMarker(marker.upgradedFrom ?? version);
+  }
+  return { legacy };
+}
+
+/**
+ * The layout of a root opened read-only, which must not write: a root that is not a store
+ * yet, or of an older layout (an upgrade writes), fails with a `StorageError` asking for one
+ * read-write open.
+ */
+export async function checkLayout(root: string): Promise<Layout> {
+  const markerPath = join(root, MARKER);
+  let text: string;
+  try {
+    text = await readFile(markerPath, 'utf8');
+  } catch (error) {
+    if ((error as NodeJS.ErrnoException).code !== 'ENOENT') throw error;
+    throw new StorageError(
+      `file: ${root} is not a history store (no ${MARKER}); a read-only open needs a root opened read-write once`,
+    );
+  }
+  const { version, legacy } = parseMarker(markerPath, text);
+  if (version < LAYOUT_VERSION) {
+    throw new StorageError(
+      `file: ${root} has layout ${version}; open it read-write once to upgrade it to ${LAYOUT_VERSION} before opening it read-only`,
+    );
+  }
+  return { legacy };
+}
+
+function parseMarker(
+  markerPath: string,
+  text: string,
+): { marker: { upgradedFrom?: unknown }; version: number; legacy: boolean } {
   let marker: { version?: unknown; upgradedFrom?: unknown };
   try {
     marker = JSON.parse(text) as typeof marker;
@@ -66,10 +103,5 @@ export async function prepareLayout(root: string, durable: boolean): Promise<Lay
     throw new StorageError(`file: ${markerPath} is not a valid layout marker`);
   }
   if (version > LAYOUT_VERSION) throw new SchemaVersionError(version, LAYOUT_VERSION);
-  const legacy = version === 1 || marker.upgradedFrom === 1;
-  if (version < LAYOUT_VERSION) {
-    await buildFeed(root, durable);
-    await writeMarker(marker.upgradedFrom ?? version);
-  }
-  return { legacy };
+  return { marker, version, legacy: version === 1 || marker.upgradedFrom === 1 };
 }

@@ -34,6 +34,18 @@ export interface FileAdapterOptions {
    * alone. Default 4 MiB (`DEFAULT_PAGE_BYTES`).
    */
   pageBytes?: number;
+  /**
+   * Opens the root as a follower: no lock, nothing ever written, writes reject. For a
+   * process reading (and following) a root another process writes. The root must have
+   * been opened read-write once (see README, "Read-only opens"). Default false.
+   */
+  readOnly?: boolean;
+  /**
+   * With `readOnly`, while a stream or feed follows: how often the store checks the feed
+   * index (one `stat`) for the writer's commits, beside a file watch that usually reports
+   * them first, and wakes its followers. Default 20 ms.
+   */
+  changeCheckMs?: number;
 }
 
 export type FileHistoryStoreOptions = FileAdapterOptions & StoreOptions;
@@ -51,6 +63,8 @@ export const FILE_DEFAULTS = {
   /** About 60 to 100 MB of ids (each a Map entry and its string). */
   maxCachedIds: 1_000_000,
   pageBytes: DEFAULT_PAGE_BYTES,
+  readOnly: false,
+  changeCheckMs: 20,
 } as const satisfies Partial<FileAdapterOptions>;
 
 const FILE_SCHEMA = {
@@ -59,6 +73,8 @@ const FILE_SCHEMA = {
   maxOpenFiles: optionRule.integer(1, 65_536),
   maxCachedIds: optionRule.integer(0),
   pageBytes: optionRule.integer(1),
+  readOnly: optionRule.boolean,
+  changeCheckMs: optionRule.integer(1, 60_000),
 } satisfies OptionsSchema<FileAdapterOptions>;
 
 export type ResolvedFileOptions = ResolvedOptions<typeof FILE_SCHEMA>;

@@ -1,5 +1,7 @@
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { parseMetaLine, type SessionMeta } from './meta-line.js';
+import { StorageError } from '@history/core';
+import { readLinesBackward } from './line-reader.js';
+import { isMetaLine, parseMetaLine, type SessionMeta } from './meta-line.js';
 import { parseRecordLine, type RecordLine } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { scanSessionFile } from './session-state.js';
@@ -14,9 +16,13 @@ const PROBE_BYTES = 4096;
  * and last lines (two small reads, whatever the session's length: a listing
  * page costs the same for short and long sessions). `undefined` when the
  * session has no file or no line. A file whose ends do not read as lines (a
- * crash's garbage tail) is scanned whole instead.
+ * crash's garbage tail) is scanned whole instead. `lastSeq` (a read-only store's, from the
+ * feed index) is the last committed seq: lines after it do not count.
  */
-export async function readSessionSummary(files: SessionFiles): Promise<SessionSummary | undefined> {
+export async function readSessionSummary(
+  files: SessionFiles,
+  lastSeq = Number.POSITIVE_INFINITY,
+): Promise<SessionSummary | undefined> {
   let fd: number;
   try {
     fd = openSync(files.data, 'r');
@@ -27,6 +33,12 @@ export async function readSessionSummary(files: SessionFiles): Promise<SessionSu
   try {
     const { size } = fstatSync(fd);
     const ends = readEnds(fd, size);
+    if (ends?.last && ends.last.seq > lastSeq) {
+      // A batch the writer has not committed ends the file: its last committed line instead.
+      const first = ends.first && ends.first.seq <= lastSeq ? ends.first : undefined;
+      const last = first || ends.meta ? await lastLineAtMost(files, fd, size, lastSeq) : undefined;
+      return summarize(ends.meta, first, last);
+    }
     if (ends) return summarize(ends.meta, ends.first, ends.last);
     const scan = await scanSessionFile(files, fd, size);
     const summary = summarize(scan.meta, scan.first, scan.last);
@@ -34,6 +46,28 @@ export async function readSessionSummary(files: SessionFiles): Promise<SessionSu
   } finally {
     closeSync(fd);
   }
+}
+
+/** The last record line of seq `lastSeq` or less, reading back from the end. */
+async function lastLineAtMost(
+  files: SessionFiles,
+  fd: number,
+  size: number,
+  lastSeq: number,
+): Promise<RecordLine | undefined> {
+  for await (const lines of readLinesBackward(fd, 0, size)) {
+    for (const line of lines) {
+      if (line.offset === 0 && isMetaLine(line.text)) return undefined;
+      const record = parseRecordLine(line.text);
+      if (!record) {
+        throw new StorageError(
+          `file: ${files.data} is corrupt: unreadable line at byte ${line.offset}`,
+        );
+      }
+      if (record.seq <= lastSeq) return record;
+    }
+  }
+  return undefined;
 }
 
 interface Ends {

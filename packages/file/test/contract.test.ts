@@ -8,12 +8,15 @@ for (const durability of ['os', 'fsync'] as const) {
     runHistoryStoreContract({
       // The suite checks metrics carry the backend's name, so this is 'file' for both modes.
       name: 'file',
-      capabilities: { persistent: true },
+      capabilities: { persistent: true, sharedStorage: true },
       async setup() {
         const root = await tempRoot();
         return {
           open: (overrides) =>
             createFileHistoryStore({ root: root.path, durability, ...overrides }),
+          // The writer's companion in another process: a read-only open of its root.
+          openFollower: (overrides) =>
+            createFileHistoryStore({ root: root.path, readOnly: true, ...overrides }),
           cleanup: root.remove,
         };
       },

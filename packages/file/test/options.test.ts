@@ -16,7 +16,14 @@ describe('file options defaults', () => {
   });
 
   it('keeps what the caller gave over each default', () => {
-    const given = { durability: 'fsync', maxOpenFiles: 3, maxCachedIds: 0, pageBytes: 7 } as const;
+    const given = {
+      durability: 'fsync',
+      maxOpenFiles: 3,
+      maxCachedIds: 0,
+      pageBytes: 7,
+      readOnly: true,
+      changeCheckMs: 5,
+    } as const;
     expect(resolveFileOptions({ root: '/tmp/x', ...given })).toEqual({ root: '/tmp/x', ...given });
   });
 
@@ -41,6 +48,8 @@ describe('createFileHistoryStore options', () => {
     ['too many maxOpenFiles', { root: '/tmp/x', maxOpenFiles: 65_537 }, 'options.maxOpenFiles'],
     ['negative maxCachedIds', { root: '/tmp/x', maxCachedIds: -1 }, 'options.maxCachedIds'],
     ['NaN maxCachedIds', { root: '/tmp/x', maxCachedIds: Number.NaN }, 'options.maxCachedIds'],
+    ['string readOnly', { root: '/tmp/x', readOnly: 'yes' }, 'options.readOnly'],
+    ['zero changeCheckMs', { root: '/tmp/x', changeCheckMs: 0 }, 'options.changeCheckMs'],
     ['zero pageBytes', { root: '/tmp/x', pageBytes: 0 }, 'options.pageBytes'],
     ['string pageBytes', { root: '/tmp/x', pageBytes: '4MB' }, 'options.pageBytes'],
     ['an unknown option', { root: '/tmp/x', maxOpenFile: 8 }, 'options.maxOpenFile'],

@@ -289,8 +289,8 @@ export function feedSuite(subject: ContractSubject, h: Harness): void {
 
     if (subject.capabilities.sharedStorage) {
       it('a follower sees what another store on the same storage commits, in commit order', async () => {
-        const reader = await h.open({ followPollMs: 10 });
         const writer = await h.open();
+        const reader = await h.openFollower({ followPollMs: 10 });
         const following = followFeed(reader, {}, (seen) => seen.length === 40);
         const keys = await appendInTurns(writer, 30, 3);
         const batch = await writer.appendMany(envelopes(10, { sessionId: 'w' }, 100));

@@ -188,8 +188,8 @@ export function followSuite(subject: ContractSubject, h: Harness): void {
 
     if (subject.capabilities.sharedStorage) {
       it('sees events another store on the same storage commits', async () => {
-        const reader = await h.open({ followPollMs: 10 });
         const writer = await h.open();
+        const reader = await h.openFollower({ followPollMs: 10 });
         const following = follow(
           (signal) => reader.stream('s1', { follow: true, signal }),
           (seen) => seen.length === 60,

@@ -9,6 +9,7 @@ export type HistoryErrorCode =
   | 'HISTORY_STORAGE'
   | 'HISTORY_SCHEMA_VERSION'
   | 'HISTORY_LOCKED'
+  | 'HISTORY_READ_ONLY'
   | 'HISTORY_CONFLICT';
 
 /**
