@@ -130,7 +130,7 @@ export interface DeliveryResult {
   sameProcessFeed: Latency;
   /** A `feed({ follow: true })` follower in another process, with the store's default intervals. */
   crossProcessFeed: Latency | null;
-  /** Why there is no cross-process figure (the file store has one process per root). */
+  /** Why there is no cross-process figure (the memory store lives in one process). */
   crossProcessSkipped?: string;
 }
 

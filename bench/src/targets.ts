@@ -28,8 +28,12 @@ const LIST_PAGE_P95_MS = 50;
 const STORAGE_ADAPTERS = new Set(['file', 'sqlite', 'postgres']);
 /** Issue 13: append-to-delivery p99 of a follower in the writer's process. */
 const SAME_PROCESS_DELIVERY_P99_MS: Record<string, number> = { file: 5, sqlite: 5, postgres: 15 };
-/** Another process's follower, default intervals (PostgreSQL: woken by LISTEN/NOTIFY). */
-const CROSS_PROCESS_DELIVERY_P99_MS: Record<string, number> = { sqlite: 100, postgres: 15 };
+/** Another process's follower, default intervals (file: read-only open; PostgreSQL: LISTEN/NOTIFY). */
+const CROSS_PROCESS_DELIVERY_P99_MS: Record<string, number> = {
+  file: 100,
+  sqlite: 100,
+  postgres: 15,
+};
 /** Feed catch-up at least this share of the adapter's whole-session replay rate. */
 const CATCH_UP_OVER_REPLAY = 0.5;
 

@@ -101,7 +101,7 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       expect(a.error).toBeUndefined();
       expectStoreRun(a.runs.adapter);
       expectLifecycle(a.runs.adapter);
-      expectFollow(a.runs.adapter, a.adapter === 'sqlite' || a.adapter === 'postgres');
+      expectFollow(a.runs.adapter, a.adapter !== 'memory');
       if (a.adapter === 'memory') {
         expect(a.runs.baseline).toBeNull();
         expect(a.runs.ceiling).toBeNull();
@@ -125,11 +125,11 @@ describe('benchmark smoke run (tiny sizes, no timing thresholds)', () => {
       expect(a.runs.ceiling?.ingest?.events).toBe(TINY.ingestEvents * ROUNDS);
     }
     // Per storage adapter: the 1.3x rule on 11 figures, 3 producer targets, 2 whole-session
-    // spread targets, 2 lifecycle targets, event-loop delay, and 3 follow targets (two
-    // in-process deliveries, catch-up); file adds 2 many-session targets, sqlite and postgres
-    // a cross-process delivery target; memory has 1.
+    // spread targets, 2 lifecycle targets, event-loop delay, and 4 follow targets (two
+    // in-process deliveries, one in another process, catch-up); file adds 2 many-session
+    // targets; memory has 1.
     expect(result.scenarios).toEqual(expect.arrayContaining(['lifecycle', 'follow']));
-    expect(result.targets).toHaveLength(3 * 22 + 2 + 2 + 1);
+    expect(result.targets).toHaveLength(3 * 23 + 2 + 1);
     for (const t of result.targets) expect(t.value).not.toBeNull();
     for (const name of ['file', 'sqlite', 'postgres']) {
       expect(

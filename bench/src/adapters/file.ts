@@ -10,9 +10,13 @@ const DURABILITY = 'os';
 export const fileRunner: AdapterRunner = {
   name: 'file',
   settings: { durability: DURABILITY, baseline: 'mkdir + appendFile per event, no fsync' },
+  sharedStorage: true,
   async openStore(ctx) {
     const create = await loadFactory('@history/file', 'createFileHistoryStore');
-    return create({ root: ctx.dir, durability: DURABILITY });
+    // Another process's follower of the writer's root opens it read-only.
+    return create(
+      ctx.borrowed ? { root: ctx.dir, readOnly: true } : { root: ctx.dir, durability: DURABILITY },
+    );
   },
   openBaseline: (ctx) => openFileBaseline(ctx.dir),
   openCeiling: (ctx) => openFileCeiling(ctx.dir, false),

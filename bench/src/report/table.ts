@@ -59,7 +59,7 @@ export function renderTable(result: BenchResult): string {
   }
   if (result.scenarios.includes('follow')) {
     out.push(
-      `follow (adapters only, a fresh store): ${n(sz.deliveryAppends)} single appends, each delivered to a session follower and a feed follower in the process (and another process's feed follower where the storage allows one) before the next; then feed() over ${n(sz.catchUpEvents)} events of ${n(sz.catchUpSessions)} sessions against stream() of each session whole`,
+      `follow (adapters only, a fresh store): ${n(sz.deliveryAppends)} single appends at random intervals (5 ms on average), each timed until a session follower and a feed follower in the process and a feed follower in another process hold it; then feed() over ${n(sz.catchUpEvents)} events of ${n(sz.catchUpSessions)} sessions against stream() of each session whole`,
     );
   }
   out.push(

@@ -98,7 +98,7 @@ export async function runDelivery(
       sameProcessStream: summarise(column(0)),
       sameProcessFeed: summarise(column(1)),
       crossProcessFeed: other ? summarise(column(2)) : null,
-      ...(other ? {} : { crossProcessSkipped: 'the store locks its storage to one process' }),
+      ...(other ? {} : { crossProcessSkipped: 'the storage cannot be opened by another process' }),
     };
   } finally {
     controller.abort();
