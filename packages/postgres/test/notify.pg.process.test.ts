@@ -1,13 +1,13 @@
 import { fileURLToPath } from 'node:url';
 import { envelope } from '@history/contract-tests';
 import type { FeedEntry } from '@history/core';
+import { startReadyChild } from '@history/test-services';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitChannel } from '../src/commit-channel.js';
 import { LISTENER_APPLICATION_NAME } from '../src/commit-listener.js';
 import { createPostgresHistoryStore } from '../src/index.js';
 import { pgTargets, testPool } from './pg-fixtures.js';
-import { startReadyChild } from './ready-child.js';
 import { migratedSchema } from './store-fixture.js';
 
 const FOLLOWER = fileURLToPath(new URL('./fixtures/feed-follower.mjs', import.meta.url));

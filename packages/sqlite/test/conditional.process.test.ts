@@ -1,6 +1,6 @@
+import { startReadyChild } from '@history/test-services';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { startReadyChild } from './ready-child.js';
 import { tempDb } from './temp-db.js';
 
 const loop = new URL('./fixtures/conditional-loop.mjs', import.meta.url).pathname;

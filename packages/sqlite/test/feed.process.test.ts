@@ -1,7 +1,7 @@
 import type { FeedEntry } from '@history/core';
+import { startReadyChild } from '@history/test-services';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { startReadyChild } from './ready-child.js';
 import { tempDb } from './temp-db.js';
 
 const appendLoop = new URL('./fixtures/append-loop.mjs', import.meta.url).pathname;

@@ -1,1 +1,2 @@
 export { type RunningPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
+export { type ReadyChild, startReadyChild } from './ready-child.js';
