@@ -16,6 +16,7 @@ import type {
   WriteOutcome,
 } from '@history/core/backend';
 import { isTransientSqliteError } from './is-transient.js';
+import { isoTimes } from './iso-times.js';
 import { SQLITE_DEFAULTS } from './options.js';
 import { PURGE_SLICE_BUDGET_MS } from './sqlite-purger.js';
 import { isTaskFailure } from './threads/task-handler.js';
@@ -199,21 +200,14 @@ export class SqliteBackend implements HistoryBackend {
   private toRecords(sessionId: string, page: PageResult): StoredRecord[] {
     const n = page.seqs.length;
     const records = new Array<StoredRecord>(n);
-    // Records of one batch share their commit time: format each distinct one once.
-    let lastMs = Number.NaN;
-    let lastIso = '';
+    const iso = isoTimes();
     for (let i = 0; i < n; i++) {
-      const ms = page.createdAtMs[i]!;
-      if (ms !== lastMs) {
-        lastMs = ms;
-        lastIso = new Date(ms).toISOString();
-      }
       records[i] = {
         seq: page.seqs[i]!,
         sessionId,
         id: page.ids[i]!,
         json: page.jsons[i]!,
-        createdAt: lastIso,
+        createdAt: iso(page.createdAtMs[i]!),
       };
     }
     return records;
@@ -337,22 +331,15 @@ export class SqliteBackend implements HistoryBackend {
 function toFeedEntries(page: FeedPageResult): StoredFeedEntry[] {
   const n = page.rowids.length;
   const entries = new Array<StoredFeedEntry>(n);
-  // Records of one batch share their commit time: format each distinct one once.
-  let lastMs = Number.NaN;
-  let lastIso = '';
+  const iso = isoTimes();
   for (let i = 0; i < n; i++) {
-    const ms = page.createdAtMs[i]!;
-    if (ms !== lastMs) {
-      lastMs = ms;
-      lastIso = new Date(ms).toISOString();
-    }
     entries[i] = {
       position: String(page.rowids[i]!),
       seq: page.seqs[i]!,
       sessionId: page.sessions[page.sessionOf[i]!]!,
       id: page.ids[i]!,
       json: page.jsons[i]!,
-      createdAt: lastIso,
+      createdAt: iso(page.createdAtMs[i]!),
     };
   }
   return entries;
