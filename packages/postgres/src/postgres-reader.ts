@@ -1,5 +1,6 @@
 import type { NormalizedRange, StoredRecord } from '@history/core/backend';
-import pg from 'pg';
+import type pg from 'pg';
+import { createdAtParser, PAGE_TYPES } from './page-types.js';
 import type { NamedStatement, Statements } from './statements.js';
 
 /**
@@ -8,21 +9,6 @@ import type { NamedStatement, Statements } from './statements.js';
  * `readCut` was cut at (its last row; more rows follow).
  */
 type Row = [number, string, string | null, string];
-
-const INT8 = 20;
-const TIMESTAMPTZ = 1184;
-const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => Date;
-
-// created_at comes back as the server's text, parsed once per distinct value (a batch shares
-// one) rather than into a Date per row as pg's default parser would; seq straight to a number.
-const PAGE_TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMPTZ
-      ? (text: string) => text
-      : oid === INT8
-        ? Number
-        : pg.types.getTypeParser(oid, format),
-};
 
 /**
  * Keyset pagination on (session_id, seq): each page is one short query on a
@@ -50,8 +36,7 @@ export async function* readPages(
   const from = range.fromMs === undefined ? undefined : new Date(range.fromMs).toISOString();
   const to = range.toMs === undefined ? undefined : new Date(range.toMs).toISOString();
   let left = range.limit ?? Number.POSITIVE_INFINITY;
-  let lastRaw = '';
-  let lastCreatedAt = '';
+  const isoOf = createdAtParser();
   /** `large`: the previous page was cut by bytes, so this one is likely cut too: `readCut` at once. */
   const query = async (after: number | undefined, size: number, large: boolean): Promise<Row[]> => {
     const shape = {
@@ -96,11 +81,7 @@ export async function* readPages(
       const page = new Array<StoredRecord>(n);
       for (let i = 0; i < n; i++) {
         const [seq, id, json, createdAt] = rows[i]!;
-        if (createdAt !== lastRaw) {
-          lastRaw = createdAt;
-          lastCreatedAt = parseTimestamptz(createdAt).toISOString();
-        }
-        page[i] = { seq, sessionId, id, json: json!, createdAt: lastCreatedAt };
+        page[i] = { seq, sessionId, id, json: json!, createdAt: isoOf(createdAt) };
       }
       left -= n;
       if (cut && left > 0) {

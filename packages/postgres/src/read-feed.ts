@@ -1,24 +1,11 @@
 import type { FeedPage, FeedPageRequest, StoredFeedEntry } from '@history/core/backend';
-import pg from 'pg';
+import type pg from 'pg';
 import { FEED_START, parseFeedPosition } from './feed-position.js';
+import { createdAtParser, PAGE_TYPES } from './page-types.js';
 import type { Statements } from './statements.js';
 
 /** tx, pos, session_id, seq, id, created_at (server text), live, envelope, fits. */
 type Row = [string, string, string, number, string, string, boolean, string | null, boolean];
-
-const INT8 = 20;
-const TIMESTAMPTZ = 1184;
-const parseTimestamptz = pg.types.getTypeParser(TIMESTAMPTZ) as (text: string) => Date;
-
-// As stream pages: created_at parsed once per distinct value (a batch shares one), seq a number.
-const FEED_TYPES = {
-  getTypeParser: (oid: number, format?: 'text' | 'binary') =>
-    oid === TIMESTAMPTZ
-      ? (text: string) => text
-      : oid === INT8
-        ? Number
-        : pg.types.getTypeParser(oid, format),
-};
 
 /** Waits between reads of a page held back by the horizon: doubling from the first to the last. */
 const FIRST_WAIT_MS = 1;
@@ -63,25 +50,20 @@ export async function readFeedPage(
 ): Promise<FeedPage> {
   const values = [tx, pos, limit, new Date(Date.now()).toISOString(), pageBytes];
   const run = async (statement: Statements['feed']) =>
-    (await pool.query<Row>({ ...statement, values, rowMode: 'array', types: FEED_TYPES })).rows;
+    (await pool.query<Row>({ ...statement, values, rowMode: 'array', types: PAGE_TYPES })).rows;
   let rows = await run(sql.feed);
   if (rows.length === 1 && !rows[0]![8]) rows = await run(sql.feedCut);
   const entries: StoredFeedEntry[] = [];
-  let lastRaw = '';
-  let lastCreatedAt = '';
+  const isoOf = createdAtParser();
   for (const [rowTx, rowPos, sessionId, seq, id, createdAt, live, json] of rows) {
     if (!live) continue;
-    if (createdAt !== lastRaw) {
-      lastRaw = createdAt;
-      lastCreatedAt = parseTimestamptz(createdAt).toISOString();
-    }
     entries.push({
       position: `${rowTx}.${rowPos}`,
       seq,
       sessionId,
       id,
       json: json!,
-      createdAt: lastCreatedAt,
+      createdAt: isoOf(createdAt),
     });
   }
   const last = rows[rows.length - 1];
