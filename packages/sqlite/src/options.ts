@@ -30,7 +30,8 @@ export interface SqliteAdapterOptions {
   /**
    * With `worker: true`: batches of up to this many records (and 256 KiB of JSON) are
    * written on the main thread's own connection, skipping the worker round trip.
-   * Default 128 (an agent's 100-event turn); 0 writes every batch on the writer thread.
+   * Default 512 (the batches of a few hundred agents each awaiting one append, or an agent's
+   * 100-event turn); 0 writes every batch on the writer thread.
    */
   inlineWriteRows?: number;
   /**
@@ -56,7 +57,7 @@ export const SQLITE_DEFAULTS = {
   readers: 2,
   pageSize: 1000,
   pageBytes: DEFAULT_PAGE_BYTES,
-  inlineWriteRows: 128,
+  inlineWriteRows: 512,
   inlineReadRows: 1000,
   changeCheckMs: 20,
 } as const satisfies Partial<SqliteAdapterOptions>;
