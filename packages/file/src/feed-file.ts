@@ -10,12 +10,11 @@ import {
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
-import { StorageError } from '@history/core';
-import { markLine, parseFeedLine, runLine } from './feed-line.js';
+import { markLine, runLine } from './feed-line.js';
+import { feedLines } from './feed-lines.js';
 import type { FeedRun } from './feed-runs.js';
 import { FeedRuns } from './feed-runs.js';
 import { fsyncDir } from './fs-sync.js';
-import { readLinesForward } from './line-reader.js';
 
 const datasync = promisify(fdatasync);
 
@@ -52,38 +51,17 @@ export async function loadFeedFile(path: string): Promise<LoadedFeed | undefined
   const runs = new FeedRuns();
   let next = 1;
   let clean = false;
-  let bad: number | undefined;
   try {
     const { size } = fstatSync(fd);
     let complete = 0;
-    for await (const lines of readLinesForward(fd, 0, size)) {
-      for (const line of lines) {
-        if (bad !== undefined) {
-          throw new StorageError(`file: ${path} is corrupt: unreadable line at byte ${bad}`);
-        }
-        const parsed = parseFeedLine(line.text);
-        if (!parsed) {
-          bad = line.offset;
-          continue;
-        }
-        if ('next' in parsed) {
-          next = Math.max(next, parsed.next);
-          clean = true;
-        } else {
-          if (parsed.run.position <= runs.end) {
-            throw new StorageError(
-              `file: ${path} is corrupt: positions go back at byte ${line.offset}`,
-            );
-          }
-          runs.push(parsed.run);
-          next = Math.max(next, runs.end + 1);
-          clean = false;
-        }
-        complete = line.offset + Buffer.byteLength(line.text, 'utf8') + 1;
-      }
+    for await (const { line, end } of feedLines(path, fd, 0, size, runs)) {
+      // Clean while the last line is a mark.
+      clean = 'next' in line;
+      next = Math.max(next, 'next' in line ? line.next : runs.end + 1);
+      complete = end;
     }
-    // Bytes after the last complete line: a torn append.
-    if (bad !== undefined || complete < size) clean = false;
+    // Bytes after the last good line: a torn append.
+    if (complete < size) clean = false;
   } finally {
     closeSync(fd);
   }

@@ -1,9 +1,8 @@
 import { closeSync, fstatSync, openSync, statSync } from 'node:fs';
 import { StorageError } from '@history/core';
 import { feedPath } from './feed-file.js';
-import { parseFeedLine } from './feed-line.js';
+import { feedLines } from './feed-lines.js';
 import { FeedRuns } from './feed-runs.js';
-import { readLinesForward } from './line-reader.js';
 
 /**
  * A read-only store's view of the root's feed index, which another process (the writer)
@@ -49,28 +48,9 @@ export class FeedTail {
     if (stat.ino !== this.ino || stat.size < this.complete) this.reopen(path);
     const size = fstatSync(this.fd!).size;
     if (size === this.complete) return;
-    /** An unreadable line: the writer's batch in progress or cut, unless a good line follows. */
-    let bad: number | undefined;
-    for await (const lines of readLinesForward(this.fd!, this.complete, size)) {
-      for (const line of lines) {
-        if (bad !== undefined) {
-          throw new StorageError(`file: ${path} is corrupt: unreadable line at byte ${bad}`);
-        }
-        const parsed = parseFeedLine(line.text);
-        if (!parsed) {
-          bad = line.offset;
-          continue;
-        }
-        if ('run' in parsed) {
-          if (parsed.run.position <= this.runs.end) {
-            throw new StorageError(
-              `file: ${path} is corrupt: positions go back at byte ${line.offset}`,
-            );
-          }
-          this.runs.push(parsed.run);
-        }
-        this.complete = line.offset + Buffer.byteLength(line.text, 'utf8') + 1;
-      }
+    // A last line still unreadable: the writer's append in progress (or cut), read again later.
+    for await (const { end } of feedLines(path, this.fd!, this.complete, size, this.runs)) {
+      this.complete = end;
     }
   }
 
