@@ -50,6 +50,14 @@ for (const target of pgTargets()) {
       await observer.end();
       await fixture.drop();
     });
+    /** A store on the test's schema (migrated already). */
+    const open = (options: { followPollMs?: number } = {}) =>
+      createPostgresHistoryStore({
+        connectionString: target.url,
+        schema: fixture.schema,
+        migrate: false,
+        ...options,
+      });
 
     it("a follower process polling once a minute is woken by another process's append", async () => {
       const follower = await startReadyChild(FOLLOWER, [], {
@@ -58,11 +66,7 @@ for (const target of pgTargets()) {
         HISTORY_TEST_COUNT: '2',
       });
       await untilListening(observer, fixture.schema, 1);
-      const store = await createPostgresHistoryStore({
-        connectionString: target.url,
-        schema: fixture.schema,
-        migrate: false,
-      });
+      const store = await open();
       try {
         await store.append(envelope(1, { sessionId: 'a' }));
         await store.append(envelope(2, { sessionId: 'b' }));
@@ -84,11 +88,7 @@ for (const target of pgTargets()) {
       spy.on('notification', () => notifications++);
       await spy.query(`LISTEN ${commitChannel(fixture.schema).quoted}`);
       const appendAll = async (from: number) => {
-        const writer = await createPostgresHistoryStore({
-          connectionString: target.url,
-          schema: fixture.schema,
-          migrate: false,
-        });
+        const writer = await open();
         for (let i = from; i < from + 20; i++) await writer.append(envelope(i));
         // close() waits for NOTIFYs in flight; the spy's next round trip then delivers any.
         await writer.close();
@@ -97,11 +97,7 @@ for (const target of pgTargets()) {
       try {
         await appendAll(1);
         expect(notifications).toBe(0);
-        const follower = await createPostgresHistoryStore({
-          connectionString: target.url,
-          schema: fixture.schema,
-          migrate: false,
-        });
+        const follower = await open();
         const controller = new AbortController();
         const following = (async () => {
           for await (const _ of follower.feed({ follow: true, signal: controller.signal })) {
@@ -120,17 +116,8 @@ for (const target of pgTargets()) {
     });
 
     it('1,000 followers in one process share one listener connection, and all wake', async () => {
-      const store = await createPostgresHistoryStore({
-        connectionString: target.url,
-        schema: fixture.schema,
-        migrate: false,
-        followPollMs: 60_000,
-      });
-      const writer = await createPostgresHistoryStore({
-        connectionString: target.url,
-        schema: fixture.schema,
-        migrate: false,
-      });
+      const store = await open({ followPollMs: 60_000 });
+      const writer = await open();
       try {
         const followers = Array.from({ length: 1000 }, async () => {
           for await (const e of store.feed({ follow: true })) return e.record.id;
@@ -151,17 +138,8 @@ for (const target of pgTargets()) {
     });
 
     it('the listener reconnects after its connection is killed, and wakes followers again', async () => {
-      const store = await createPostgresHistoryStore({
-        connectionString: target.url,
-        schema: fixture.schema,
-        migrate: false,
-        followPollMs: 60_000,
-      });
-      const writer = await createPostgresHistoryStore({
-        connectionString: target.url,
-        schema: fixture.schema,
-        migrate: false,
-      });
+      const store = await open({ followPollMs: 60_000 });
+      const writer = await open();
       try {
         const controller = new AbortController();
         const seen: string[] = [];
@@ -186,12 +164,7 @@ for (const target of pgTargets()) {
     });
 
     it('two writer processes and a follower: every event once, each session in seq order', async () => {
-      const store = await createPostgresHistoryStore({
-        connectionString: target.url,
-        schema: fixture.schema,
-        migrate: false,
-        followPollMs: 60_000,
-      });
+      const store = await open({ followPollMs: 60_000 });
       try {
         const total = 2 * 1000; // each writer: 1,000 events (then 2 duplicates, not stored)
         const controller = new AbortController();
