@@ -15,7 +15,7 @@ import { describe, expect, it } from 'vitest';
  * (or more) than the file needs. A text scan of imports, not a type check: a file needs
  * PostgreSQL when it imports `pg` or `@history/test-services` (not `import type`) or reads the
  * PostgreSQL URL variable; it spawns processes when it imports the child-process or cluster
- * module. Helpers are followed through relative imports that stay inside the test folder (not
+ * module, or `@history/test-services/ready-child`. Helpers are followed through relative imports that stay inside the test folder (not
  * into ../src, whose driver imports say nothing about what a test needs).
  */
 
@@ -48,7 +48,13 @@ function importsOf(source: string): Import[] {
 }
 
 const PG_MODULES = new Set(['pg', 'pg-copy-streams', '@history/test-services']);
-const PROCESS_MODULES = new Set(['child_process', 'node:child_process', 'cluster', 'node:cluster']);
+const PROCESS_MODULES = new Set([
+  'child_process',
+  'node:child_process',
+  'cluster',
+  'node:cluster',
+  '@history/test-services/ready-child',
+]);
 
 /** What one file needs by itself, and the files of `testDir` it imports. */
 function scan(file: string, testDir: string): { needs: Needs; helpers: string[] } {

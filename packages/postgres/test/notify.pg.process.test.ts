@@ -1,7 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import { envelope } from '@history/contract-tests';
 import type { FeedEntry } from '@history/core';
-import { startReadyChild } from '@history/test-services';
+import { startReadyChild } from '@history/test-services/ready-child';
 import pg from 'pg';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { commitChannel } from '../src/commit-channel.js';

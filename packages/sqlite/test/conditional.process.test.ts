@@ -1,4 +1,4 @@
-import { startReadyChild } from '@history/test-services';
+import { startReadyChild } from '@history/test-services/ready-child';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { tempDb } from './temp-db.js';

@@ -1,5 +1,5 @@
 import type { FeedEntry } from '@history/core';
-import { startReadyChild } from '@history/test-services';
+import { startReadyChild } from '@history/test-services/ready-child';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { tempDb } from './temp-db.js';

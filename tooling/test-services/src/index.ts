@@ -1,2 +1,3 @@
+// The embedded PostgreSQL; the process-test starter is `@history/test-services/ready-child`
+// (a test file's name says which of the two it needs: see test-file-names.test.ts).
 export { type RunningPostgres, startEmbeddedPostgres } from './embedded-postgres.js';
-export { type ReadyChild, startReadyChild } from './ready-child.js';
