@@ -184,12 +184,15 @@ const RESERVE = `ON CONFLICT (session_id) DO UPDATE SET
     RETURNING t.session_id, t.last_seq, t.last_tx`;
 
 /**
- * The sessions' `last_tx` as a session -> tx map, only when one of them is above this
- * transaction's id (it waited for a session behind a batch with a higher id): otherwise every
- * row's tx is the transaction's own id, and no row pays for a lookup.
+ * The sessions' `last_tx` as a session -> tx map, holding only the sessions whose `last_tx` is
+ * above this transaction's id (it waited for a session behind a batch with a higher id); NULL
+ * when there are none, the usual case. Every other session's `last_tx` is now the
+ * transaction's own id, which its rows get without a lookup. A FILTER, not a CASE around the
+ * aggregate: an aggregate under a CASE is still computed for every row (measured: 256 sessions
+ * built a map of 256 keys per batch for nothing).
  */
-const LAST_TXS = `CASE WHEN bool_or(last_tx > pg_current_xact_id())
-      THEN jsonb_object_agg(session_id, last_tx::text) END AS last_txs`;
+const LAST_TXS = `jsonb_object_agg(session_id, last_tx::text)
+      FILTER (WHERE last_tx > pg_current_xact_id()) AS last_txs`;
 
 /**
  * The hot path's write of a batch, assuming none of its ids is stored yet (appends are
