@@ -1,12 +1,4 @@
-import {
-  closeSync,
-  constants,
-  fdatasync,
-  openSync,
-  renameSync,
-  unlinkSync,
-  writeSync,
-} from 'node:fs';
+import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { fsyncDir } from './fs-sync.js';
 import { readLinesForward } from './line-reader.js';
@@ -15,6 +7,7 @@ import { parseRecordLine, type RecordLine } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { startsIndexBlock, syncIndexFile } from './session-index.js';
 import type { SessionSummary } from './session-summary.js';
+import { writeAllSync } from './write-all-sync.js';
 
 const datasync = promisify(fdatasync);
 
@@ -251,10 +244,7 @@ class TempWriter {
   flush(): boolean {
     if (this.buffered === 0) return false;
     const buffer = Buffer.from(this.parts.join(''), 'utf8');
-    let written = 0;
-    while (written < buffer.length) {
-      written += writeSync(this.fd, buffer, written, buffer.length - written, this.size + written);
-    }
+    writeAllSync(this.fd, buffer, this.size);
     this.size += buffer.length;
     this.parts = [];
     this.buffered = 0;

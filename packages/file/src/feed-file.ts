@@ -6,7 +6,6 @@ import {
   openSync,
   renameSync,
   unlinkSync,
-  writeSync,
 } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
@@ -15,6 +14,7 @@ import { feedLines } from './feed-lines.js';
 import type { FeedRun } from './feed-runs.js';
 import { FeedRuns } from './feed-runs.js';
 import { fsyncDir } from './fs-sync.js';
+import { writeAllSync } from './write-all-sync.js';
 
 const datasync = promisify(fdatasync);
 
@@ -87,7 +87,7 @@ export async function writeFeedFile(
     let size = 0;
     const flush = () => {
       const buffer = Buffer.from(parts.join(''), 'utf8');
-      writeFully(fd, buffer, size);
+      writeAllSync(fd, buffer, size);
       size += buffer.length;
       parts = [];
       buffered = 0;
@@ -109,13 +109,6 @@ export async function writeFeedFile(
   closeSync(fd);
   renameSync(temp, path);
   if (durable) await fsyncDir(dirname(path));
-}
-
-export function writeFully(fd: number, buffer: Buffer, at: number): void {
-  let written = 0;
-  while (written < buffer.length) {
-    written += writeSync(fd, buffer, written, buffer.length - written, at + written);
-  }
 }
 
 function removeQuietly(path: string): void {

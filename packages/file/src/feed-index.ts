@@ -1,10 +1,11 @@
 import { closeSync, constants, fdatasync, fstatSync, ftruncateSync, openSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { buildFeed } from './build-feed.js';
-import { feedPath, loadFeedFile, writeFeedFile, writeFully } from './feed-file.js';
+import { feedPath, loadFeedFile, writeFeedFile } from './feed-file.js';
 import { markLine, runLine } from './feed-line.js';
 import { type FeedRun, FeedRuns } from './feed-runs.js';
 import { reconcileFeed } from './reconcile-feed.js';
+import { writeAllSync } from './write-all-sync.js';
 
 const datasync = promisify(fdatasync);
 /** Dead runs (of deleted sessions) are dropped from the file once they are this many and half of it. */
@@ -66,7 +67,7 @@ export class FeedIndex {
       return at;
     });
     const buffer = Buffer.from(placed.map(runLine).join(''), 'utf8');
-    writeFully(this.fd, buffer, this.size);
+    writeAllSync(this.fd, buffer, this.size);
     this.pending = { runs: placed, bytes: buffer.length };
   }
 
@@ -117,7 +118,7 @@ export class FeedIndex {
   async close(): Promise<void> {
     try {
       if (this.staleTail) ftruncateSync(this.fd, this.size);
-      writeFully(this.fd, Buffer.from(markLine(this.next), 'utf8'), this.size);
+      writeAllSync(this.fd, Buffer.from(markLine(this.next), 'utf8'), this.size);
       if (this.durable) await datasync(this.fd);
     } finally {
       closeSync(this.fd);

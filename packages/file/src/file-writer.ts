@@ -5,7 +5,6 @@ import {
   ftruncateSync,
   openSync,
   write,
-  writeSync,
 } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
@@ -19,6 +18,7 @@ import type { SessionHandles } from './session-handles.js';
 import { INDEX_INTERVAL, startsIndexBlock, writeIndexEntries } from './session-index.js';
 import { loadSessionState, type SessionState } from './session-state.js';
 import type { SessionStates } from './session-states.js';
+import { writeAllSync } from './write-all-sync.js';
 
 const datasync = promisify(fdatasync);
 
@@ -362,7 +362,7 @@ async function writeAll(writes: readonly SessionWrite[]): Promise<void> {
         sliceWrites = 0;
         await nextTurn();
       }
-      writeFullySync(write);
+      writeAllSync(write.fd, write.buffer, write.oldSize);
       sliceBytes += write.buffer.length;
       sliceWrites++;
     }
@@ -381,14 +381,6 @@ async function writeFully({ buffer, fd, oldSize }: SessionWrite): Promise<void> 
   while (written < buffer.length) {
     const length = buffer.length - written;
     written += (await writeAt(fd, buffer, written, length, oldSize + written)).bytesWritten;
-  }
-}
-
-function writeFullySync({ buffer, fd, oldSize }: SessionWrite): void {
-  let written = 0;
-  while (written < buffer.length) {
-    const length = buffer.length - written;
-    written += writeSync(fd, buffer, written, length, oldSize + written);
   }
 }
 
