@@ -1,11 +1,4 @@
-import {
-  closeSync,
-  constants,
-  fdatasync,
-  ftruncateSync,
-  openSync,
-  write,
-} from 'node:fs';
+import { closeSync, constants, fdatasync, ftruncateSync, openSync, write } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import { promisify } from 'node:util';
 import type { BatchCondition, PreparedEnvelope, WriteOutcome } from '@history/core/backend';
