@@ -3,10 +3,13 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 import { createProgress } from './progress.js';
+import { renderScaleTable } from './report/scale-table.js';
 import { renderSvg } from './report/svg.js';
 import { renderTable } from './report/table.js';
 import { SCENARIOS, type Scenario } from './results.js';
 import { runBenchmark } from './run-benchmark.js';
+import { runScale } from './scale/run-scale.js';
+import { SCALE, SCALE_TINY, scaleSizes } from './scale/scale-sizes.js';
 import { FULL, QUICK, type Sizes, TINY } from './sizes.js';
 
 const HELP = `pnpm bench [-- options]
@@ -26,6 +29,16 @@ const HELP = `pnpm bench [-- options]
   --no-write             print the table only
   --json                 print the JSON result on stdout instead of the table
 
+  --scale                PostgreSQL at scale instead (not part of quick or full mode): loads
+                         10,000,000 events over 100,000 sessions, plain and hash-partitioned,
+                         and measures appends and replays at 1,000,000 and at 10,000,000 events;
+                         writes scale-<timestamp>.json and scale-latest.json (--seed, --out,
+                         --no-write, --json and --tiny apply; --tiny: 2,000 events over 50)
+  --scale-events=N       events loaded in all (default 10000000)
+  --scale-sessions=N     sessions they are spread over, evenly (default 100000)
+  --scale-midpoint=N     the first checkpoint, in whole sessions (default a tenth of the events)
+  --scale-layouts=LIST   plain,partitioned (default both)
+
 PostgreSQL: HISTORY_PG_URL when set, otherwise an embedded server is started.`;
 
 function positiveInt(name: string, value: string | undefined): number | undefined {
@@ -41,6 +54,52 @@ const list = (value: string | undefined) =>
     ?.split(',')
     .map((s) => s.trim())
     .filter(Boolean);
+
+/** Writes each file into `dir`, and says where on stderr. */
+async function writeResults(dir: string, files: Record<string, string>): Promise<void> {
+  await mkdir(dir, { recursive: true });
+  for (const [name, text] of Object.entries(files)) await writeFile(resolve(dir, name), text);
+  process.stderr.write(`wrote ${Object.keys(files).join(', ')} in ${dir}\n`);
+}
+
+/** `--scale`: PostgreSQL at ten million events (see src/scale/). */
+async function runScaleCli(
+  values: {
+    tiny?: boolean;
+    seed?: string;
+    json?: boolean;
+    'no-write'?: boolean;
+    'scale-events'?: string;
+    'scale-sessions'?: string;
+    'scale-midpoint'?: string;
+    'scale-layouts'?: string;
+  },
+  command: string,
+  outDir: () => string,
+): Promise<number> {
+  const sizes = scaleSizes(values.tiny ? SCALE_TINY : SCALE, {
+    events: positiveInt('scale-events', values['scale-events']),
+    sessions: positiveInt('scale-sessions', values['scale-sessions']),
+    midpoint: positiveInt('scale-midpoint', values['scale-midpoint']),
+    layouts: list(values['scale-layouts']),
+  });
+  const progress = createProgress();
+  const result = await runScale({
+    sizes,
+    seed: positiveInt('seed', values.seed) ?? 42,
+    command,
+    onProgress: (p) => progress.update(p),
+  }).finally(() => progress.stop());
+  process.stdout.write(
+    `${values.json ? JSON.stringify(result, null, 2) : renderScaleTable(result)}\n`,
+  );
+  if (!values['no-write']) {
+    const json = `${JSON.stringify(result, null, 2)}\n`;
+    const stamp = result.startedAt.replace(/[:.]/g, '-');
+    await writeResults(outDir(), { [`scale-${stamp}.json`]: json, 'scale-latest.json': json });
+  }
+  return result.layouts.some((l) => l.error) ? 1 : 0;
+}
 
 async function main(): Promise<number> {
   // `pnpm bench -- --full` may forward the separator itself.
@@ -62,6 +121,11 @@ async function main(): Promise<number> {
       out: { type: 'string' },
       'no-write': { type: 'boolean', default: false },
       json: { type: 'boolean', default: false },
+      scale: { type: 'boolean', default: false },
+      'scale-events': { type: 'string' },
+      'scale-sessions': { type: 'string' },
+      'scale-midpoint': { type: 'string' },
+      'scale-layouts': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -69,6 +133,33 @@ async function main(): Promise<number> {
     process.stdout.write(`${HELP}\n`);
     return 0;
   }
+  const command = `pnpm bench${args.length ? ` ${args.join(' ')}` : ''}`;
+  const outDir = () =>
+    values.out
+      ? // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
+        resolve(process.env.INIT_CWD ?? process.cwd(), values.out)
+      : fileURLToPath(new URL('../results/', import.meta.url));
+  const scaleOnly = ['scale-events', 'scale-sessions', 'scale-midpoint', 'scale-layouts'] as const;
+  if (values.scale) {
+    const other = (
+      [
+        'full',
+        'adapters',
+        'scenarios',
+        'events',
+        'deep-events',
+        'batch-size',
+        'sessions',
+        'purge-events',
+        'list-sessions',
+      ] as const
+    ).filter((k) => values[k] !== undefined && values[k] !== false);
+    if (other.length > 0) throw new Error(`--scale does not take --${other.join(', --')}`);
+    return runScaleCli(values, command, outDir);
+  }
+  const stray = scaleOnly.filter((k) => values[k] !== undefined);
+  if (stray.length > 0) throw new Error(`--${stray.join(', --')} only apply with --scale`);
+
   const sizes: Sizes = { ...(values.tiny ? TINY : values.full ? FULL : QUICK) };
   const events = positiveInt('events', values.events);
   if (events !== undefined) sizes.ingestEvents = events;
@@ -99,26 +190,19 @@ async function main(): Promise<number> {
     sizes,
     seed,
     mode: customised ? 'custom' : values.full ? 'full' : 'quick',
-    command: `pnpm bench${args.length ? ` ${args.join(' ')}` : ''}`,
+    command,
     onProgress: (p) => progress.update(p),
   }).finally(() => progress.stop());
 
   process.stdout.write(`${values.json ? JSON.stringify(result, null, 2) : renderTable(result)}\n`);
 
   if (!values['no-write']) {
-    const dir = values.out
-      ? // pnpm runs scripts in the package folder; INIT_CWD is where the user typed the command.
-        resolve(process.env.INIT_CWD ?? process.cwd(), values.out)
-      : fileURLToPath(new URL('../results/', import.meta.url));
-    await mkdir(dir, { recursive: true });
-    const json = `${JSON.stringify(result, null, 2)}\n`;
     const stamp = result.startedAt.replace(/[:.]/g, '-');
-    await writeFile(resolve(dir, `${stamp}.json`), json);
-    await writeFile(resolve(dir, 'latest.json'), json);
-    await writeFile(resolve(dir, 'latest.svg'), renderSvg(result));
-    process.stderr.write(
-      `wrote ${resolve(dir, 'latest.json')}, ${resolve(dir, 'latest.svg')} and ${stamp}.json\n`,
-    );
+    await writeResults(outDir(), {
+      [`${stamp}.json`]: `${JSON.stringify(result, null, 2)}\n`,
+      'latest.json': `${JSON.stringify(result, null, 2)}\n`,
+      'latest.svg': renderSvg(result),
+    });
   }
   const failed = result.adapters.some(
     (a) => a.error || a.runs.baseline?.error || a.runs.ceiling?.error,

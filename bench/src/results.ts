@@ -35,6 +35,8 @@ export interface ConcurrentResult {
   roundEventsPerSec: number[];
   /** Per-append latency; a floor has none (it serves the producers in lock-step). */
   appendLatency?: Latency;
+  /** The median of the rounds' own append p99s (see `medianRoundPercentile`). */
+  appendP99MedianRoundMs?: number;
   eventLoopDelayP99Ms: number;
   gcMaxPauseMs: number;
 }

@@ -1,3 +1,5 @@
+import { percentile } from './measure.js';
+
 /**
  * Throughput is measured in a few consecutive rounds and the median round
  * rate is reported: on a shared machine, a burst of someone else's work
@@ -23,4 +25,20 @@ export function median(values: readonly number[]): number {
   if (sorted.length === 0) return 0;
   const mid = Math.floor(sorted.length / 2);
   return sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+}
+
+/**
+ * The median of the rounds' own `p`th percentiles, `rounds` holding each round's samples: a
+ * tail figure that one burst of someone else's work in one round does not set.
+ */
+export function medianRoundPercentile(rounds: readonly (readonly number[])[], p: number): number {
+  const each = rounds
+    .filter((samples) => samples.length > 0)
+    .map((samples) =>
+      percentile(
+        [...samples].sort((a, b) => a - b),
+        p,
+      ),
+    );
+  return Math.round(median(each) * 1000) / 1000;
 }

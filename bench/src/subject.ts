@@ -68,6 +68,8 @@ export interface BenchContext {
   schema: string;
   /** Storage another store opened and will clean up: this one's close leaves it. */
   borrowed?: boolean;
+  /** PostgreSQL: hash-partition `events` into this many partitions (the scale run's second layout). */
+  partitions?: number;
 }
 
 /** One adapter with its baseline and ceiling. */

@@ -17,7 +17,11 @@ export const postgresRunner: AdapterRunner = {
   async openStore(ctx) {
     const url = urlOf(ctx);
     const create = await loadFactory('@history/postgres', 'createPostgresHistoryStore');
-    const store = await create({ connectionString: url, schema: ctx.schema });
+    const store = await create({
+      connectionString: url,
+      schema: ctx.schema,
+      ...(ctx.partitions ? { partitions: ctx.partitions } : {}),
+    });
     // A second store on the schema (another process's follower) leaves it to the first.
     return ctx.borrowed ? store : withSchemaDrop(store, url, ctx.schema);
   },

@@ -15,7 +15,7 @@ const formatRatio = (x: number | undefined) =>
 const formatShare = (x: number | undefined) => (x === undefined ? '' : `${Math.round(x * 100)}%`);
 
 /** Lays out rows of cells in columns: the first left-aligned, the rest right-aligned. */
-function columns(rows: readonly (readonly string[])[]): string[] {
+export function columns(rows: readonly (readonly string[])[]): string[] {
   const widths: number[] = [];
   for (const row of rows)
     row.forEach((cell, i) => {

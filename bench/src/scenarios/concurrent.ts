@@ -1,7 +1,7 @@
 import type { Envelope } from '@history/core';
 import { summarise, withEventLoopDelay } from '../measure.js';
 import type { ConcurrentResult } from '../results.js';
-import { median, ROUNDS, splitRounds } from '../rounds.js';
+import { median, medianRoundPercentile, ROUNDS, splitRounds } from '../rounds.js';
 import type { BenchStore, Floor } from '../subject.js';
 
 /**
@@ -73,21 +73,30 @@ export async function runConcurrent(
   store: BenchStore,
   producers: readonly (readonly Envelope[])[],
 ): Promise<ConcurrentResult> {
-  const latencies: number[] = [];
-  const serve = async (round: ReadonlyArray<readonly Envelope[]>, timed: boolean) => {
+  // Each timed round's latencies apart, for the median of the rounds' p99s.
+  const rounds: number[][] = [];
+  const serve = async (round: ReadonlyArray<readonly Envelope[]>, latencies?: number[]) => {
     await Promise.all(
       round.map(async (part) => {
         for (const envelope of part) {
           const t = performance.now();
           await store.append(envelope);
-          if (timed) latencies.push(performance.now() - t);
+          latencies?.push(performance.now() - t);
         }
       }),
     );
   };
-  await serve(warmUpProducers(producers), false);
-  const result = await timeRounds(producers, (round) => serve(round, true));
-  return { ...result, appendLatency: summarise(latencies) };
+  await serve(warmUpProducers(producers));
+  const result = await timeRounds(producers, (round) => {
+    const latencies: number[] = [];
+    rounds.push(latencies);
+    return serve(round, latencies);
+  });
+  return {
+    ...result,
+    appendLatency: summarise(rounds.flat()),
+    appendP99MedianRoundMs: medianRoundPercentile(rounds, 99),
+  };
 }
 
 /**
