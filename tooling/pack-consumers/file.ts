@@ -1,5 +1,9 @@
 // Type-checked by tooling/pack-check.mjs in a project where only @history/file is installed.
-import { createFileHistoryStore, type FileHistoryStoreOptions } from '@history/file';
+import {
+  createFileHistoryStore,
+  type FileHistoryStoreOptions,
+  verifyFileStore,
+} from '@history/file';
 
 const options: FileHistoryStoreOptions = {
   root: './history',
@@ -18,3 +22,6 @@ for await (const record of store.stream('s1', { limit: 10 })) record.envelope.id
 await store.close();
 // @ts-expect-error the durability modes are typed, not `any`
 await createFileHistoryStore({ root: './history', durability: 'sometimes' });
+// Verification reports come typed, with no other package installed.
+const report = await verifyFileStore({ root: './history', maxProblems: 10 });
+report.problems[0]?.location satisfies string | undefined;

@@ -1,5 +1,9 @@
 // Type-checked by tooling/pack-check.mjs in a project where only @history/sqlite is installed.
-import { createSqliteHistoryStore, type SqliteStoreOptions } from '@history/sqlite';
+import {
+  createSqliteHistoryStore,
+  type SqliteStoreOptions,
+  verifySqliteStore,
+} from '@history/sqlite';
 
 const options: SqliteStoreOptions = {
   filename: './history.db',
@@ -18,3 +22,6 @@ for await (const record of store.stream('s1', { limit: 10 })) record.envelope.id
 await store.close();
 // @ts-expect-error the durability modes are typed, not `any`
 await createSqliteHistoryStore({ filename: './history.db', durability: 'sometimes' });
+// Verification reports come typed, with no other package installed.
+const report = await verifySqliteStore({ filename: './history.db', onProgress: (n) => n });
+report.events satisfies number;

@@ -7,6 +7,7 @@ export {
   resolveAdapterOptions,
 } from './adapter-options.js';
 export { createBackendStore } from './create-backend-store.js';
+export { DuplicateIds } from './duplicate-ids.js';
 export type {
   BatchCondition,
   BatchConflict,
@@ -22,6 +23,8 @@ export type {
   WriteOutcome,
 } from './history-backend.js';
 export { inTimeRange, type NormalizedRange, normalizeRange } from './history-range.js';
+export { inspectStoredEnvelope, type StoredEnvelopeCheck } from './inspect-stored-envelope.js';
+export { IntegrityCollector, PROGRESS_EVERY } from './integrity-collector.js';
 /** The reference backend: the contract in its simplest executable form. */
 export { MemoryBackend } from './memory-store.js';
 export { DEFAULT_PAGE_BYTES } from './page-bytes.js';
@@ -32,3 +35,8 @@ export {
   type ResolvedStoreOptions,
   resolveStoreOptions,
 } from './store-options.js';
+export {
+  DEFAULT_MAX_PROBLEMS,
+  type ResolvedVerifyOptions,
+  resolveVerifyOptions,
+} from './verify-options.js';

@@ -8,7 +8,7 @@ export interface FollowOptions {
 }
 
 /** Whether `value` is an `AbortSignal` (by shape: signals of other realms or polyfills pass). */
-function isAbortSignal(value: unknown): value is AbortSignal {
+export function isAbortSignal(value: unknown): value is AbortSignal {
   const v = value as AbortSignal | null;
   return (
     typeof v === 'object' &&

@@ -28,6 +28,12 @@ export type {
   SessionInfo,
   StreamOptions,
 } from './history-store.js';
+export type {
+  IntegrityProblem,
+  IntegrityProblemKind,
+  IntegrityReport,
+  VerifyOptions,
+} from './integrity-report.js';
 export { createMemoryHistoryStore } from './memory-store.js';
 export {
   BATCH_CHANNEL,

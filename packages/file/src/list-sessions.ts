@@ -10,10 +10,26 @@ import { sessionIdFromSegments } from './session-path.js';
  * Safe to call while a store has the root open.
  */
 export async function* listFileSessions(root: string): AsyncGenerator<string> {
-  yield* walk(join(root, SESSIONS_DIR), []);
+  yield* sessionIdsWithFiles(root, [DATA_EXT]);
 }
 
-async function* walk(dir: string, segments: string[]): AsyncGenerator<string> {
+/**
+ * The ids of the sessions having a file that ends in one of `extensions` (`.jsonl`,
+ * `.tombstone`, ...), decoded from its name, in no particular order: an id comes once per
+ * matching file. Other files are ignored.
+ */
+export async function* sessionIdsWithFiles(
+  root: string,
+  extensions: readonly string[],
+): AsyncGenerator<string> {
+  yield* walk(join(root, SESSIONS_DIR), [], extensions);
+}
+
+async function* walk(
+  dir: string,
+  segments: string[],
+  extensions: readonly string[],
+): AsyncGenerator<string> {
   let handle: Awaited<ReturnType<typeof opendir>>;
   try {
     handle = await opendir(dir);
@@ -23,10 +39,12 @@ async function* walk(dir: string, segments: string[]): AsyncGenerator<string> {
   }
   for await (const entry of handle) {
     if (entry.isDirectory()) {
-      yield* walk(join(dir, entry.name), [...segments, entry.name]);
-    } else if (entry.isFile() && entry.name.endsWith(DATA_EXT)) {
-      const id = sessionIdFromSegments([...segments, entry.name.slice(0, -DATA_EXT.length)]);
-      if (id !== undefined) yield id;
+      yield* walk(join(dir, entry.name), [...segments, entry.name], extensions);
+      continue;
     }
+    const extension = entry.isFile() && extensions.find((ext) => entry.name.endsWith(ext));
+    if (!extension) continue;
+    const id = sessionIdFromSegments([...segments, entry.name.slice(0, -extension.length)]);
+    if (id !== undefined) yield id;
   }
 }

@@ -87,6 +87,15 @@ export async function acquireRootLock(root: string): Promise<RootLock> {
   return holdLock(lockPath, ownerName);
 }
 
+/**
+ * Whether a live process holds the root's write lock now (a dead or stale holder, as
+ * `acquireRootLock` judges them, does not count). Reads only; takes nothing.
+ */
+export async function isRootLocked(root: string): Promise<boolean> {
+  const holder = await readHolder(join(root, LOCK_DIR));
+  return holder !== undefined && !isDead(holder);
+}
+
 /** Keeps the owner file touched (so it never looks abandoned) and notices when it is gone. */
 function holdLock(lockPath: string, ownerName: string): RootLock {
   const ownerPath = join(lockPath, ownerName);

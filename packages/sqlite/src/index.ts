@@ -1,2 +1,3 @@
 export type { SqliteStoreOptions } from './options.js';
 export { createSqliteHistoryStore } from './store.js';
+export { verifySqliteStore } from './verify-sqlite-store.js';

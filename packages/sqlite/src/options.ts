@@ -63,7 +63,8 @@ export const SQLITE_DEFAULTS = {
 } as const satisfies Partial<SqliteAdapterOptions>;
 
 const path = optionRule.path();
-const filename: OptionRule<string> = (value, field) => {
+/** A database file path (`':memory:'` refused). */
+export const filenameRule: OptionRule<string> = (value, field) => {
   const name = path(value, field);
   // Worker threads each open their own connection: a private in-memory
   // database would be a different, empty database on every thread.
@@ -74,7 +75,7 @@ const filename: OptionRule<string> = (value, field) => {
 };
 
 const SQLITE_SCHEMA = {
-  filename,
+  filename: filenameRule,
   durability: optionRule.oneOf('normal', 'full'),
   busyTimeoutMs: optionRule.integer(0, 2 ** 31 - 1),
   worker: optionRule.boolean,
