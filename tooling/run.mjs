@@ -63,6 +63,8 @@ if (job === 'bench') {
   if (build.status !== 0) console.error('\n! some packages failed to build; benchmarking the rest');
   pnpm('--filter', '@history/bench', 'run', 'bench', ...rest);
 } else if (job === 'test') {
+  // Programs some tests run (PgBouncer): installed from Debian when missing and allowed.
+  run(process.execPath, [join(root, 'tooling', 'ensure-system-packages.mjs')]);
   pnpm('exec', 'biome', 'ci', '.');
   pnpm('exec', 'changeset', 'status');
   pnpm('exec', 'turbo', 'run', 'build', 'typecheck', 'lint', '--output-logs=errors-only');

@@ -8,7 +8,9 @@
 --       DELETE FROM schema_migrations WHERE version = 3;
 --
 -- Runs outside a transaction, statement by statement (CREATE INDEX CONCURRENTLY cannot run in
--- one), with search_path set to the store's schema. Nothing rewrites or scans `events` under a
+-- one), each in a transaction of its own with search_path set to the store's schema, but for the
+-- concurrent index builds and drops: they run alone, so the `history:each` queries that build
+-- them name the schema (current_schema()). Nothing rewrites or scans `events` under a
 -- lock that blocks writers: the columns are nullable without a default (catalog-only changes,
 -- a brief ACCESS EXCLUSIVE lock each, given up after lock_timeout and retried by the runner so
 -- they never queue writers behind a long transaction), and the indexes are built concurrently.
@@ -39,15 +41,18 @@ RESET lock_timeout;
 
 -- Leftovers of an interrupted concurrent build of the indexes below.
 -- history:each
-SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I', c.relname)
+SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', current_schema(), c.relname)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
   AND c.relkind = 'i' AND NOT i.indisvalid
   AND c.relname ~ '^(sessions_session_id_c|events(_p[0-9]+)?_expires_at)$';
 
 -- listSessions: keyset pages in byte order (COLLATE "C") over existing sessions.
-CREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_session_id_c
-  ON sessions (session_id COLLATE "C") WHERE deleted_at IS NULL;
+-- history:each
+SELECT format(
+  'CREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_session_id_c ON %I.sessions (session_id COLLATE "C") WHERE deleted_at IS NULL',
+  current_schema()
+);
 
 -- Purges find expired events through this index, never by scanning `events`. A partitioned
 -- table cannot build an index concurrently: its index is made ON ONLY the parent (invalid
@@ -55,14 +60,14 @@ CREATE INDEX CONCURRENTLY IF NOT EXISTS sessions_session_id_c
 -- history:each
 SELECT CASE WHEN relkind = 'p'
   THEN 'CREATE INDEX IF NOT EXISTS events_expires_at ON ONLY events (expires_at) WHERE expires_at IS NOT NULL'
-  ELSE 'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_expires_at ON events (expires_at) WHERE expires_at IS NOT NULL'
+  ELSE format('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_expires_at ON %I.events (expires_at) WHERE expires_at IS NOT NULL', current_schema())
   END
 FROM pg_class WHERE oid = 'events'::regclass;
 
 -- history:each
 SELECT format(
-  'CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I (expires_at) WHERE expires_at IS NOT NULL',
-  p.relname || '_expires_at', p.relname
+  'CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I.%I (expires_at) WHERE expires_at IS NOT NULL',
+  p.relname || '_expires_at', current_schema(), p.relname
 )
 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
 WHERE i.inhparent = 'events'::regclass

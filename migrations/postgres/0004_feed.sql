@@ -5,12 +5,14 @@
 --       ALTER TABLE sessions DROP COLUMN last_tx;
 --       DELETE FROM schema_migrations WHERE version = 4;
 --
--- Runs outside a transaction, statement by statement, with search_path set to the store's
--- schema, under the rules of 0003: nothing rewrites or scans `events` under a lock that blocks
--- writers (nullable columns without a default, then `SET DEFAULT`, which only affects rows
--- inserted from then on: catalog-only, a brief ACCESS EXCLUSIVE lock each, given up after
--- lock_timeout and retried by the runner), indexes are built concurrently, and every
--- statement is idempotent, so a migration interrupted half-way is run again whole.
+-- Runs outside a transaction, statement by statement, each in a transaction of its own with
+-- search_path set to the store's schema but for the concurrent index builds and drops (built by
+-- `history:each` queries naming the schema), under the rules of 0003: nothing rewrites or
+-- scans `events` under a lock that blocks writers (nullable columns without a default, then
+-- `SET DEFAULT`, which only affects rows inserted from then on: catalog-only, a brief ACCESS
+-- EXCLUSIVE lock each, given up after lock_timeout and retried by the runner), indexes are
+-- built concurrently, and every statement is idempotent, so a migration interrupted half-way
+-- is run again whole.
 --
 -- tx: the inserting transaction's id (xid8), or a later one: the writer stores
 -- greatest(its own id, the session's last_tx), so that a session's events are in seq order in
@@ -46,7 +48,7 @@ RESET lock_timeout;
 
 -- Leftovers of an interrupted concurrent build of the indexes below.
 -- history:each
-SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I', c.relname)
+SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', current_schema(), c.relname)
 FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_schema())
   AND c.relkind = 'i' AND NOT i.indisvalid
@@ -56,8 +58,8 @@ WHERE c.relnamespace = (SELECT oid FROM pg_namespace WHERE nspname = current_sch
 -- scanning `events` again per batch. One per leaf table: `events`, or each partition.
 -- history:each
 SELECT format(
-  'CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I (session_id, seq) WHERE tx IS NULL',
-  c.relname || '_feed_backfill', c.relname
+  'CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I.%I (session_id, seq) WHERE tx IS NULL',
+  c.relname || '_feed_backfill', current_schema(), c.relname
 )
 FROM pg_partition_tree('events') t JOIN pg_class c ON c.oid = t.relid
 WHERE t.isleaf
@@ -73,7 +75,7 @@ FROM (
 WHERE e.session_id = b.session_id AND e.seq = b.seq AND e.tx IS NULL;
 
 -- history:each
-SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I', c.relname || '_feed_backfill')
+SELECT format('DROP INDEX CONCURRENTLY IF EXISTS %I.%I', current_schema(), c.relname || '_feed_backfill')
 FROM pg_partition_tree('events') t JOIN pg_class c ON c.oid = t.relid
 WHERE t.isleaf
 ORDER BY c.relname;
@@ -83,12 +85,15 @@ ORDER BY c.relname;
 -- history:each
 SELECT CASE WHEN relkind = 'p'
   THEN 'CREATE INDEX IF NOT EXISTS events_feed ON ONLY events (tx, pos)'
-  ELSE 'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_feed ON events (tx, pos)'
+  ELSE format('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_feed ON %I.events (tx, pos)', current_schema())
   END
 FROM pg_class WHERE oid = 'events'::regclass;
 
 -- history:each
-SELECT format('CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I (tx, pos)', p.relname || '_feed', p.relname)
+SELECT format(
+  'CREATE INDEX CONCURRENTLY IF NOT EXISTS %I ON %I.%I (tx, pos)',
+  p.relname || '_feed', current_schema(), p.relname
+)
 FROM pg_inherits i JOIN pg_class p ON p.oid = i.inhrelid
 WHERE i.inhparent = 'events'::regclass
 ORDER BY p.relname;

@@ -5,6 +5,7 @@ import {
   type MigrateResult,
   migrate,
   type PostgresHistoryStoreOptions,
+  verifyPostgresStore,
 } from '@history/postgres';
 import type { Pool } from 'pg';
 
@@ -18,5 +19,9 @@ await createPostgresHistoryStore({ pool });
 // ... and is pg's Pool, not `any`.
 // @ts-expect-error
 await createPostgresHistoryStore({ pool: {} });
+
+// Verification takes the same connection options and reports typed problems.
+const report = await verifyPostgresStore({ pool, schema: 'history' });
+report.problems[0]?.kind satisfies string | undefined;
 
 export { migrated };

@@ -13,7 +13,8 @@ import { describe, expect, it } from 'vitest';
  *
  * This reads every test file, and the local helpers it imports, and fails when a name says less
  * (or more) than the file needs. A text scan of imports, not a type check: a file needs
- * PostgreSQL when it imports `pg` or `@history/test-services` (not `import type`) or reads the
+ * PostgreSQL when it imports `pg`, `@history/test-services` or its `/pgbouncer` or `/replica`
+ * (not `import type`) or reads the
  * PostgreSQL URL variable; it spawns processes when it imports the child-process or cluster
  * module, or `@history/test-services/ready-child`. Helpers are followed through relative imports that stay inside the test folder (not
  * into ../src, whose driver imports say nothing about what a test needs).
@@ -47,7 +48,13 @@ function importsOf(source: string): Import[] {
   return found;
 }
 
-const PG_MODULES = new Set(['pg', 'pg-copy-streams', '@history/test-services']);
+const PG_MODULES = new Set([
+  'pg',
+  'pg-copy-streams',
+  '@history/test-services',
+  '@history/test-services/pgbouncer',
+  '@history/test-services/replica',
+]);
 const PROCESS_MODULES = new Set([
   'child_process',
   'node:child_process',

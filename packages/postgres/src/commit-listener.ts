@@ -19,7 +19,7 @@ export const LISTENER_APPLICATION_NAME = 'history-store-listener';
 export class CommitListener {
   private ending: Promise<void> = Promise.resolve();
 
-  /** `newClient`: a new, unconnected client for the listener (where a listener-only server could be chosen). */
+  /** `newClient`: a new, unconnected client for the listener (at `listenConnectionString` when given). */
   constructor(
     private readonly newClient: () => pg.Client,
     private readonly channel: CommitChannel,

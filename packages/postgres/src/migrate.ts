@@ -1,10 +1,10 @@
 import { InvalidArgumentError, SchemaVersionError, StorageError } from '@history/core';
 import type pg from 'pg';
 import { isTransientPgError } from './is-transient.js';
-import { migrationSteps } from './migration-steps.js';
+import { migrationSteps, runsOutsideTransaction } from './migration-steps.js';
 import { latestVersion, loadMigrations, type Migration } from './migrations.js';
 import { resolveConnection, resolveMigrateOptions } from './options.js';
-import { openPool, type PostgresConnection, withClient } from './pg-connection.js';
+import { clientLike, openPool, type PostgresConnection, withClient } from './pg-connection.js';
 import { quoteIdentifier } from './schema-name.js';
 
 export interface MigrateOptions {
@@ -23,15 +23,27 @@ export interface MigrateResult {
   version: number;
 }
 
-// The lock key is derived from the schema name server-side: the name stays a parameter.
-const TRY_LOCK =
-  "SELECT pg_try_advisory_lock(hashtextextended('history.migrate:' || $1, 0)) AS locked";
-const UNLOCK = "SELECT pg_advisory_unlock(hashtextextended('history.migrate:' || $1, 0))";
+/**
+ * Opens a transaction and tries the schema's migration lock in it, in one round trip. The key is
+ * hashed from the schema name server-side, as the previous releases did for their session-level
+ * lock: they and this one exclude each other. The simple query protocol (the name as a quoted
+ * literal, not a parameter): an extended-protocol query leaves its portal open until the
+ * transaction's next statement, and with it a snapshot, which `CREATE INDEX CONCURRENTLY` in
+ * the migration would wait for.
+ */
+function tryLockSql(client: pg.Client, schema: string): string {
+  const key = `hashtextextended(${client.escapeLiteral(`history.migrate:${schema}`)}, 0)`;
+  // The transaction idles while the migrations run: a server-wide idle timeout must not end it.
+  return `BEGIN; SET LOCAL idle_in_transaction_session_timeout = 0; SELECT pg_try_advisory_xact_lock(${key}) AS locked`;
+}
+
+/** How the lock holder's connection shows in `pg_stat_activity`. */
+const MIGRATE_LOCK_APPLICATION_NAME = 'history-store-migrate-lock';
 
 /**
- * Brings `schema` to the latest version. Serialised by a session-level advisory
- * lock keyed on the schema name (taken by polling, see `lock`), so any number of
- * processes may call it at once and each migration is applied exactly once.
+ * Brings `schema` to the latest version. Serialised by a transaction-level advisory lock keyed
+ * on the schema name (see `lockSchema`), so any number of processes may call it at once, through
+ * a transaction pooler too, and each migration is applied exactly once.
  */
 export async function migrate(
   connection: PostgresConnection,
@@ -50,7 +62,12 @@ export async function migrate(
   }
 }
 
-/** Applies pending migrations on `pool` under the schema's advisory lock. */
+/**
+ * Applies pending migrations on `pool` under the schema's migration lock. Nothing here holds a
+ * session: every statement runs in a transaction of its own that sets what it needs (`SET
+ * LOCAL`), or alone and naming its schema, so a transaction pooler may run each on any server
+ * connection.
+ */
 export async function migratePool(
   pool: pg.Pool,
   schema: string,
@@ -59,11 +76,11 @@ export async function migratePool(
 ): Promise<MigrateResult> {
   const s = quoteIdentifier(schema);
   try {
-    return await withClient(
-      pool,
-      async (client) => {
-        await lock(client, schema);
-        try {
+    const lock = await lockSchema(pool, schema);
+    try {
+      return await withClient(
+        pool,
+        async (client) => {
           // Under the lock: concurrent CREATE SCHEMA IF NOT EXISTS can still collide.
           await client.query(`CREATE SCHEMA IF NOT EXISTS ${s}`);
           await client.query(`CREATE TABLE IF NOT EXISTS ${s}.schema_migrations (
@@ -75,32 +92,91 @@ export async function migratePool(
           if (current > migrations.length) throw new SchemaVersionError(current, migrations.length);
           const applied: number[] = [];
           for (const migration of migrations.slice(current)) {
-            await apply(client, s, migration, partitions);
+            await apply(client, s, migration, partitions, lock);
             applied.push(migration.version);
           }
           return { applied, version: migrations.length };
-        } finally {
-          await client.query(UNLOCK, [schema]);
-        }
-      },
-      isTransientPgError,
-    );
+        },
+        isTransientPgError,
+      );
+    } finally {
+      await lock.release();
+    }
   } catch (error) {
     throw toMigrateError(error, schema);
   }
 }
 
+/** The schema's migration lock while held. */
+interface SchemaLock {
+  /** Throws once its connection is known to be lost. */
+  check(): void;
+  /** Throws unless its connection still answers: the lock is held now. */
+  confirm(): Promise<void>;
+  release(): Promise<void>;
+}
+
 /**
- * Takes the schema's migration lock, polling rather than waiting in `pg_advisory_lock`: a
- * waiting statement holds a snapshot, and `CREATE INDEX CONCURRENTLY` in the lock holder's
- * migration waits for every older snapshot to go, so a blocked waiter would deadlock it.
+ * Takes the schema's migration lock: `pg_try_advisory_xact_lock` in a transaction left open,
+ * idle, on a connection of its own (outside the pool) while the migrations run on another. A
+ * session-level lock would stay behind on a pooler's server connection; a transaction keeps its
+ * server connection to itself until it ends, and its lock ends with it, or with the connection.
+ * The transaction takes no id and, between statements, holds no snapshot: it never holds back
+ * `CREATE INDEX CONCURRENTLY`, vacuum or the feed's horizon.
+ *
+ * Polling rather than waiting in `pg_advisory_xact_lock`: a waiting statement holds a snapshot,
+ * and `CREATE INDEX CONCURRENTLY` in the lock holder's migration waits for every older snapshot
+ * to go, so a blocked waiter would deadlock it. Each try is a transaction of its own, so waiters
+ * hold no pooler server connection between tries.
  */
-async function lock(client: pg.PoolClient, schema: string): Promise<void> {
-  for (;;) {
-    const { rows } = await client.query<{ locked: boolean }>(TRY_LOCK, [schema]);
-    if (rows[0]?.locked) return;
-    await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+async function lockSchema(pool: pg.Pool, schema: string): Promise<SchemaLock> {
+  const client = clientLike(pool, MIGRATE_LOCK_APPLICATION_NAME);
+  let lost: Error | undefined;
+  let released = false;
+  client.on('error', (error) => {
+    lost ??= error;
+  });
+  client.on('end', () => {
+    if (!released) lost ??= new Error('the connection ended');
+  });
+  try {
+    await client.connect();
+    const tryLock = tryLockSql(client, schema);
+    for (;;) {
+      // A multi-statement query: one result per statement.
+      const results = (await client.query(tryLock)) as unknown as pg.QueryResult[];
+      if (results[2]?.rows[0]?.locked === true) break;
+      await client.query('ROLLBACK');
+      await new Promise((resolve) => setTimeout(resolve, LOCK_POLL_MS));
+    }
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw error;
   }
+  const check = () => {
+    if (lost) {
+      throw new StorageError(
+        `postgres: the migration lock's connection failed (${lost.message}); run the migration again`,
+        { cause: lost, transient: true },
+      );
+    }
+  };
+  return {
+    check,
+    async confirm() {
+      check();
+      await client.query('SELECT 1').catch((error: Error) => {
+        lost ??= error;
+      });
+      check();
+    },
+    async release() {
+      released = true;
+      // Ending the connection ends its transaction and the lock; ROLLBACK first says so cleanly.
+      if (!lost) await client.query('ROLLBACK').catch(() => {});
+      await client.end().catch(() => {});
+    },
+  };
 }
 
 const LOCK_POLL_MS = 50;
@@ -108,34 +184,45 @@ const LOCK_POLL_MS = 50;
 const STEP_ATTEMPTS = 30;
 
 /** Runs one migration with `search_path` set to the schema (the SQL files never name it). */
-async function apply(client: pg.PoolClient, s: string, m: Migration, partitions: number) {
+async function apply(
+  client: pg.PoolClient,
+  s: string,
+  m: Migration,
+  partitions: number,
+  lock: SchemaLock,
+) {
   const record = `INSERT INTO ${s}.schema_migrations (version, name) VALUES ($1, $2)`;
   if (!m.transactional) {
-    await client.query("SELECT set_config('search_path', $1, false)", [s]);
-    try {
-      for (const step of migrationSteps(m.sql)) {
-        if (step.repeat) {
-          // A backfill in bounded batches: run again until a run affects no row.
-          for (let affected = 1; affected > 0; ) affected = await runStep(client, step.sql);
-        } else if (!step.each) await runStep(client, step.sql);
-        else {
-          const { rows } = await client.query<string[]>({ text: step.sql, rowMode: 'array' });
-          for (const [statement] of rows) if (statement) await runStep(client, statement);
-        }
+    // `SET name = value` steps, applied as SET LOCAL to each statement's transaction.
+    const settings = new Map<string, string>();
+    const run = (sql: string) => runStep(client, s, settings, sql, lock);
+    for (const step of migrationSteps(m.sql)) {
+      if (step.setting) {
+        const { name, value } = step.setting;
+        if (value === undefined) settings.delete(name);
+        else settings.set(name, `SET LOCAL ${name} = ${value}`);
+      } else if (step.repeat) {
+        // A backfill in bounded batches: run again until a run affects no row.
+        for (let affected = 1; affected > 0; ) affected = (await run(step.sql)).rowCount ?? 0;
+      } else if (!step.each) await run(step.sql);
+      else {
+        const { rows } = await run(step.sql);
+        for (const [statement] of rows as string[][]) if (statement) await run(statement);
       }
-    } finally {
-      await client.query('RESET lock_timeout');
-      await client.query('RESET search_path');
     }
+    // Recorded only while the lock is held: a migrator that lost it records nothing.
+    await lock.confirm();
     await client.query(record, [m.version, m.name]);
     return;
   }
+  lock.check();
   await client.query('BEGIN');
   try {
     await client.query("SELECT set_config('search_path', $1, true)", [s]);
     await client.query("SELECT set_config('history.partitions', $1, true)", [String(partitions)]);
     await client.query(m.sql);
     await client.query(record, [m.version, m.name]);
+    await lock.confirm();
     await client.query('COMMIT');
   } catch (error) {
     await client.query('ROLLBACK').catch(() => {});
@@ -145,14 +232,42 @@ async function apply(client: pg.PoolClient, s: string, m: Migration, partitions:
 
 /**
  * One statement of a no-transaction migration (each is idempotent, so a migration cut short
- * is simply run again). An `ALTER TABLE` queued behind a long transaction would block every
- * writer queued behind it: the migration sets a `lock_timeout` so it gives up after a moment,
- * and it is tried again here, letting the queue through in between. Returns the rows it affected.
+ * is simply run again): in a transaction of its own with `search_path` and the migration's
+ * settings, or, if PostgreSQL refuses it in a transaction (`runsOutsideTransaction`), alone.
+ * An `ALTER TABLE` queued behind a long transaction would block every writer queued behind it:
+ * the migration sets a `lock_timeout` so it gives up after a moment, and it is tried again
+ * here, letting the queue through in between. Rows come in array mode.
  */
-async function runStep(client: pg.PoolClient, sql: string): Promise<number> {
+async function runStep(
+  client: pg.PoolClient,
+  s: string,
+  settings: ReadonlyMap<string, string>,
+  sql: string,
+  lock: SchemaLock,
+): Promise<pg.QueryResult> {
+  const statement = { text: sql, rowMode: 'array' as const };
   for (let attempt = 1; ; attempt++) {
+    lock.check();
     try {
-      return (await client.query(sql)).rowCount ?? 0;
+      if (runsOutsideTransaction(sql)) {
+        if (settings.size > 0) {
+          throw new Error(
+            `postgres migrations: ${[...settings.keys()].join(', ')} set (SET) before a statement that runs outside a transaction, where it cannot apply; RESET it first`,
+          );
+        }
+        return await client.query(statement);
+      }
+      await client.query(
+        ['BEGIN', `SET LOCAL search_path = ${s}`, ...settings.values()].join('; '),
+      );
+      try {
+        const result = await client.query(statement);
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => {});
+        throw error;
+      }
     } catch (error) {
       if ((error as { code?: string }).code !== '55P03' || attempt >= STEP_ATTEMPTS) throw error;
       await new Promise((resolve) => setTimeout(resolve, 100 * attempt));

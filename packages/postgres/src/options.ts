@@ -11,6 +11,12 @@ import {
 } from '@history/core/backend';
 import type pg from 'pg';
 import type { PostgresConnection } from './pg-connection.js';
+import {
+  type PostgresReplicaOptions,
+  type ReplicaOptionValue,
+  type ResolvedReplicaOptions,
+  replicaOptionRule,
+} from './replica-options.js';
 import { assertSchemaName } from './schema-name.js';
 
 /** Adapter options of `createPostgresHistoryStore`, besides the connection. */
@@ -44,6 +50,24 @@ export interface PostgresAdapterOptions {
    * processes' commits by polling every `followPollMs`. Default `true`.
    */
   notify?: boolean;
+  /**
+   * How the connection is pooled: `'session'` (a direct connection, or PgBouncer's session
+   * pooling) or `'transaction'` (PgBouncer's `pool_mode = transaction` and the like, where each
+   * transaction may run on another server connection): then statements are not prepared, and
+   * followers LISTEN only on `listenConnectionString` (without it they poll). Default `'session'`.
+   */
+  poolMode?: 'session' | 'transaction';
+  /**
+   * A direct connection (no transaction pooler) for the one LISTEN connection of the store's
+   * followers. Default: the store's own connection, unless `poolMode` is `'transaction'`.
+   */
+  listenConnectionString?: string;
+  /**
+   * A hot standby of the primary (streaming replication) serving `stream`, `feed`,
+   * `listSessions` and `getSession`; a read waits for it to replay this store's completed
+   * writes first, or reads the primary (see README "Read replicas"). Default: none.
+   */
+  replica?: PostgresReplicaOptions;
 }
 
 /** Where to connect, as the options spell it; exactly one is given. */
@@ -77,6 +101,7 @@ export const POSTGRES_DEFAULTS = {
   // When the connection string has no connect_timeout either.
   connectTimeoutMs: 10_000,
   notify: true,
+  poolMode: 'session',
   // Batches up to 5000: bulk appends commit fewer, larger statements (core's default is 1000).
   maxBatchSize: 5000,
   // Batches written at once (never two on one session): 16 agents appending to 16 sessions
@@ -117,7 +142,14 @@ const POSTGRES_SCHEMA = {
   partitions: optionRule.integer(0, 1024),
   connectTimeoutMs: optionRule.integer(0),
   notify: optionRule.boolean,
-} satisfies OptionsSchema<PostgresAdapterOptions & PostgresConnectionOptions>;
+  poolMode: optionRule.oneOf('session', 'transaction'),
+  listenConnectionString: optionRule.optional(connectionString),
+  replica: optionRule.optional(replicaOptionRule(resolveConnection)),
+  // The replica's rule turns the option into its checked form (its connection resolved).
+} satisfies OptionsSchema<
+  Omit<PostgresAdapterOptions, 'replica'> &
+    PostgresConnectionOptions & { replica?: ReplicaOptionValue }
+>;
 
 const MIGRATE_SCHEMA = {
   schema: POSTGRES_SCHEMA.schema,
@@ -125,15 +157,30 @@ const MIGRATE_SCHEMA = {
   connectTimeoutMs: POSTGRES_SCHEMA.connectTimeoutMs,
 };
 
-export type ResolvedPostgresOptions = ResolvedOptions<typeof POSTGRES_SCHEMA> & {
+export type ResolvedPostgresOptions = Omit<ResolvedOptions<typeof POSTGRES_SCHEMA>, 'replica'> & {
   connection: PostgresConnection;
+  replica: ResolvedReplicaOptions | undefined;
 };
 
 /** Validates the adapter's own options; the common ones are left to `resolveStoreOptions`. */
 export function resolvePostgresOptions(options: unknown): ResolvedPostgresOptions {
   const connection = resolveConnection(options, 'options');
   const defaults = { ...POSTGRES_DEFAULTS, connectTimeoutMs: connectTimeoutDefault(connection) };
-  return { ...resolveAdapterOptions(options, POSTGRES_SCHEMA, defaults), connection };
+  const resolved = resolveAdapterOptions(options, POSTGRES_SCHEMA, defaults);
+  const { replica } = resolved;
+  return {
+    ...resolved,
+    connection,
+    replica: replica && {
+      ...replica,
+      poolSize: replica.poolSize ?? resolved.poolSize,
+      // The store's option when given; else the replica's own URL says, as the store's does.
+      connectTimeoutMs:
+        (options as { connectTimeoutMs?: unknown }).connectTimeoutMs === undefined
+          ? connectTimeoutDefault(replica.connection, 'options.replica.connectionString')
+          : resolved.connectTimeoutMs,
+    },
+  };
 }
 
 /** Validates the common options, with the defaults PostgreSQL tunes. */
@@ -175,15 +222,15 @@ export function resolveConnection(value: unknown, field: string): PostgresConnec
  * `connectTimeoutMs` when the option is absent: the connection string's `connect_timeout`
  * (seconds, as libpq: zero or negative waits forever), else the default.
  */
-function connectTimeoutDefault(connection: PostgresConnection): number {
+function connectTimeoutDefault(
+  connection: PostgresConnection,
+  field = 'options.connectionString',
+): number {
   if ('pool' in connection) return POSTGRES_DEFAULTS.connectTimeoutMs; // unused: the caller's pool
   const seconds = urlConnectTimeout(connection.connectionString);
   if (seconds === undefined) return POSTGRES_DEFAULTS.connectTimeoutMs;
   if (!/^\s*[+-]?\d+\s*$/.test(seconds) || !Number.isSafeInteger(Number(seconds) * 1000)) {
-    throw new InvalidArgumentError(
-      'options.connectionString',
-      'connect_timeout must be an integer number of seconds',
-    );
+    throw new InvalidArgumentError(field, 'connect_timeout must be an integer number of seconds');
   }
   return Math.max(0, Number(seconds) * 1000);
 }

@@ -33,6 +33,24 @@ export function openPool(
 }
 
 /**
+ * A connection of its own, outside `pool`: the pool's client class and settings (connect
+ * timeout included), at `connectionString` when given, named `applicationName` so that it can
+ * be told apart in `pg_stat_activity`. For what must hold a session: the LISTEN connection,
+ * the migration lock.
+ */
+export function clientLike(
+  pool: pg.Pool,
+  applicationName: string,
+  connectionString?: string,
+): pg.Client {
+  const Client = (pool.options.Client ?? pg.Client) as typeof pg.Client;
+  // Another server: none of the pool's own server settings.
+  const { host, port, database, user, password, connectionString: _, ...rest } = pool.options;
+  const settings = connectionString === undefined ? pool.options : { ...rest, connectionString };
+  return new Client({ ...settings, application_name: applicationName });
+}
+
+/**
  * A `pg.Client` whose connect gives up after `ms`: it destroys the socket and fails with a
  * transient `StorageError` naming the timeout. Only the connect is bounded, from the TCP
  * connect to the server's first ReadyForQuery: waiting for a free client of a full pool is

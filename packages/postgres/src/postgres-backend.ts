@@ -13,17 +13,20 @@ import type {
   StoredSession,
   WriteOutcome,
 } from '@history/core/backend';
-import pg from 'pg';
+import type pg from 'pg';
 import { commitChannel } from './commit-channel.js';
 import { CommitListener, LISTENER_APPLICATION_NAME } from './commit-listener.js';
 import { CommitNotifier } from './commit-notifier.js';
 import { deleteSession } from './delete-session.js';
 import { isFeedPosition } from './feed-position.js';
 import { isTransientPgError } from './is-transient.js';
+import { clientLike } from './pg-connection.js';
 import { readPages } from './postgres-reader.js';
 import { PostgresWriter } from './postgres-writer.js';
 import { purgeExpired } from './purge-expired.js';
 import { readFeed } from './read-feed.js';
+import type { ReplicaConsistency, ReplicaRead } from './replica-options.js';
+import { ReplicaRouter } from './replica-router.js';
 import { getSession, listSessions } from './session-rows.js';
 import { SessionStatements } from './session-statements.js';
 import { Statements } from './statements.js';
@@ -38,6 +41,21 @@ export interface PostgresBackendOptions {
   pageBytes: number;
   /** NOTIFY after each batch and LISTEN while followed (see `commit-listener.ts`). */
   notify: boolean;
+  /** `'transaction'`: behind a transaction pooler, no prepared statements, LISTEN only on `listenConnectionString`. Default `'session'`. */
+  poolMode?: 'session' | 'transaction' | undefined;
+  /** Where the listener connects, if not where the pool does. */
+  listenConnectionString?: string | undefined;
+  /** A hot standby serving `reads` (see `replica-router.ts`). */
+  replicaReads?: ReplicaBackendOptions | undefined;
+}
+
+export interface ReplicaBackendOptions {
+  pool: pg.Pool;
+  /** End the pool on close: true only for a pool the store created. */
+  ownsPool: boolean;
+  maxWaitMs: number;
+  consistency: ReplicaConsistency;
+  reads: ReadonlySet<ReplicaRead>;
 }
 
 export class PostgresBackend implements HistoryBackend {
@@ -52,6 +70,8 @@ export class PostgresBackend implements HistoryBackend {
   private readonly feedReads = new Set<Promise<FeedPage>>();
   private readonly notifier: CommitNotifier | undefined;
   private readonly listener: CommitListener | undefined;
+  private readonly replica: ReplicaBackendOptions | undefined;
+  private readonly router: ReplicaRouter | undefined;
   private closed = false;
   /** Present with `notify`: core runs it while some stream or feed follows. */
   readonly watchCommits?: (onCommit: () => void) => () => void;
@@ -59,17 +79,47 @@ export class PostgresBackend implements HistoryBackend {
   constructor(options: PostgresBackendOptions) {
     this.pool = options.pool;
     this.ownsPool = options.ownsPool;
-    this.sql = new Statements(options.schema);
-    this.sessions = new SessionStatements(options.schema);
+    // Through a transaction pooler, a statement prepared on one server connection is unknown on the next.
+    const pooled = options.poolMode === 'transaction';
+    this.sql = new Statements(options.schema, !pooled);
+    this.sessions = new SessionStatements(options.schema, !pooled);
     this.writer = new PostgresWriter(options.pool, this.sql, this.sessions, options.copyThreshold);
     this.pageSize = options.pageSize;
     this.pageBytes = options.pageBytes;
+    const replica = options.replicaReads;
+    this.replica = replica;
+    const router =
+      replica &&
+      new ReplicaRouter({
+        ...replica,
+        primary: options.pool,
+        replica: replica.pool,
+        isClosed: () => this.closed,
+      });
+    this.router = router;
     if (options.notify) {
       const channel = commitChannel(options.schema);
       this.notifier = new CommitNotifier(options.pool, channel);
-      const listener = new CommitListener(() => listenerClient(options.pool), channel);
-      this.listener = listener;
-      this.watchCommits = (onCommit) => listener.watch(onCommit);
+      // LISTEN and its advisory lock hold a session: through a transaction pooler they would
+      // stay on whichever server connection ran them. Without a direct connection, followers poll.
+      const { listenConnectionString } = options;
+      if (!pooled || listenConnectionString !== undefined) {
+        const listener = new CommitListener(
+          () => clientLike(options.pool, LISTENER_APPLICATION_NAME, listenConnectionString),
+          channel,
+        );
+        this.listener = listener;
+        // Another store's commit: a follower it wakes must find it on the replica too.
+        this.watchCommits = (onCommit) =>
+          listener.watch(
+            router
+              ? () => {
+                  router.committed();
+                  onCommit();
+                }
+              : onCommit,
+          );
+      }
     }
   }
 
@@ -77,20 +127,33 @@ export class PostgresBackend implements HistoryBackend {
     records: readonly PreparedEnvelope[],
     conditions?: readonly BatchCondition[],
   ): Promise<WriteOutcome[]> {
-    const outcomes = await this.writer.writeBatch(records, conditions);
+    let outcomes: WriteOutcome[];
+    try {
+      outcomes = await this.writer.writeBatch(records, conditions);
+    } finally {
+      // Even a failed batch may have committed (a connection lost during COMMIT).
+      this.router?.committed();
+    }
     this.notifier?.committed();
     return outcomes;
   }
 
   readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
-    return readPages(this.pool, this.sql, this.pageSize, this.pageBytes, sessionId, range);
+    const read = (pool: pg.Pool, r: NormalizedRange) =>
+      readPages(pool, this.sql, this.pageSize, this.pageBytes, sessionId, r);
+    return this.router ? this.router.readPages(range, read) : read(this.pool, range);
   }
 
   readFeed(request: FeedPageRequest): Promise<FeedPage> {
     // A follower reads again as the store closes: let such reads finish before the pool ends
     // (pg-pool never answers a checkout queued just before `end()`), and refuse later ones.
     if (this.closed) return Promise.reject(new StorageError('postgres: the store is closed'));
-    const read = readFeed(this.pool, this.sql, this.pageBytes, request, () => this.closed);
+    const stop = () => this.closed;
+    const read = this.router
+      ? this.router.read('feed', (pool, deadline) =>
+          readFeed(pool, this.sql, this.pageBytes, request, stop, deadline),
+        )
+      : readFeed(this.pool, this.sql, this.pageBytes, request, stop);
     this.feedReads.add(read);
     read.then(
       () => this.feedReads.delete(read),
@@ -104,19 +167,29 @@ export class PostgresBackend implements HistoryBackend {
   }
 
   listSessions(request: SessionPageRequest): Promise<StoredSession[]> {
-    return listSessions(this.pool, this.sessions, request);
+    if (!this.router) return listSessions(this.pool, this.sessions, request);
+    return this.router.read('listSessions', (pool) => listSessions(pool, this.sessions, request));
   }
 
   getSession(sessionId: string): Promise<StoredSession | null> {
-    return getSession(this.pool, this.sessions, sessionId);
+    if (!this.router) return getSession(this.pool, this.sessions, sessionId);
+    return this.router.read('getSession', (pool) => getSession(pool, this.sessions, sessionId));
   }
 
-  deleteSession(sessionId: string): Promise<{ deletedEvents: number }> {
-    return deleteSession(this.pool, this.sessions, sessionId);
+  async deleteSession(sessionId: string): Promise<{ deletedEvents: number }> {
+    try {
+      return await deleteSession(this.pool, this.sessions, sessionId);
+    } finally {
+      this.router?.committed();
+    }
   }
 
-  purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
-    return purgeExpired(this.pool, this.sessions, request);
+  async purgeExpired(request: PurgeRequest): Promise<PurgeResult> {
+    try {
+      return await purgeExpired(this.pool, this.sessions, request);
+    } finally {
+      this.router?.committed();
+    }
   }
 
   async writeCheckpoint(checkpoint: StoredCheckpoint): Promise<void> {
@@ -153,16 +226,9 @@ export class PostgresBackend implements HistoryBackend {
     // Core stopped the listener already (its followers ended): wait for its connection to end.
     await this.listener?.ended();
     await this.notifier?.settled();
+    this.router?.close();
     // A caller's pool is theirs to end.
     if (this.ownsPool) await this.pool.end();
+    if (this.replica?.ownsPool) await this.replica.pool.end();
   }
-}
-
-/**
- * The listener's own connection: the pool's client class and settings (connect timeout
- * included), outside the pool, named so that it can be told apart in `pg_stat_activity`.
- */
-function listenerClient(pool: pg.Pool): pg.Client {
-  const Client = (pool.options.Client ?? pg.Client) as typeof pg.Client;
-  return new Client({ ...pool.options, application_name: LISTENER_APPLICATION_NAME });
 }

@@ -2,6 +2,7 @@ import type { FeedPage, FeedPageRequest, StoredFeedEntry } from '@history/core/b
 import type pg from 'pg';
 import { FEED_START, parseFeedPosition } from './feed-position.js';
 import { createdAtParser, PAGE_TYPES } from './page-types.js';
+import { ReplicaBehindError } from './replica-behind-error.js';
 import type { Statements } from './statements.js';
 
 /** tx, pos, session_id, seq, id, created_at (server text), live, envelope, fits. */
@@ -15,7 +16,9 @@ const LAST_WAIT_MS = 100;
  * One page of the feed (`readFeedPage`). A page found empty while committed rows lie beyond
  * the horizon (an older transaction, anywhere in the cluster, is still running) is read again,
  * backing off, until they can be delivered or `stop()` says so: an empty page must mean that
- * nothing more is committed, so a `feed()` right after an append yields it.
+ * nothing more is committed, so a `feed()` right after an append yields it. Still held back
+ * at `deadline` (epoch ms; a replica's read: its horizon moves only as it replays), it throws
+ * `ReplicaBehindError` so that the primary is read instead.
  */
 export async function readFeed(
   pool: pg.Pool,
@@ -23,6 +26,7 @@ export async function readFeed(
   pageBytes: number,
   request: FeedPageRequest,
   stop: () => boolean,
+  deadline = Number.POSITIVE_INFINITY,
 ): Promise<FeedPage> {
   const { tx, pos } = request.after === undefined ? FEED_START : parseFeedPosition(request.after);
   for (let waitMs = FIRST_WAIT_MS; ; waitMs = Math.min(waitMs * 2, LAST_WAIT_MS)) {
@@ -30,6 +34,7 @@ export async function readFeed(
     if (page.entries.length > 0 || page.position !== undefined || stop()) return page;
     const { rows } = await pool.query({ ...sql.feedAhead, values: [tx, pos] });
     if (rows.length === 0) return page;
+    if (Date.now() >= deadline) throw new ReplicaBehindError();
     await new Promise((resolve) => setTimeout(resolve, waitMs));
   }
 }

@@ -1,5 +1,5 @@
 import { quoteIdentifier } from './schema-name.js';
-import { type NamedStatement, named } from './statements.js';
+import { type NamedStatement, named, unnamed } from './statements.js';
 
 export interface SessionPageShape {
   after: boolean;
@@ -30,29 +30,32 @@ export class SessionStatements {
   private readonly candidates = new Map<string, NamedStatement>();
   private readonly chunks = new Map<string, NamedStatement>();
   private readonly s: string;
+  private readonly named: (text: string) => NamedStatement;
 
-  constructor(schema: string) {
+  /** `prepared`: named statements (see `Statements`). */
+  constructor(schema: string, prepared = true) {
     const s = quoteIdentifier(schema);
     this.s = s;
-    this.lockSessions = named(
+    this.named = prepared ? named : unnamed;
+    this.lockSessions = this.named(
       `INSERT INTO ${s}.sessions AS t (session_id, last_seq, event_count, deleted_at)
        SELECT session_id, 0, 0, now() FROM unnest($1::text[]) WITH ORDINALITY AS u(session_id, n)
        ORDER BY n
        ON CONFLICT (session_id) DO UPDATE SET last_seq = t.last_seq
        RETURNING t.session_id, t.last_seq, t.deleted_at IS NULL AS exists`,
     );
-    this.storedIds = named(
+    this.storedIds = this.named(
       `SELECT e.session_id, e.id FROM unnest($1::text[], $2::text[]) AS u(session_id, id)
        JOIN ${s}.events e ON e.session_id = u.session_id AND e.id = u.id`,
     );
-    this.getSession = named(
+    this.getSession = this.named(
       `SELECT ${sessionColumns(s)} FROM ${s}.sessions s
        WHERE s.session_id = $1 AND s.deleted_at IS NULL`,
     );
-    this.lockSession = named(`SELECT 1 FROM ${s}.sessions WHERE session_id = $1 FOR UPDATE`);
+    this.lockSession = this.named(`SELECT 1 FROM ${s}.sessions WHERE session_id = $1 FOR UPDATE`);
     // A statement of its own after the lock: its snapshot sees every append committed before
     // the lock was granted, so none of them survives the delete.
-    this.eraseSession = named(
+    this.eraseSession = this.named(
       `WITH gone AS (
          DELETE FROM ${s}.events WHERE session_id = $1 RETURNING 1
        ), checkpoint AS (
@@ -80,7 +83,7 @@ export class SessionStatements {
       if (shape.after) where.push(`s.session_id COLLATE "C" > $${++n}`);
       if (shape.prefix) where.push(`s.session_id COLLATE "C" >= $${++n}`);
       if (shape.end) where.push(`s.session_id COLLATE "C" < $${++n}`);
-      statement = named(
+      statement = this.named(
         `SELECT ${sessionColumns(this.s)} FROM ${this.s}.sessions s
          WHERE ${where.join(' AND ')}
          ORDER BY s.session_id COLLATE "C" LIMIT $1`,
@@ -125,7 +128,9 @@ export class SessionStatements {
             LIMIT $1)`,
         );
       }
-      statement = named(`SELECT session_id, seq FROM (${parts.join(' UNION ')}) AS c LIMIT $1`);
+      statement = this.named(
+        `SELECT session_id, seq FROM (${parts.join(' UNION ')}) AS c LIMIT $1`,
+      );
       this.candidates.set(key, statement);
     }
     return statement;
@@ -152,7 +157,7 @@ export class SessionStatements {
     let statement = this.chunks.get(key);
     if (!statement) {
       const s = this.s;
-      statement = named(
+      statement = this.named(
         `WITH candidates AS MATERIALIZED (${this.purgeCandidates(maxAge, maxEvents).text}),
         locked AS MATERIALIZED (
           SELECT session_id FROM ${s}.sessions

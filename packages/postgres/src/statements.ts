@@ -1,9 +1,12 @@
 import { createHash } from 'node:crypto';
 import { quoteIdentifier } from './schema-name.js';
 
-/** A statement with a stable name, so each pooled connection prepares it once. */
+/**
+ * A statement with a stable name, so each pooled connection prepares it once; without one
+ * (`unnamed`), it is parsed and planned at every execution.
+ */
 export interface NamedStatement {
-  name: string;
+  name?: string;
   text: string;
 }
 
@@ -17,6 +20,14 @@ export interface ReadShape {
 export function named(text: string): NamedStatement {
   // Same text, same name: pg refuses a name reused with other text on one connection.
   return { name: `history_${createHash('sha1').update(text).digest('hex').slice(0, 24)}`, text };
+}
+
+/**
+ * The statement without a name, for connections through a transaction pooler: a prepared
+ * statement lives on one server connection, and the pooler hands the next query any of them.
+ */
+export function unnamed(text: string): NamedStatement {
+  return { text };
 }
 
 /** Every SQL text the backend runs on one schema; the schema name enters only quoted. */
@@ -35,18 +46,21 @@ export class Statements {
   private readonly reads = new Map<string, NamedStatement>();
   private readonly cutReads = new Map<string, NamedStatement>();
   private readonly s: string;
+  private readonly named: (text: string) => NamedStatement;
 
-  constructor(schema: string) {
+  /** `prepared`: named statements, prepared once per connection (not through a transaction pooler). */
+  constructor(schema: string, prepared = true) {
     const s = quoteIdentifier(schema);
     this.s = s;
+    this.named = prepared ? named : unnamed;
     // Small batches, the hot path (see appendNewSql). The rows arrive as bind-parameter
     // arrays, the envelopes as one text joined by U+001E, which no JSON text can contain
     // (raw control characters are invalid JSON): cheaper to encode and parse than an array
     // literal, which escapes every quote.
-    this.appendNew = named(appendNewSql(s));
+    this.appendNew = this.named(appendNewSql(s));
     // The same parameters (but the fifth: the sixth comes fifth) when some ids may be stored
     // already.
-    this.appendBatch = named(
+    this.appendBatch = this.named(
       appendSql(
         s,
         `SELECT n, session_id, id, occurred_at, envelope, expires_at
@@ -56,28 +70,28 @@ export class Statements {
       ),
     );
     // Large batches: the same statement, fed from the staging table the batch was copied into.
-    this.appendStaged = named(
+    this.appendStaged = this.named(
       appendSql(
         s,
         'SELECT n, session_id, id, occurred_at, envelope, expires_at FROM pg_temp.history_staging',
       ),
     );
-    this.writeCheckpoint = named(
+    this.writeCheckpoint = this.named(
       `INSERT INTO ${s}.checkpoints (session_id, payload, seq, created_at)
        VALUES ($1, $2::json, $3, $4)
        ON CONFLICT (session_id) DO UPDATE
        SET payload = excluded.payload, seq = excluded.seq, created_at = excluded.created_at`,
     );
     // ::text keeps the JSON exactly as stored (pg would otherwise parse json columns).
-    this.readCheckpoint = named(
+    this.readCheckpoint = this.named(
       `SELECT session_id, payload::text AS json, seq, created_at
        FROM ${s}.checkpoints WHERE session_id = $1`,
     );
-    this.feed = named(feedSql(s));
-    this.feedCut = named(feedCutSql(s));
+    this.feed = this.named(feedSql(s));
+    this.feedCut = this.named(feedCutSql(s));
     // ORDER BY ... LIMIT 1 rather than EXISTS: a generic plan of EXISTS may pick a Seq Scan,
     // which reads the whole table when nothing follows (the usual case).
-    this.feedAhead = named(
+    this.feedAhead = this.named(
       `SELECT true AS ahead FROM ${s}.events WHERE (tx, pos) > ($1::xid8, $2::bigint)
        ORDER BY tx, pos LIMIT 1`,
     );
@@ -149,7 +163,7 @@ export class Statements {
       if (shape.after) where.push(`seq ${shape.forward ? '>' : '<'} $${++n}`);
       if (shape.from) where.push(`occurred_at >= $${++n}`);
       if (shape.to) where.push(`occurred_at <= $${++n}`);
-      statement = named(
+      statement = this.named(
         text(where.join(' AND '), `ORDER BY seq ${shape.forward ? 'ASC' : 'DESC'}`),
       );
       cache.set(key, statement);
@@ -270,7 +284,11 @@ function appendSql(s: string, source: string): string {
   SELECT seq, stored IS NOT NULL AS duplicate FROM numbered ORDER BY n`;
 }
 
-/** Per-connection staging table for COPY (`n`: position in the batch); emptied at every commit. */
+/**
+ * The staging table for COPY (`n`: position in the batch), created by the COPY's transaction when
+ * its connection has none yet (so any server connection a pooler hands out will do) and emptied
+ * at every commit.
+ */
 export const CREATE_STAGING = `CREATE TEMP TABLE IF NOT EXISTS history_staging (
   n integer, session_id text, id text, occurred_at timestamptz, envelope text, expires_at timestamptz
 ) ON COMMIT DELETE ROWS`;

@@ -6,7 +6,7 @@ import {
   resolvePostgresOptions,
   resolvePostgresStoreOptions,
 } from './options.js';
-import { openPool } from './pg-connection.js';
+import { type OpenedPool, openPool } from './pg-connection.js';
 import { PostgresBackend } from './postgres-backend.js';
 
 /**
@@ -34,6 +34,8 @@ export async function createPostgresHistoryStore(
     if (owned) await pool.end();
     throw error;
   }
+  // Not connected to before a read needs it: a standby that is down does not stop the store opening.
+  const { replica } = resolved;
   const backend = new PostgresBackend({
     pool,
     ownsPool: owned,
@@ -42,6 +44,16 @@ export async function createPostgresHistoryStore(
     pageSize: resolved.pageSize,
     pageBytes: resolved.pageBytes,
     notify: resolved.notify,
+    poolMode: resolved.poolMode,
+    listenConnectionString: resolved.listenConnectionString,
+    replicaReads: replica && {
+      ...replica,
+      ...replicaPool(openPool(replica.connection, replica.poolSize, replica.connectTimeoutMs)),
+    },
   });
   return createBackendStore(backend, storeOptions);
+}
+
+function replicaPool({ pool, owned }: OpenedPool) {
+  return { pool, ownsPool: owned };
 }

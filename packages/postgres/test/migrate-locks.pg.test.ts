@@ -47,5 +47,46 @@ for (const target of pgTargets()) {
         await pool.end();
       }
     });
+
+    it('a migrator whose lock connection is lost records nothing, and a new run completes', async () => {
+      const pool = testPool(target.url, 2);
+      const blocker = new pg.Client({ connectionString: target.url });
+      await blocker.connect();
+      const s = quoteIdentifier(schema);
+      try {
+        await migratePool(pool, schema, 0, loadMigrations().slice(0, 2));
+        // Holds migration 0003 at its first ALTER TABLE while the lock's connection is killed.
+        await blocker.query('BEGIN');
+        await blocker.query(`SELECT count(*) FROM ${s}.events`);
+        const name = `miglost-${schema}`;
+        const migrating = migrate(
+          { connectionString: withApplicationName(target.url, name) },
+          { schema },
+        );
+        migrating.catch(() => {});
+        await blockedBackend(pool, name);
+        const { rows } = await pool.query<{ pid: number }>(
+          `SELECT l.pid FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
+           WHERE a.application_name = $1 AND l.locktype = 'advisory' AND l.granted
+             AND ((l.classid::bigint << 32) | l.objid::bigint)
+                 = hashtextextended('history.migrate:' || $2, 0)`,
+          [name, schema],
+        );
+        expect(rows).toHaveLength(1);
+        await pool.query('SELECT pg_terminate_backend($1)', [rows[0]!.pid]);
+        await blocker.query('COMMIT');
+        await expect(migrating).rejects.toThrow(/migration lock's connection failed/);
+        const { rows: versions } = await pool.query(
+          `SELECT max(version) AS version FROM ${s}.schema_migrations`,
+        );
+        expect(versions[0].version).toBe(2);
+        expect((await migrate({ connectionString: target.url }, { schema })).applied).toEqual([
+          3, 4,
+        ]);
+      } finally {
+        await blocker.end();
+        await pool.end();
+      }
+    });
   });
 }

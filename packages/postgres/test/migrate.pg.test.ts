@@ -81,8 +81,8 @@ for (const target of pgTargets()) {
         );
         await writeFile(
           join(dir, '0002_time_index.sql'),
-          '-- Down: DROP INDEX CONCURRENTLY events_time;\n-- history:no-transaction\n' +
-            'CREATE INDEX CONCURRENTLY IF NOT EXISTS events_time ON events (session_id, occurred_at);\n',
+          '-- Down: DROP INDEX CONCURRENTLY events_time;\n-- history:no-transaction\n-- history:each\n' +
+            "SELECT format('CREATE INDEX CONCURRENTLY IF NOT EXISTS events_time ON %I.events (session_id, occurred_at)', current_schema());\n",
         );
         // A transactional migration failing half-way: its first statement must not survive.
         await writeFile(

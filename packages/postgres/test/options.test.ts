@@ -45,6 +45,8 @@ describe('postgres options defaults', () => {
       poolSize: 1,
       partitions: 1024,
       connectTimeoutMs: 0,
+      poolMode: 'transaction',
+      listenConnectionString: url,
     };
     expect(resolvePostgresOptions({ pool, ...given })).toMatchObject({
       ...given,
@@ -82,6 +84,8 @@ describe('postgres options validation', () => {
     [{ connectionString: url, poolSize: 0.5 }, 'options.poolSize'],
     [{ connectionString: url, partitions: 1025 }, 'options.partitions'],
     [{ connectionString: url, connectTimeoutMs: -1 }, 'options.connectTimeoutMs'],
+    [{ connectionString: url, poolMode: 'statement' }, 'options.poolMode'],
+    [{ connectionString: url, listenConnectionString: '' }, 'options.listenConnectionString'],
     [{ connectionString: url, pagesize: 10 }, 'options.pagesize'],
   ])('refuses %j naming %s', (options, field) => {
     let error: unknown;
