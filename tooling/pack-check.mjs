@@ -39,9 +39,17 @@ const packages = publishable.filter(
     process.argv.length <= 2 ||
     process.argv.slice(2).some((n) => p.manifest.name === `@history/${n}`),
 );
-// Those packages and the @history packages they depend on, which install from their tarballs.
+// Optional peers a package is smoke-tested with, installed beside it as a user would: the CLI
+// with one adapter (its package-smoke.mjs runs `history stats` on a file store).
+const companions = { '@history/cli': ['@history/file'] };
+// Those packages, the @history packages they depend on and their companions, which install
+// from their tarballs.
 const needed = new Set(
-  packages.flatMap((p) => [p.manifest.name, ...Object.keys(p.manifest.dependencies ?? {})]),
+  packages.flatMap((p) => [
+    p.manifest.name,
+    ...Object.keys(p.manifest.dependencies ?? {}),
+    ...(companions[p.manifest.name] ?? []),
+  ]),
 );
 
 const tarballOf = new Map();
@@ -177,7 +185,10 @@ try {
       join(project, 'package.json'),
       JSON.stringify({ name: 'consumer', private: true, type: 'module' }),
     );
-    const siblings = Object.keys(manifest.dependencies ?? {}).filter((d) => tarballOf.has(d));
+    const siblings = [
+      ...Object.keys(manifest.dependencies ?? {}),
+      ...(companions[manifest.name] ?? []),
+    ].filter((d) => tarballOf.has(d));
     const install = [tarballOf.get(manifest.name), ...siblings.map((d) => tarballOf.get(d))];
     console.error(
       `\n[pack-check] ${manifest.name}: npm install ${install.map((t) => t.split('/').at(-1)).join(' ')}`,
