@@ -49,6 +49,7 @@ function rows(result: ScaleResult): Row[] {
     row('  p99', 'ms', (c) => c.wholeReplay.p99Ms),
     row('  p95, median of the rounds', 'ms', (c) => c.wholeReplay.p95MedianRoundMs),
     row('VACUUM (ANALYZE) before measuring', 's', (c) => c.vacuumSeconds),
+    row('CHECKPOINT after it', 's', (c) => c.checkpointSeconds),
     row('events: rows', 'rows', (c) => c.tables.storedEvents),
     row('events: heap', 'MB', (c) => mb(c.tables.eventsHeapBytes)),
     row('events: TOAST and maps', 'MB', (c) => mb(c.tables.eventsToastBytes)),

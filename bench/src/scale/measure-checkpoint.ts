@@ -87,7 +87,7 @@ function probeAppends(plan: CheckpointPlan, random: Random, kind: 'existing' | '
 /**
  * Everything measured at one checkpoint, in the same order at every one: `VACUUM (ANALYZE)`
  * (what autovacuum does to a table growing by inserts; done here so that it does not run
- * during one checkpoint's probes and not the other's), table sizes, replays (read-only, on
+ * during one checkpoint's probes and not the other's), `CHECKPOINT`, table sizes, replays (read-only, on
  * the loaded sessions), then the producers' appends.
  */
 export async function measureCheckpoint(
@@ -100,6 +100,12 @@ export async function measureCheckpoint(
   const vacuumMs = await timed(() =>
     client.query(`VACUUM (ANALYZE) "${schema}".events, "${schema}".sessions`),
   );
+  // The load leaves dirty pages (the server's buffers, then the kernel's) whose writeback,
+  // gigabytes at 10M and a tenth of that at 1M, would overlap the probes of one checkpoint far
+  // more than the other's. A CHECKPOINT writes and fsyncs them first: both measure a server
+  // at rest.
+  plan.step('CHECKPOINT');
+  const checkpointMs = await timed(() => client.query('CHECKPOINT'));
   const tables = await tableSizes(client, schema);
 
   plan.step(`replaying the last ${sizes.recentEvents} events of random sessions`);
@@ -122,6 +128,7 @@ export async function measureCheckpoint(
 
   return {
     vacuumSeconds: Math.round(vacuumMs) / 1000,
+    checkpointSeconds: Math.round(checkpointMs) / 1000,
     tables,
     recentReplay,
     wholeReplay,

@@ -43,6 +43,8 @@ export interface ScaleCheckpoint {
   };
   /** `VACUUM (ANALYZE)` of `events` and `sessions` before measuring (untimed). */
   vacuumSeconds: number;
+  /** The untimed `CHECKPOINT` after it, which flushes the load's dirty pages before the probes. */
+  checkpointSeconds: number;
   tables: TableSizes;
   /** The last `recentEvents` events of random loaded sessions (`direction: 'backward'`). */
   recentReplay: ReplayLatency;
