@@ -23,6 +23,7 @@ export type {
   WriteOutcome,
 } from './history-backend.js';
 export { inTimeRange, type NormalizedRange, normalizeRange } from './history-range.js';
+export { idHash } from './id-hash.js';
 export { inspectStoredEnvelope, type StoredEnvelopeCheck } from './inspect-stored-envelope.js';
 export { IntegrityCollector, PROGRESS_EVERY } from './integrity-collector.js';
 /** The reference backend: the contract in its simplest executable form. */

@@ -1,3 +1,5 @@
+import { idHash } from './id-hash.js';
+
 /**
  * Finds ids added more than once with 8 bytes per id: a 53-bit hash of each (cyrb53) in a
  * typed array, sorted at the end. A session of millions of events is checked without a set of
@@ -15,7 +17,7 @@ export class DuplicateIds {
       grown.set(this.hashes);
       this.hashes = grown;
     }
-    this.hashes[this.length++] = DuplicateIds.hash(id);
+    this.hashes[this.length++] = idHash(id);
   }
 
   /** The hashes added more than once since the last call (usually none); then starts afresh. */
@@ -27,19 +29,5 @@ export class DuplicateIds {
     }
     this.length = 0;
     return found;
-  }
-
-  /** cyrb53 of `id`: a safe integer. */
-  static hash(id: string): number {
-    let h1 = 0xdeadbeef;
-    let h2 = 0x41c6ce57;
-    for (let i = 0; i < id.length; i++) {
-      const c = id.charCodeAt(i);
-      h1 = Math.imul(h1 ^ c, 2654435761);
-      h2 = Math.imul(h2 ^ c, 1597334677);
-    }
-    h1 = Math.imul(h1 ^ (h1 >>> 16), 2246822507) ^ Math.imul(h2 ^ (h2 >>> 13), 3266489909);
-    h2 = Math.imul(h2 ^ (h2 >>> 16), 2246822507) ^ Math.imul(h1 ^ (h1 >>> 13), 3266489909);
-    return 4294967296 * (2097151 & h2) + (h1 >>> 0);
   }
 }

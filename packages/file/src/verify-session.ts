@@ -1,8 +1,9 @@
 import { closeSync, fstatSync, openSync, readFileSync } from 'node:fs';
 import type { IntegrityProblem } from '@history/core';
 import {
-  DuplicateIds,
+  type DuplicateIds,
   type IntegrityCollector,
+  idHash,
   inspectStoredEnvelope,
 } from '@history/core/backend';
 import { readCheckpointFile } from './checkpoint-file.js';
@@ -400,7 +401,7 @@ async function reportDuplicateIds(
   for await (const lines of readLinesForward(fd, 0, end)) {
     for (const { text, offset } of lines) {
       const record = parseRecordLine(text);
-      if (!record || !hashes.has(DuplicateIds.hash(record.id))) continue;
+      if (!record || !hashes.has(idHash(record.id))) continue;
       const first = firstSeqOf.get(record.id);
       if (first === undefined) {
         firstSeqOf.set(record.id, record.seq);

@@ -1,7 +1,8 @@
 import type { IntegrityProblem } from '@history/core';
 import {
-  DuplicateIds,
+  type DuplicateIds,
   type IntegrityCollector,
+  idHash,
   inspectStoredEnvelope,
 } from '@history/core/backend';
 import type pg from 'pg';
@@ -348,7 +349,7 @@ class SessionCheck {
         [this.sessionId, after],
       );
       for (const { seq, id } of rows) {
-        if (!hashes.has(DuplicateIds.hash(id))) continue;
+        if (!hashes.has(idHash(id))) continue;
         const seen = first.get(id);
         if (seen === undefined) first.set(id, Number(seq));
         else if (seen !== Number(seq)) {

@@ -1,6 +1,6 @@
+import { idHash } from '@history/core/backend';
 import type Database from 'better-sqlite3';
 import { FeedRowids } from './feed-rowids.js';
-import { idHash } from './id-hash.js';
 import { isBusyCode } from './is-transient.js';
 import { type SessionTail, SessionTails } from './session-tails.js';
 import { sleepSync } from './sleep-sync.js';

@@ -2,10 +2,10 @@ import type { IntegrityProblem } from '@history/core';
 import {
   type DuplicateIds,
   type IntegrityCollector,
+  idHash,
   inspectStoredEnvelope,
 } from '@history/core/backend';
 import type Database from 'better-sqlite3';
-import { idHash } from './id-hash.js';
 import { TIME_BLOCK } from './time-blocks.js';
 
 /** Sessions read per statement. */

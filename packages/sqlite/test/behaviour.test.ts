@@ -1,9 +1,9 @@
 import { envelope, envelopes } from '@history/contract-tests';
+import { idHash } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 // Built package: some cases use the default worker threads.
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { idHash } from '../src/id-hash.js';
 import { tempDb } from './temp-db.js';
 
 describe('sqlite backend behaviour', () => {

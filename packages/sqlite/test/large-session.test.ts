@@ -1,10 +1,10 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { envelope } from '@history/contract-tests';
+import { idHash } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { idHash } from '../src/id-hash.js';
 import { migrate } from '../src/migrate.js';
 import { tempDb } from './temp-db.js';
 

@@ -1,8 +1,8 @@
 import type { HistoryRange, HistoryStore } from '@history/core';
+import { idHash } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { idHash } from '../src/id-hash.js';
 import { migrate } from '../src/migrate.js';
 import { loadMigrations } from '../src/migrations.js';
 import {

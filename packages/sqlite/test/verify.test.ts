@@ -6,11 +6,11 @@ import {
   SchemaVersionError,
   StorageError,
 } from '@history/core';
+import { idHash } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, describe, expect, it } from 'vitest';
 // The built package: the default (worker) mode loads its worker file from dist.
 import { createSqliteHistoryStore } from '../dist/index.js';
-import { idHash } from '../src/id-hash.js';
 import { verifySqliteStore } from '../src/index.js';
 import { tempDb } from './temp-db.js';
 

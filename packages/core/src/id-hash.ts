@@ -1,7 +1,8 @@
 /**
- * A 53-bit hash of an envelope id (cyrb53), a safe integer SQLite stores in
- * 8 bytes. It keys the idempotency index; equal hashes are told apart by
- * comparing the id itself, so collisions cost a row read, never correctness.
+ * A 53-bit hash of an envelope id (cyrb53), a safe integer. SQLite stores it in 8 bytes to key
+ * its idempotency index, and the verify functions count ids by it; equal hashes are told apart
+ * by comparing the ids themselves, so a collision costs a read, never correctness. Stored
+ * values depend on it: never change it.
  */
 export function idHash(id: string): number {
   let h1 = 0xdeadbeef;
