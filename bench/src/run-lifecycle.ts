@@ -40,6 +40,7 @@ export async function runLifecycle(plan: LifecyclePlan): Promise<LifecycleResult
           liveEventsPerSession: sizes.purgeLiveEventsPerSession,
           producers: sizes.purgeProducers,
           idleAppends: sizes.purgeIdleAppends,
+          idleSeconds: sizes.purgeIdleSeconds,
           batchSize: sizes.batchSize,
           step,
         });

@@ -41,9 +41,14 @@ export interface Sizes {
   purgeExpiredEvents: number;
   purgeSessions: number;
   purgeLiveEventsPerSession: number;
-  /** Producers appending while the purge runs, and the timed appends each makes idle. */
+  /**
+   * Producers appending while the purge runs, and the timed appends each makes idle, for at
+   * least `purgeIdleSeconds`: the idle p99 must span the appends' own periodic costs (WAL
+   * checkpoints, garbage collection) as the purge's many seconds do.
+   */
   purgeProducers: number;
   purgeIdleAppends: number;
+  purgeIdleSeconds: number;
   /** Lifecycle, listing: sessions `listSessions` pages through (0: not run), and timed passes. */
   listSessions: number;
   listSessionPasses: number;
@@ -91,6 +96,7 @@ export const QUICK: Sizes = {
   purgeLiveEventsPerSession: 4,
   purgeProducers: 4,
   purgeIdleAppends: 2_500,
+  purgeIdleSeconds: 10,
   listSessions: 0,
   // One pass is 1,000 pages at full size: enough samples for a p95, and the memory store
   // (which sorts every session per page) takes minutes for more.
@@ -154,6 +160,7 @@ export const TINY: Sizes = {
   purgeLiveEventsPerSession: 2,
   purgeProducers: 2,
   purgeIdleAppends: 5,
+  purgeIdleSeconds: 0,
   listSessions: 250,
   listSessionPasses: 1,
   deliveryAppends: 10,
