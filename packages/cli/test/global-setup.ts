@@ -1,5 +1,4 @@
-import { startEmbeddedPostgres } from '@history/test-services';
-import pg from 'pg';
+import { checkPostgresUrl, startEmbeddedPostgres } from '@history/test-services';
 import type { TestProject } from 'vitest/node';
 
 declare module 'vitest' {
@@ -16,15 +15,7 @@ declare module 'vitest' {
 export default async function setup(project: TestProject) {
   const external = process.env.HISTORY_PG_URL;
   if (external) {
-    const client = new pg.Client({ connectionString: external, connectionTimeoutMillis: 5000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-    } catch (error) {
-      throw new Error(`HISTORY_PG_URL is set but unusable: ${(error as Error).message}`);
-    } finally {
-      await client.end().catch(() => {});
-    }
+    await checkPostgresUrl(external);
     project.provide('pgUrl', external);
     return;
   }

@@ -1,5 +1,4 @@
-import { startEmbeddedPostgres } from '@history/test-services';
-import pg from 'pg';
+import { checkPostgresUrl, startEmbeddedPostgres } from '@history/test-services';
 import type { TestProject } from 'vitest/node';
 
 export interface PgTarget {
@@ -26,16 +25,7 @@ export default async function setup(project: TestProject) {
     );
   }
   if (external) {
-    // Unreachable is a failure, not a reason to test less.
-    const client = new pg.Client({ connectionString: external, connectionTimeoutMillis: 5000 });
-    try {
-      await client.connect();
-      await client.query('SELECT 1');
-    } catch (error) {
-      throw new Error(`HISTORY_PG_URL is set but unusable: ${(error as Error).message}`);
-    } finally {
-      await client.end().catch(() => {});
-    }
+    await checkPostgresUrl(external);
   }
   const embedded = await startEmbeddedPostgres();
   const targets: PgTarget[] = [{ name: 'embedded', url: embedded.url }];
