@@ -23,7 +23,7 @@ export async function startCrossProcessFollower(
     ['--import', 'tsx', CHILD, adapter, JSON.stringify(ctx)],
     { cwd: BENCH_DIR, stdio: ['pipe', 'pipe', 'inherit'] },
   );
-  const exited = new Promise<number | null>((resolve) => child.once('exit', resolve));
+  const exited = new Promise<number | null>((resolve) => child.once('close', resolve));
   const latencies = new Map<string, number>();
   const waiting = new Map<string, (latency: number) => void>();
   let ready: () => void = () => {};

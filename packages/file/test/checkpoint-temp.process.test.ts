@@ -42,7 +42,7 @@ describe('checkpoint temp files', () => {
     child.stderr.on('data', (d) => {
       stderr += d;
     });
-    const code = await new Promise((resolve) => child.on('exit', resolve));
+    const code = await new Promise((resolve) => child.on('close', resolve));
     expect({ code, stderr }).toEqual({ code: 0, stderr: '' });
     const { outcome, temps, after } = JSON.parse(stdout);
     expect(outcome).toMatchObject({ ok: false, code: 'HISTORY_STORAGE' });

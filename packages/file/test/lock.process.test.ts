@@ -55,7 +55,7 @@ describe('one writer per root', () => {
     const children = ['x', 'y'].map((p) => runFixture('hold-store.mjs', [root, 'race', '200', p]));
     const outcomes = await Promise.all(
       children.map((c) =>
-        c.waitFor((l) => l === 'written' || l.includes('HISTORY_LOCKED')).catch(() => 'exited'),
+        c.waitFor((l) => l === 'written' || l.includes('HISTORY_LOCKED')).catch((e: Error) => e.message),
       ),
     );
     expect(outcomes.filter((o) => o === 'written')).toHaveLength(1);
@@ -104,7 +104,7 @@ describe('one writer per root', () => {
             .waitFor((l) => l === 'written' || l.startsWith('{'))
             .then(
               (l) => (l === 'written' ? l : (JSON.parse(l) as { error: string }).error),
-              () => 'exited',
+              (e: Error) => e.message, // exited: the code and stderr, to tell why
             ),
         ),
       );

@@ -168,7 +168,7 @@ describe('out of file descriptors', () => {
     child.stderr.on('data', (d) => {
       err += d;
     });
-    const code = await new Promise<number | null>((resolve) => child.on('exit', resolve));
+    const code = await new Promise<number | null>((resolve) => child.on('close', resolve));
     expect({ code, err }).toEqual({ code: 0, err: '' });
     const report = JSON.parse(out) as { sessions: number; seqs: number[]; duplicates: number };
     expect(report.sessions).toBe(400);

@@ -45,7 +45,7 @@ function worker(url: string, schema: string, prefix: string, mode: string, count
     err += d;
   });
   const exited = new Promise<void>((resolve, reject) => {
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       for (const w of waiters.splice(0)) w();
       if (code === 0) resolve();
       else reject(new Error(`worker ${prefix} exited with ${code}: ${err}`));

@@ -43,7 +43,7 @@ function runWorker(url: string, schema: string, prefix: string) {
       err += d;
     });
     child.on('error', reject);
-    child.on('exit', (code) => {
+    child.on('close', (code) => {
       if (code === 0) resolve(JSON.parse(out.slice('ready\n'.length)));
       else reject(new Error(`worker ${prefix} exited with ${code}: ${err}`));
     });

@@ -46,7 +46,7 @@ describe('a delete from another process', () => {
     const child = spawn(process.execPath, [appendLoop, db.filename, 'shared', 'child', '0', '8'], {
       stdio: ['ignore', 'pipe', 'inherit'],
     });
-    const exited = once(child, 'exit');
+    const exited = once(child, 'close');
     const acks: [string, number][] = [];
     let rest = '';
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {

@@ -43,7 +43,7 @@ function run(script: string, args: string[], env: Record<string, string> = {}): 
   proc.stderr!.setEncoding('utf8').on('data', (chunk: string) => {
     err += chunk;
   });
-  const exited = once(proc, 'exit') as Promise<[number | null, NodeJS.Signals | null]>;
+  const exited = once(proc, 'close') as Promise<[number | null, NodeJS.Signals | null]>;
   const nextMark = () => {
     const target = ++wanted;
     if (seen >= target) return Promise.resolve();

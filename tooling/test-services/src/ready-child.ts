@@ -3,7 +3,7 @@ import { once } from 'node:events';
 
 export interface ReadyChild {
   child: ChildProcessWithoutNullStreams;
-  /** The child's exit, as `once(child, 'exit')` gives it: `[code, signal]`. */
+  /** The child's exit, as `once(child, 'close')` gives it: `[code, signal]`. */
   exited: Promise<unknown[]>;
   /** Everything it printed on stdout so far. */
   output(): string;
@@ -24,7 +24,7 @@ export async function startReadyChild(
     ...(env === undefined ? {} : { env: { ...process.env, ...env } }),
   }) as unknown as ChildProcessWithoutNullStreams;
   let output = '';
-  const exited = once(child, 'exit');
+  const exited = once(child, 'close');
   await new Promise<void>((resolve, reject) => {
     child.stdout.setEncoding('utf8').on('data', (chunk: string) => {
       output += chunk;
