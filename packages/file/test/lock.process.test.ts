@@ -55,7 +55,9 @@ describe('one writer per root', () => {
     const children = ['x', 'y'].map((p) => runFixture('hold-store.mjs', [root, 'race', '200', p]));
     const outcomes = await Promise.all(
       children.map((c) =>
-        c.waitFor((l) => l === 'written' || l.includes('HISTORY_LOCKED')).catch((e: Error) => e.message),
+        c
+          .waitFor((l) => l === 'written' || l.includes('HISTORY_LOCKED'))
+          .catch((e: Error) => e.message),
       ),
     );
     expect(outcomes.filter((o) => o === 'written')).toHaveLength(1);
