@@ -1,4 +1,4 @@
-import { WAL_AUTOCHECKPOINT_PAGES } from '../connection.js';
+import { WAL_AUTOCHECKPOINT_PAGES, WAL_RESTART_FRAMES } from '../connection.js';
 import { isBusyCode } from '../is-transient.js';
 import { createTaskHandler, isTaskFailure, type TaskHandler } from './task-handler.js';
 import type { Task, TaskOutcome } from './tasks.js';
@@ -16,7 +16,7 @@ export interface MainThreadLaneConfig {
   checkpointFrames?: number;
   /**
    * WAL size (frames) from which writes go to the writer thread, whose commit then finishes
-   * the checkpoint (see `MainThreadLane`). Default: twice the writer's interval.
+   * the checkpoint (see `MainThreadLane`). Default: `WAL_RESTART_FRAMES`.
    */
   maxWalFrames?: number;
 }
@@ -31,15 +31,16 @@ export const INLINE_READ_BYTES = 1024 * 1024;
  * the round trip to a worker thread, which costs more than a small batch's
  * own work. Each method returns `undefined` when the task must go to a worker
  * instead: too large, `durability: 'full'` (an fsync per commit), a WAL grown to
- * twice the checkpoint interval, or a lock held by another connection (this one
+ * `WAL_RESTART_FRAMES`, or a lock held by another connection (this one
  * never waits for it). A task refused for a lock rolled back and wrote nothing,
  * so the worker runs it afresh. This connection never checkpoints: from the
  * interval on, `walDue` tells the caller to have the writer thread run a PASSIVE
  * checkpoint beside this connection's commits. Those copy frames but seldom let
  * the WAL restart (that needs a moment with every frame copied, and this
- * connection keeps adding some); at twice the interval a batch goes to the writer
- * thread, whose commit finishes the checkpoint with no other writer (a short one:
- * the background ones copied most frames), and the next commit restarts the WAL.
+ * connection keeps adding some, so a pause in the appends is what lets it restart); at
+ * `WAL_RESTART_FRAMES` a batch goes to the writer thread, whose commit finishes the
+ * checkpoint with no other writer (a short one: the background ones copied most frames),
+ * and the next commit restarts the WAL.
  */
 export class MainThreadLane {
   private readonly config: MainThreadLaneConfig;
@@ -79,7 +80,7 @@ export class MainThreadLane {
       if (bytes > INLINE_WRITE_BYTES) return undefined;
     }
     const frames = this.wal.read();
-    const most = this.config.maxWalFrames ?? 2 * WAL_AUTOCHECKPOINT_PAGES;
+    const most = this.config.maxWalFrames ?? WAL_RESTART_FRAMES;
     if (frames === undefined || frames >= most) return undefined;
     return this.run(task);
   }

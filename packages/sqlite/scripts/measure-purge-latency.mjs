@@ -1,0 +1,153 @@
+// What appends wait for beside a purge: 4 producers append single events (a new session every
+// `sessionEvents`) for 10 s idle, then while `purgeExpired()` removes `expired` events loaded
+// over `sessions` sessions (as `pnpm bench --full`'s lifecycle scenario does). Prints the
+// appends' latency idle and during the purge, the purge's slices, the batches written inline
+// (by WAL frames: a seal of 128 ids writes many) and those sent to the writer thread, and GC.
+//   node --expose-gc scripts/measure-purge-latency.mjs [expired] [sessions] [sessionEvents]
+// Reaches into the build (`dist`) to time tasks: a measuring script, not an API.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { PerformanceObserver } from 'node:perf_hooks';
+import { createSqliteHistoryStore } from '../dist/index.js';
+import { SqliteBackend } from '../dist/sqlite-backend.js';
+import { MainThreadLane } from '../dist/threads/main-thread-lane.js';
+
+const expired = Number(process.argv[2] ?? 300_000);
+const sessions = Number(process.argv[3] ?? 1_000);
+const sessionEvents = Number(process.argv[4] ?? 1_000);
+const PRODUCERS = 4;
+const DAY = 86_400_000;
+
+let phase; // undefined while not measuring, then 'idle', then 'purge'
+const tasks = { idle: [], purge: [] }; // [kind, sync ms, total ms]
+const batches = { idle: {}, purge: {} }; // by WAL frames written: count, sync > 1.5 ms
+const gcs = { idle: [], purge: [] };
+
+// Times each task's synchronous part (inline on the main thread) and its whole wait.
+const run = SqliteBackend.prototype.run;
+SqliteBackend.prototype.run = function (target, task, short) {
+  const started = performance.now();
+  const result = run.call(this, target, task, short);
+  if (phase) {
+    const entry = [task.kind, performance.now() - started, 0];
+    tasks[phase].push(entry);
+    result.then(
+      () => (entry[2] = performance.now() - started),
+      () => {},
+    );
+  }
+  return result;
+};
+// Counts the WAL frames each inline batch wrote.
+const write = MainThreadLane.prototype.write;
+MainThreadLane.prototype.write = function (task) {
+  const before = this.wal.read();
+  const started = performance.now();
+  const result = write.call(this, task);
+  if (phase && task.kind === 'writeBatch') {
+    const after = this.wal.read();
+    const kind =
+      result === undefined
+        ? 'to writer thread'
+        : after < before
+          ? 'WAL restarted'
+          : after - before > 12
+            ? '> 12 frames (a seal)'
+            : '<= 12 frames';
+    batches[phase][kind] ??= { n: 0, slowerThan1_5ms: 0 };
+    const entry = batches[phase][kind];
+    entry.n++;
+    if (performance.now() - started > 1.5) entry.slowerThan1_5ms++;
+  }
+  return result;
+};
+new PerformanceObserver((list) => {
+  for (const e of list.getEntries()) if (phase) gcs[phase].push(e.duration);
+}).observe({ entryTypes: ['gc'] });
+
+const dir = mkdtempSync(join(tmpdir(), 'purge-latency-'));
+const store = await createSqliteHistoryStore({ filename: join(dir, 'db.sqlite') });
+const envelope = (sessionId, i, at, ttlMs) => ({
+  id: `${sessionId}:${i}`,
+  type: 'assistant.message',
+  sessionId,
+  occurredAt: new Date(at).toISOString(),
+  payload: { role: 'assistant', text: 'x'.repeat(100), tokens: i % 200 },
+  ...(ttlMs ? { ttlMs } : {}),
+});
+let batch = [];
+const flush = async () => {
+  if (batch.length > 0) await store.appendMany(batch);
+  batch = [];
+};
+const now = Date.now();
+const perSession = Math.ceil(expired / sessions);
+for (let n = 0; n < sessions; n++) {
+  for (let i = 0; i < perSession; i++) {
+    batch.push(envelope(`expiring-${n}`, i, now - DAY + i, 60_000));
+    if (batch.length >= 1000) await flush();
+  }
+}
+for (let n = 0; n < sessions; n++) {
+  for (let j = 0; j < 4; j++)
+    batch.push(envelope(`expiring-${n}`, perSession + j, now, j % 2 ? 30 * DAY : 0));
+}
+await flush();
+
+const next = new Array(PRODUCERS).fill(0);
+async function produce(more, samples) {
+  await Promise.all(
+    next.map(async (_, p) => {
+      do {
+        const n = next[p]++;
+        const started = performance.now();
+        await store.append(
+          envelope(`producer-${p}.${Math.floor(n / sessionEvents)}`, n, Date.now()),
+        );
+        samples?.push(performance.now() - started);
+      } while (more());
+    }),
+  );
+}
+let warm = 0;
+await produce(() => ++warm < 800);
+globalThis.gc?.();
+const idle = [];
+const idleUntil = performance.now() + 10_000;
+phase = 'idle';
+await produce(() => performance.now() < idleUntil, idle);
+globalThis.gc?.();
+phase = 'purge';
+const during = [];
+let purging = true;
+const started = performance.now();
+const purge = store.purgeExpired().finally(() => {
+  purging = false;
+});
+await produce(() => purging, during);
+const { deletedEvents } = await purge;
+const seconds = (performance.now() - started) / 1000;
+phase = undefined;
+
+const quantiles = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  const q = (x) =>
+    s.length ? s[Math.min(s.length - 1, Math.floor(x * s.length))].toFixed(2) : '-';
+  return `n ${s.length}, p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, p999 ${q(0.999)}, max ${q(1)} ms`;
+};
+console.log(`purged ${deletedEvents} events in ${seconds.toFixed(1)} s`);
+for (const [name, samples] of [
+  ['idle', idle],
+  ['purge', during],
+]) {
+  console.log(`${name}: appends ${quantiles(samples)}`);
+  const sync = (kind) => tasks[name].filter((t) => t[0] === kind);
+  console.log(`  inline batches (sync part) ${quantiles(sync('writeBatch').map((t) => t[1]))}`);
+  if (name === 'purge')
+    console.log(`  purge slices (sync part) ${quantiles(sync('purgeRemove').map((t) => t[1]))}`);
+  console.log(`  batches: ${JSON.stringify(batches[name])}`);
+  console.log(`  GC: ${gcs[name].length} pauses, ${quantiles(gcs[name])}`);
+}
+await store.close();
+rmSync(dir, { recursive: true, force: true });
