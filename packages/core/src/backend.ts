@@ -26,6 +26,7 @@ export { inTimeRange, type NormalizedRange, normalizeRange } from './history-ran
 export { idHash } from './id-hash.js';
 export { inspectStoredEnvelope, type StoredEnvelopeCheck } from './inspect-stored-envelope.js';
 export { IntegrityCollector, PROGRESS_EVERY } from './integrity-collector.js';
+export { LOOP_BUDGET_MS, yieldIfDue } from './loop-budget.js';
 /** The reference backend: the contract in its simplest executable form. */
 export { MemoryBackend } from './memory-store.js';
 export { DEFAULT_PAGE_BYTES } from './page-bytes.js';

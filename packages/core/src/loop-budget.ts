@@ -17,11 +17,13 @@ function turned(): void {
 }
 
 /**
- * Resolves at once while the event loop has turned in the last
- * `LOOP_BUDGET_MS`; otherwise after one macrotask turn. Call it between units
- * of work (a page, a checkpoint) on paths that may complete synchronously.
+ * Resolves at once while the event loop has turned in the last `budgetMs`
+ * (`LOOP_BUDGET_MS` by default); otherwise after one macrotask turn. Call it
+ * between units of work (a page, a checkpoint) on paths that may complete
+ * synchronously; background work (a purge) passes a smaller budget, so that
+ * what waits behind it waits less.
  */
-export function yieldIfDue(): Promise<void> | undefined {
+export function yieldIfDue(budgetMs = LOOP_BUDGET_MS): Promise<void> | undefined {
   const now = performance.now();
   if (!turnScheduled) {
     // A turn of the loop runs this callback: from then on, a new slice starts.
@@ -30,6 +32,6 @@ export function yieldIfDue(): Promise<void> | undefined {
     setImmediate(turned);
     return undefined;
   }
-  if (now - sliceStarted < LOOP_BUDGET_MS) return undefined;
+  if (now - sliceStarted < budgetMs) return undefined;
   return nextTurn();
 }

@@ -1,5 +1,6 @@
 import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
+import { yieldIfDue } from '@history/core/backend';
 import { fsyncDir } from './fs-sync.js';
 import { readLinesForward } from './line-reader.js';
 import { metaLine, parseMetaLine } from './meta-line.js';
@@ -62,6 +63,20 @@ export interface CompactionResult {
 }
 
 const WRITE_BYTES = 1024 * 1024;
+
+/**
+ * Longest stretch of a compaction's reading and copying before the event loop turns, in ms:
+ * appends wait behind it. A 1,000-event session's file took 4-5 ms to plan and copy in one
+ * stretch, which put append p99 beside a purge at 6.7 ms against 0.33 ms idle (bench README).
+ */
+const COMPACT_TURN_MS = 0.5;
+/** Lines read between two looks at the clock. */
+const LINES_PER_LOOK = 32;
+
+/** A turn of the event loop to await once the compaction has held it for `COMPACT_TURN_MS`. */
+function turnIfDue(lines: number): Promise<void> | undefined {
+  return lines % LINES_PER_LOOK === 0 ? yieldIfDue(COMPACT_TURN_MS) : undefined;
+}
 
 /**
  * Removes records from a session file by atomic rewrite: the records kept are
@@ -164,9 +179,12 @@ async function planDrops(
   try {
     let index = 0;
     let bad = false;
+    let read = 0;
     for await (const lines of readLinesForward(fd, 0, size)) {
       for (const line of lines) {
         if (bad) return undefined;
+        const turn = turnIfDue(++read);
+        if (turn) await turn;
         const end = line.offset + Buffer.byteLength(line.text, 'utf8') + 1;
         if (line.offset === 0 && parseMetaLine(line.text)) {
           plan.end = end;
@@ -207,9 +225,12 @@ async function copyLines(
 ): Promise<void> {
   if (end <= start) return;
   const fd = openSync(files.data, 'r');
+  let read = 0;
   try {
     for await (const lines of readLinesForward(fd, start, end)) {
       for (const line of lines) {
+        const turn = turnIfDue(++read);
+        if (turn) await turn;
         if (line.offset === 0 && parseMetaLine(line.text)) continue;
         const record = parseRecordLine(line.text);
         // The plan read every line before `start`; lines after it were written by this store.
