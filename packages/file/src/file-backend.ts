@@ -20,6 +20,7 @@ import {
   writeCheckpointFile,
 } from './checkpoint-file.js';
 import type { Committed } from './compact-session.js';
+import { CompactThread } from './compact-thread.js';
 import { FeedHandles } from './feed-handles.js';
 import type { FeedIndex } from './feed-index.js';
 import { isFeedPosition } from './feed-position.js';
@@ -76,6 +77,8 @@ export class FileBackend implements HistoryBackend {
   private readonly catalog: SessionCatalog;
   /** Purge chunks (tests observe its compaction steps through `purger.onStep`). */
   readonly purger: SessionPurger;
+  /** The thread compactions read and copy files on (started by the first). */
+  private readonly compactThread = new CompactThread();
 
   constructor(
     private readonly options: ResolvedFileOptions,
@@ -95,6 +98,7 @@ export class FileBackend implements HistoryBackend {
       catalog: this.catalog,
       states: this.states,
       handles: this.handles,
+      copy: (task) => this.compactThread.run(task),
       onWriter: (task) => this.onWriter(task),
       committed: (sessionId, files) => this.committed(sessionId, files),
       closing: () => this.closed,
@@ -230,6 +234,7 @@ export class FileBackend implements HistoryBackend {
     this.closed = true;
     // A purge chunk stops at its next session; its compaction finishes under the lock.
     await this.maintaining;
+    await this.compactThread.close();
     // Checkpoint writes finish under the lock: the next holder may use the same temp names.
     await Promise.all(this.checkpointing.values());
     this.handles.closeAll();

@@ -8,15 +8,8 @@ import {
   type CompactionStep,
   compactSession,
 } from './compact-session.js';
-import {
-  addRecord,
-  type ExpiryStats,
-  emptyStats,
-  mayDrop,
-  mergeStats,
-  scanExpiryStats,
-} from './expiry-stats.js';
-import { purgeRule } from './purge-rule.js';
+import type { CopyResult, CopyTask } from './copy-kept.js';
+import { type ExpiryStats, mayDrop, mergeStats, scanExpiryStats } from './expiry-stats.js';
 import type { SessionCatalog } from './session-catalog.js';
 import { type SessionFiles, sessionFiles } from './session-files.js';
 import type { SessionHandles } from './session-handles.js';
@@ -34,6 +27,8 @@ export interface PurgerContext {
   catalog: SessionCatalog;
   states: SessionStates;
   handles: SessionHandles;
+  /** Runs a compaction's copy step (on the store's compaction thread). */
+  copy(task: CopyTask): Promise<CopyResult>;
   /** Runs `task` between two batches of the writer. */
   onWriter<T>(task: () => Promise<T>): Promise<T>;
   /** What is committed of a session now (called between two batches). */
@@ -116,16 +111,17 @@ export class SessionPurger {
   ): Promise<CompactionResult> {
     const { context } = this;
     const files = sessionFiles(context.root, sessionId);
-    const kept = emptyStats();
     this.compacting = sessionId;
     try {
+      const { now, maxAgeMs, maxEventsPerSession } = request;
       const result = await compactSession({
         files,
         durable: context.durable,
-        drop: purgeRule(request, context.legacy),
+        rule: { now, maxAgeMs, maxEventsPerSession },
+        legacy: context.legacy,
         quota,
         worthIt: (committed) => this.worthIt(sessionId, files, committed, request),
-        kept: (record) => addRecord(kept, record, context.legacy),
+        copy: (task) => context.copy(task),
         exclusive: (task) =>
           context.onWriter(async () => task(await context.committed(sessionId, files))),
         swapped: ({ droppedIds, size, lines }) => {
@@ -144,8 +140,8 @@ export class SessionPurger {
         onStep: (step) => this.onStep?.(step, sessionId),
       });
       if (result.more) this.memory.delete(sessionId);
-      else if (result.keptEnd !== undefined) {
-        this.memory.set(sessionId, { end: result.keptEnd, stats: kept });
+      else if (result.keptEnd !== undefined && result.kept) {
+        this.memory.set(sessionId, { end: result.keptEnd, stats: result.kept });
       }
       return result;
     } finally {
