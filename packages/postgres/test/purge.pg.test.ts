@@ -86,6 +86,23 @@ for (const target of pgTargets()) {
         });
       });
 
+      it('deletes at most 250 events per chunk however many core asks for, and goes on in the next', async () => {
+        await write(Array.from({ length: 600 }, (_, k) => prepared('big', k + 1, 2 * HOUR, HOUR)));
+        const chunks = [];
+        for (;;) {
+          const chunk = await backend.purgeExpired({ now: NOW, limit: 1000 });
+          chunks.push(chunk);
+          if (chunk.done) break;
+        }
+        expect(chunks.map((c) => [c.deletedEvents, c.done])).toEqual([
+          [250, false],
+          [250, false],
+          [100, true],
+        ]);
+        expect(await count()).toBe(0);
+        expect(await backend.getSession('big')).toMatchObject({ lastSeq: 600, eventCount: 0 });
+      });
+
       it('maxAgeMs by occurredAt and maxEventsPerSession (newest kept), also in chunks', async () => {
         await write(Array.from({ length: 8 }, (_, k) => prepared('old', k + 1, (10 - k) * HOUR)));
         await write(Array.from({ length: 6 }, (_, k) => prepared('long', k + 1, 0)));
