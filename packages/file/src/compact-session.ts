@@ -1,12 +1,9 @@
 import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { yieldIfDue } from '@history/core/backend';
-import type { CopyResult, CopyTask } from './copy-kept.js';
+import { type CopyResult, type CopyTask, copyLines } from './copy-kept.js';
 import type { ExpiryStats } from './expiry-stats.js';
 import { fsyncDir } from './fs-sync.js';
-import { readLinesForward } from './line-reader.js';
-import { parseMetaLine } from './meta-line.js';
-import { parseRecordLine, type RecordLine } from './record-line.js';
 import type { SessionFiles } from './session-files.js';
 import { syncIndexFile } from './session-index.js';
 import type { SessionSummary } from './session-summary.js';
@@ -127,7 +124,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
   try {
     await context.exclusive(async (committed) => {
       // Lines appended while the copy ran: all kept, they are newer than the plan.
-      await copyLines(files, copied, committed.size, out, () => true);
+      await copyTail(files, copied, committed.size, out);
       const tail = out.flush();
       // Under 'os' durability they were promised to the OS only: a torn tail is cut on load.
       if (tail && context.durable) await datasync(temp);
@@ -152,28 +149,13 @@ export async function compactSession(context: CompactionContext): Promise<Compac
   return { dropped: droppedIds.length, more, keptEnd, kept };
 }
 
-/** Appends the record lines of `[start, end)` of the data file that `keep` accepts. */
-async function copyLines(
-  files: SessionFiles,
-  start: number,
-  end: number,
-  out: TempWriter,
-  keep: (record: RecordLine) => boolean,
-): Promise<void> {
+/** Copies the lines appended to the data file since the copy step read it (all kept). */
+async function copyTail(files: SessionFiles, start: number, end: number, out: TempWriter) {
   if (end <= start) return;
   const fd = openSync(files.data, 'r');
-  let read = 0;
   try {
-    for await (const lines of readLinesForward(fd, start, end)) {
-      for (const line of lines) {
-        const turn = turnIfDue(++read);
-        if (turn) await turn;
-        if (line.offset === 0 && parseMetaLine(line.text)) continue;
-        const record = parseRecordLine(line.text);
-        // The plan read every line before `start`; lines after it were written by this store.
-        if (record && keep(record)) out.line(`${line.text}\n`);
-      }
-    }
+    // The copy step read every line before `start`; lines after it were written by this store.
+    await copyLines(fd, start, end, out, () => true, turnIfDue);
   } finally {
     closeSync(fd);
   }

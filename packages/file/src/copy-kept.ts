@@ -5,7 +5,7 @@ import { addRecord, type ExpiryStats, emptyStats } from './expiry-stats.js';
 import { readLinesForward } from './line-reader.js';
 import { metaLine, parseMetaLine } from './meta-line.js';
 import { purgeRule } from './purge-rule.js';
-import { parseRecordLine } from './record-line.js';
+import { parseRecordLine, type RecordLine } from './record-line.js';
 import type { SessionSummary } from './session-summary.js';
 import { type TempFileState, TempWriter } from './temp-writer.js';
 
@@ -101,13 +101,7 @@ export async function copyKept(task: CopyTask): Promise<CopyResult> {
         }),
       );
       // Lines after the last good one (a crash's torn or garbage tail) are not copied.
-      for await (const lines of readLinesForward(fd, 0, end)) {
-        for (const line of lines) {
-          if (line.offset === 0 && parseMetaLine(line.text)) continue;
-          const record = parseRecordLine(line.text);
-          if (record && !dropped.has(record.seq)) out.line(`${line.text}\n`);
-        }
-      }
+      await copyLines(fd, 0, end, out, (record) => !dropped.has(record.seq));
       out.flush();
       await datasync(temp);
       const state = { size: out.size, lines: out.lines, blockOffsets: out.blockOffsets };
@@ -117,5 +111,30 @@ export async function copyKept(task: CopyTask): Promise<CopyResult> {
     }
   } finally {
     closeSync(fd);
+  }
+}
+
+/**
+ * Appends the record lines of `[start, end)` of the data file open as `fd` that `keep`
+ * accepts (the meta line never: the temp file has its own). `pause`, given the lines read so
+ * far, may return a wait before the next (the event loop's side lets other work in).
+ */
+export async function copyLines(
+  fd: number,
+  start: number,
+  end: number,
+  out: TempWriter,
+  keep: (record: RecordLine) => boolean,
+  pause?: (lines: number) => Promise<void> | undefined,
+): Promise<void> {
+  let read = 0;
+  for await (const lines of readLinesForward(fd, start, end)) {
+    for (const line of lines) {
+      const wait = pause?.(++read);
+      if (wait) await wait;
+      if (line.offset === 0 && parseMetaLine(line.text)) continue;
+      const record = parseRecordLine(line.text);
+      if (record && keep(record)) out.line(`${line.text}\n`);
+    }
   }
 }

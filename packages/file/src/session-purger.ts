@@ -121,7 +121,7 @@ export class SessionPurger {
         legacy: context.legacy,
         quota,
         worthIt: (committed) => this.worthIt(sessionId, files, committed, request),
-        copy: (task) => context.copy(task),
+        copy: context.copy,
         exclusive: (task) =>
           context.onWriter(async () => task(await context.committed(sessionId, files))),
         swapped: ({ droppedIds, size, lines }) => {
