@@ -1,4 +1,4 @@
-import { closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
+import { close, closeSync, constants, fdatasync, openSync, renameSync, unlinkSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { yieldIfDue } from '@history/core/backend';
 import { type CopyResult, type CopyTask, copyLines } from './copy-kept.js';
@@ -12,7 +12,7 @@ import { TempWriter } from './temp-writer.js';
 const datasync = promisify(fdatasync);
 
 /** Where a compaction is: a test kills the process at each step to check it is crash-safe. */
-export type CompactionStep = 'written' | 'synced' | 'renamed';
+export type CompactionStep = 'written' | 'forgotten' | 'synced' | 'renamed';
 
 /** What a compaction needs from the store, which serialises it with the session's writer. */
 export interface CompactionContext {
@@ -34,7 +34,14 @@ export interface CompactionContext {
    * giving it the session's committed size and summary then.
    */
   exclusive<T>(task: (committed: Committed) => Promise<T> | T): Promise<T>;
-  /** After the rename: the session's state must follow its new file (handle, size, lines, ids). */
+  /**
+   * The records to remove are chosen, the others copied: the writer forgets their ids now,
+   * before the rename, so that the step holding the writer does not (see session-purger.ts).
+   */
+  forget(ids: readonly string[]): Promise<void>;
+  /** The compaction failed after `forget`: what the writer holds of the session no longer holds. */
+  failed(): void;
+  /** After the rename: the session's state must follow its new file (handle, size, lines). */
   swapped(result: Compacted): void;
   onStep?(step: CompactionStep): void;
 }
@@ -46,8 +53,8 @@ export interface Committed {
 }
 
 export interface Compacted {
-  /** Ids of the records removed. */
-  droppedIds: string[];
+  /** Records removed. */
+  dropped: number;
   size: number;
   lines: number;
 }
@@ -122,16 +129,25 @@ export async function compactSession(context: CompactionContext): Promise<Compac
   const out = new TempWriter(temp, copy.temp);
   const keptEnd = out.size;
   try {
+    await context.forget(droppedIds);
+    context.onStep?.('forgotten');
     await context.exclusive(async (committed) => {
-      // Lines appended while the copy ran: all kept, they are newer than the plan.
-      await copyTail(files, copied, committed.size, out);
-      const tail = out.flush();
-      // Under 'os' durability they were promised to the OS only: a torn tail is cut on load.
-      if (tail && context.durable) await datasync(temp);
-      context.onStep?.('synced');
-      renameSync(files.compactTemp, files.data);
-      // The file is replaced: the writer's state and handle follow it before anything can fail.
-      context.swapped({ droppedIds, size: out.size, lines: out.lines });
+      // Open until the writer's handle is closed: the old file's blocks are freed when its
+      // last descriptor closes, which this one does off the event loop.
+      const old = openSync(files.data, 'r');
+      try {
+        // Lines appended while the copy ran: all kept, they are newer than the plan.
+        await copyTail(old, copied, committed.size, out);
+        const tail = out.flush();
+        // Under 'os' durability they were promised to the OS only: a torn tail is cut on load.
+        if (tail && context.durable) await datasync(temp);
+        context.onStep?.('synced');
+        renameSync(files.compactTemp, files.data);
+        // The file is replaced: the writer's state and handle follow it before anything can fail.
+        context.swapped({ dropped: droppedIds.length, size: out.size, lines: out.lines });
+      } finally {
+        close(old, () => {});
+      }
       // Entries of the old file would still be safe (see session-index.ts), only slower.
       if (out.blockOffsets.length > 1) syncIndexFile(files.index, out.blockOffsets);
       else removeQuietly(files.index);
@@ -142,6 +158,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
     if (!context.durable) await fsyncDir(files.dir);
   } catch (error) {
     removeQuietly(files.compactTemp);
+    context.failed();
     throw error;
   } finally {
     closeSync(temp);
@@ -149,16 +166,11 @@ export async function compactSession(context: CompactionContext): Promise<Compac
   return { dropped: droppedIds.length, more, keptEnd, kept };
 }
 
-/** Copies the lines appended to the data file since the copy step read it (all kept). */
-async function copyTail(files: SessionFiles, start: number, end: number, out: TempWriter) {
+/** Copies the lines appended to the data file (open as `fd`) since the copy step read it (all kept). */
+async function copyTail(fd: number, start: number, end: number, out: TempWriter) {
   if (end <= start) return;
-  const fd = openSync(files.data, 'r');
-  try {
-    // The copy step read every line before `start`; lines after it were written by this store.
-    await copyLines(fd, start, end, out, () => true, turnIfDue);
-  } finally {
-    closeSync(fd);
-  }
+  // The copy step read every line before `start`; lines after it were written by this store.
+  await copyLines(fd, start, end, out, () => true, turnIfDue);
 }
 
 function removeQuietly(path: string): void {

@@ -1,7 +1,7 @@
 import { unlinkSync } from 'node:fs';
 import { setImmediate as nextTurn } from 'node:timers/promises';
 import type { PurgeResult } from '@history/core';
-import type { PurgeRequest } from '@history/core/backend';
+import { type PurgeRequest, yieldIfDue } from '@history/core/backend';
 import {
   type Committed,
   type CompactionResult,
@@ -13,10 +13,15 @@ import { type ExpiryStats, mayDrop, mergeStats, scanExpiryStats } from './expiry
 import type { SessionCatalog } from './session-catalog.js';
 import { type SessionFiles, sessionFiles } from './session-files.js';
 import type { SessionHandles } from './session-handles.js';
+import type { SessionState } from './session-state.js';
 import type { SessionStates } from './session-states.js';
 
 /** A purge chunk lets the event loop turn after this many sessions looked at. */
 const YIELD_SESSIONS = 32;
+/** Ids forgotten between two looks at the clock (see `forgetDropped`)... */
+const FORGET_PER_LOOK = 64;
+/** ...and the longest stretch of forgetting, in ms, before the event loop turns. */
+const FORGET_TURN_MS = 0.05;
 
 /** What a purger needs from its store. */
 export interface PurgerContext {
@@ -112,6 +117,7 @@ export class SessionPurger {
     const { context } = this;
     const files = sessionFiles(context.root, sessionId);
     this.compacting = sessionId;
+    let forgotten: SessionState | undefined;
     try {
       const { now, maxAgeMs, maxEventsPerSession } = request;
       const result = await compactSession({
@@ -124,18 +130,24 @@ export class SessionPurger {
         copy: context.copy,
         exclusive: (task) =>
           context.onWriter(async () => task(await context.committed(sessionId, files))),
-        swapped: ({ droppedIds, size, lines }) => {
+        forget: async (ids) => {
+          forgotten = await this.forgetDropped(sessionId, ids);
+        },
+        failed: () => context.states.drop(sessionId),
+        swapped: ({ dropped, size, lines }) => {
           // The writer's handle is of the replaced file: the next append opens the new one.
           context.handles.close(sessionId);
           context.replaced(sessionId);
           const state = context.states.peek(sessionId);
           if (!state) return;
+          // Loaded since `forget` (from the old file): the next append reads the new one.
+          if (state !== forgotten) {
+            context.states.drop(sessionId);
+            return;
+          }
           state.size = size;
           state.lines = lines;
-          let forgotten = 0;
-          for (const id of droppedIds) if (state.seqById.delete(id)) forgotten++;
-          context.states.grew(-forgotten);
-          if (state.summary) state.summary.eventCount -= droppedIds.length;
+          if (state.summary) state.summary.eventCount -= dropped;
         },
         onStep: (step) => this.onStep?.(step, sessionId),
       });
@@ -147,6 +159,36 @@ export class SessionPurger {
     } finally {
       this.compacting = undefined;
     }
+  }
+
+  /**
+   * The writer forgets the ids of the records a compaction removes, before its rename: in
+   * the step that holds the writer, a thousand of them took 0.12 ms of its 0.3 ms. Appends
+   * go on between slices: one that reuses an id not forgotten yet is a duplicate (its record
+   * is still there), one that reuses an id forgotten is a new record, copied to the new file
+   * with the lines appended since. Returns the state it forgot them in (one reloaded from the
+   * old file since holds them all again: `swapped` drops it).
+   */
+  private async forgetDropped(
+    sessionId: string,
+    ids: readonly string[],
+  ): Promise<SessionState | undefined> {
+    const { states } = this.context;
+    const state = states.peek(sessionId);
+    if (!state) return undefined;
+    for (let i = 0; i < ids.length; ) {
+      await yieldIfDue(FORGET_TURN_MS);
+      // Dropped (its ids no longer counted), maybe reloaded, meanwhile: `swapped` sees to it.
+      if (states.peek(sessionId) !== state) return undefined;
+      let forgotten = 0;
+      for (const end = Math.min(ids.length, i + FORGET_PER_LOOK); i < end; i++) {
+        if (state.seqById.delete(ids[i]!)) forgotten++;
+      }
+      states.grew(-forgotten);
+    }
+    // The step that holds the writer comes next: in a turn of its own.
+    await yieldIfDue(FORGET_TURN_MS);
+    return state;
   }
 
   /** From what was read before and the lines appended since: could anything go? */
