@@ -1,3 +1,4 @@
+import { readdirSync, readFileSync } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import type { HistoryRecord } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
@@ -26,7 +27,43 @@ async function exitOnItsOwn(root: string, ending: 'close' | 'open') {
   return { exit, lines: child.lines };
 }
 
+/** The nice value of each thread of this process (Linux: field 19 of /proc/<pid>/task/<tid>/stat). */
+function threadNices(): number[] {
+  return readdirSync('/proc/self/task').flatMap((tid) => {
+    try {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, 'utf8');
+      return [Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[16])];
+    } catch {
+      return []; // The thread ended meanwhile.
+    }
+  });
+}
+
 describe('the compaction thread', () => {
+  it.runIf(process.platform === 'linux')(
+    'runs at nice 10, below the event loop, until close() ends it',
+    async () => {
+      const root = await newRoot();
+      const store = await createFileHistoryStore({ root });
+      const niceOf = (n: number) => threadNices().filter((nice) => nice === n).length;
+      const before = niceOf(10);
+      await store.appendMany([
+        {
+          id: 'e',
+          type: 'test',
+          sessionId: 's',
+          occurredAt: '2020-01-01T00:00:00.000Z',
+          ttlMs: 1,
+          payload: {},
+        },
+      ]);
+      await expect(store.purgeExpired()).resolves.toMatchObject({ deletedEvents: 1 });
+      expect(niceOf(10)).toBe(before + 1);
+      await store.close();
+      expect(niceOf(10)).toBe(before);
+    },
+  );
+
   it('close() ends it: a process that purged and closed its store exits on its own', async () => {
     const root = await newRoot();
     const { exit, lines } = await exitOnItsOwn(root, 'close');
