@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
 import { type FileAdapterOptions, resolveFileOptions } from '../src/options.js';
 import { openFileBackend } from '../src/store.js';
+import { purgeAll } from './purge-all.js';
 import { tempRoot } from './temp-root.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -40,16 +41,6 @@ const again = (k: number, sessionId = 's') =>
 const prepared = (e: Envelope) =>
   prepareEnvelope(e, { maxEnvelopeBytes: 1 << 20, defaultSessionId: 'default' });
 
-async function purgeAll(backend: FileBackend): Promise<number> {
-  let total = 0;
-  for (let done = false; !done; ) {
-    const chunk = await backend.purgeExpired({ now: T0 + 1, limit: 1000 });
-    total += chunk.deletedEvents;
-    done = chunk.done;
-  }
-  return total;
-}
-
 async function seqById(store: HistoryStore, sessionId: string): Promise<Map<string, number>> {
   const out = new Map<string, number>();
   for await (const r of store.stream(sessionId)) {
@@ -80,7 +71,7 @@ describe('the ids a compaction removes', () => {
     backend.purger.onStep = (step) => {
       if (step === 'forgotten') appended.push(store.append(again(5)), store.append(again(7)));
     };
-    expect(await purgeAll(backend)).toBe(100);
+    expect(await purgeAll(backend, { now: T0 + 1 })).toBe(100);
     expect(await Promise.all(appended)).toMatchObject([
       { seq: 101, duplicate: false },
       { seq: 102, duplicate: false },
@@ -117,7 +108,7 @@ describe('the ids a compaction removes', () => {
       for (let k = 0; k < 3_000; k += 97) reappend(k + step);
       step++;
     };
-    const purging = purgeAll(backend);
+    const purging = purgeAll(backend, { now: T0 + 1 });
     for (let k = 1; k < 3_000; k += 89) reappend(k);
     await purging;
     await expectKept(store, await Promise.all(appended));
@@ -136,7 +127,7 @@ describe('the ids a compaction removes', () => {
       written.push(backend.writeBatch([prepared(envelope(1, { sessionId: 'other' }))]));
       written.push(backend.writeBatch([prepared(envelope(2, { sessionId: 's', id: 'new' }))]));
     };
-    expect(await purgeAll(backend)).toBe(100);
+    expect(await purgeAll(backend, { now: T0 + 1 })).toBe(100);
     await Promise.all(written);
     await expect(store.append(again(3))).resolves.toMatchObject({ seq: 162, duplicate: false });
     const stored = await seqById(store, 's');

@@ -1,10 +1,11 @@
 import { envelope } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
-import { createBackendStore, type PurgeRequest, resolveStoreOptions } from '@history/core/backend';
+import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
 import { resolveFileOptions } from '../src/options.js';
 import { openFileBackend } from '../src/store.js';
+import { purgeAll } from './purge-all.js';
 import { tempRoot } from './temp-root.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -20,19 +21,6 @@ async function open(): Promise<{ store: HistoryStore; backend: FileBackend }> {
   const store = createBackendStore(backend, resolveStoreOptions({}));
   cleanups.unshift(() => store.close());
   return { store, backend };
-}
-
-async function purgeAll(
-  backend: FileBackend,
-  request: Omit<PurgeRequest, 'limit'>,
-): Promise<number> {
-  let total = 0;
-  for (let done = false; !done; ) {
-    const chunk = await backend.purgeExpired({ ...request, limit: 1000 });
-    total += chunk.deletedEvents;
-    done = chunk.done;
-  }
-  return total;
 }
 
 async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
