@@ -2,7 +2,8 @@
 // `sessionEvents`) for 10 s idle, then while `purgeExpired()` removes `expired` events loaded
 // over `sessions` sessions (as `pnpm bench --full`'s lifecycle scenario does). Prints the
 // appends' latency idle and during the purge, the purge's slices, the batches written inline
-// (by WAL frames: a seal of 128 ids writes many) and those sent to the writer thread, and GC.
+// (by WAL frames: a seal of 128 ids writes many) and those sent to the writer thread, GC, and
+// what each append slower than twice the idle p99 overlapped.
 //   node --expose-gc scripts/measure-purge-latency.mjs [expired] [sessions] [sessionEvents]
 // Reaches into the build (`dist`) to time tasks: a measuring script, not an API.
 import { mkdtempSync, rmSync } from 'node:fs';
@@ -23,6 +24,8 @@ let phase; // undefined while not measuring, then 'idle', then 'purge'
 const tasks = { idle: [], purge: [] }; // [kind, sync ms, total ms]
 const batches = { idle: {}, purge: {} }; // by WAL frames written: count, sync > 1.5 ms
 const gcs = { idle: [], purge: [] };
+const overlaps = []; // [kind, start, end] during the purge: slices, long batches, GC
+const spans = []; // [start, end] of each append during the purge
 
 // Times each task's synchronous part (inline on the main thread) and its whole wait.
 const run = SqliteBackend.prototype.run;
@@ -31,6 +34,9 @@ SqliteBackend.prototype.run = function (target, task, short) {
   const result = run.call(this, target, task, short);
   if (phase) {
     const entry = [task.kind, performance.now() - started, 0];
+    if (phase === 'purge' && task.kind === 'purgeRemove') {
+      overlaps.push(['slice', started, performance.now()]);
+    }
     tasks[phase].push(entry);
     result.then(
       () => (entry[2] = performance.now() - started),
@@ -55,6 +61,9 @@ MainThreadLane.prototype.write = function (task) {
           : after - before > 12
             ? '> 12 frames (a seal)'
             : '<= 12 frames';
+    if (phase === 'purge' && (kind !== '<= 12 frames' || performance.now() - started > 0.3)) {
+      overlaps.push([kind === '<= 12 frames' ? 'batch > 0.3 ms' : kind, started, performance.now()]);
+    }
     batches[phase][kind] ??= { n: 0, slowerThan1_5ms: 0 };
     const entry = batches[phase][kind];
     entry.n++;
@@ -63,7 +72,10 @@ MainThreadLane.prototype.write = function (task) {
   return result;
 };
 new PerformanceObserver((list) => {
-  for (const e of list.getEntries()) if (phase) gcs[phase].push(e.duration);
+  for (const e of list.getEntries()) {
+    if (phase) gcs[phase].push(e.duration);
+    if (phase === 'purge') overlaps.push(['GC', e.startTime, e.startTime + e.duration]);
+  }
 }).observe({ entryTypes: ['gc'] });
 
 const dir = mkdtempSync(join(tmpdir(), 'purge-latency-'));
@@ -106,6 +118,7 @@ async function produce(more, samples) {
           envelope(`producer-${p}.${Math.floor(n / sessionEvents)}`, n, Date.now()),
         );
         samples?.push(performance.now() - started);
+        if (phase === 'purge') spans.push([started, performance.now()]);
       } while (more());
     }),
   );
@@ -149,5 +162,18 @@ for (const [name, samples] of [
   console.log(`  batches: ${JSON.stringify(batches[name])}`);
   console.log(`  GC: ${gcs[name].length} pauses, ${quantiles(gcs[name])}`);
 }
+// Each slow append by what it overlapped (several at once joined by '+').
+const slowerThan = 2 * [...idle].sort((a, b) => a - b)[Math.floor(0.99 * idle.length)];
+const causes = {};
+let slow = 0;
+for (const [a, b] of spans) {
+  if (b - a <= slowerThan) continue;
+  slow++;
+  const kinds = new Set(overlaps.filter(([, x, y]) => x < b && y > a).map(([k]) => k));
+  const key = [...kinds].sort().join(' + ') || 'nothing seen';
+  causes[key] = (causes[key] ?? 0) + 1;
+}
+console.log(`appends during the purge slower than ${slowerThan.toFixed(2)} ms: ${slow}`);
+console.log(`  overlapping: ${JSON.stringify(causes)}`);
 await store.close();
 rmSync(dir, { recursive: true, force: true });

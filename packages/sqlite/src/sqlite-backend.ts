@@ -261,7 +261,7 @@ export class SqliteBackend implements HistoryBackend {
 
   /**
    * One chunk: its victims chosen on the writer thread (a read transaction), then removed in
-   * slices of about a millisecond each (`PURGE_SLICE_BUDGET_MS`), on the main thread's
+   * slices of a fraction of a millisecond each (`PURGE_SLICE_BUDGET_MS`), on the main thread's
    * connection when it takes them, with the event loop turning between slices. Appends go
    * on between slices on the same connection instead of waiting for a write lock held by
    * another connection for a whole chunk.

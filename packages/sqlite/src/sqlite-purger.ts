@@ -42,11 +42,12 @@ const WINDOW_SEQS = 512;
  * 1,000-event chunk (zeroing cells with `secure_delete`, plus their `event_ids` rows)
  * takes about 12 ms; in one transaction it put append p99 during a purge at 30 ms. A
  * slice stops past this budget (after one victim at least) and says where the next starts.
- * A quarter of a millisecond (about 0.5 ms with its commit) keeps the appends that wait
- * for a slice within their idle p99; 1 ms slices (1.5 ms with the commit) put the purge's
- * append p99 at 2.9x idle and purged 1,000,000 events only 10% faster (README).
+ * A twentieth of a millisecond (16-32 events, about 0.17 ms with the commit) keeps what an
+ * append that arrives during a slice waits well within its idle p99: a quarter (0.5 ms with
+ * the commit) put the purge's append p99 at 1.6-1.9x idle, this 1.4-1.7x, at a purge 40%
+ * slower (the commits write more WAL frames per event); 1 ms slices put it at 2.9x (README).
  */
-export const PURGE_SLICE_BUDGET_MS = 0.25;
+export const PURGE_SLICE_BUDGET_MS = 0.05;
 
 /** Victims deleted between two looks at the clock. */
 const CLOCK_EVERY = 16;
