@@ -62,7 +62,11 @@ MainThreadLane.prototype.write = function (task) {
             ? '> 12 frames (a seal)'
             : '<= 12 frames';
     if (phase === 'purge' && (kind !== '<= 12 frames' || performance.now() - started > 0.3)) {
-      overlaps.push([kind === '<= 12 frames' ? 'batch > 0.3 ms' : kind, started, performance.now()]);
+      overlaps.push([
+        kind === '<= 12 frames' ? 'batch > 0.3 ms' : kind,
+        started,
+        performance.now(),
+      ]);
     }
     batches[phase][kind] ??= { n: 0, slowerThan1_5ms: 0 };
     const entry = batches[phase][kind];
