@@ -30,7 +30,7 @@ export interface CompactionContext {
   /** Runs the copy step (copy-kept.ts), on a worker thread (compact-thread.ts). */
   copy(task: CopyTask): Promise<CopyResult>;
   /**
-   * Runs `task` with no batch writing to the session (on the writer's queue),
+   * Runs `task` with no batch writing to the session (batches of other sessions go on),
    * giving it the session's committed size and summary then.
    */
   exclusive<T>(task: (committed: Committed) => Promise<T> | T): Promise<T>;
@@ -43,7 +43,8 @@ export interface CompactionContext {
   failed(): void;
   /** After the rename: the session's state must follow its new file (handle, size, lines). */
   swapped(result: Compacted): void;
-  onStep?(step: CompactionStep): void;
+  /** Tests observe each step; a promise returned holds the compaction there until it settles. */
+  onStep?(step: CompactionStep): void | Promise<void>;
 }
 
 export interface Committed {
@@ -124,13 +125,13 @@ export async function compactSession(context: CompactionContext): Promise<Compac
   if (!copy.readable) return none;
   const { end: copied, droppedIds, more, kept } = copy;
   if (!copy.temp) return { ...none, keptEnd: copied, kept };
-  context.onStep?.('written');
+  await context.onStep?.('written');
   const temp = openSync(files.compactTemp, constants.O_WRONLY);
   const out = new TempWriter(temp, copy.temp);
   const keptEnd = out.size;
   try {
     await context.forget(droppedIds);
-    context.onStep?.('forgotten');
+    await context.onStep?.('forgotten');
     await context.exclusive(async (committed) => {
       // Open until the writer's handle is closed: the old file's blocks are freed when its
       // last descriptor closes, which this one does off the event loop.
@@ -141,7 +142,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
         const tail = out.flush();
         // Under 'os' durability they were promised to the OS only: a torn tail is cut on load.
         if (tail && context.durable) await datasync(temp);
-        context.onStep?.('synced');
+        await context.onStep?.('synced');
         renameSync(files.compactTemp, files.data);
         // The file is replaced: the writer's state and handle follow it before anything can fail.
         context.swapped({ dropped: droppedIds.length, size: out.size, lines: out.lines });
@@ -151,7 +152,7 @@ export async function compactSession(context: CompactionContext): Promise<Compac
       // Entries of the old file would still be safe (see session-index.ts), only slower.
       if (out.blockOffsets.length > 1) syncIndexFile(files.index, out.blockOffsets);
       else removeQuietly(files.index);
-      context.onStep?.('renamed');
+      await context.onStep?.('renamed');
       // Under 'fsync', appends acknowledged from now on go to the new file: its name must last.
       if (context.durable) await fsyncDir(files.dir);
     });

@@ -68,10 +68,15 @@ export class FileBackend implements HistoryBackend {
    */
   private readonly checkpointing = new Map<string, Promise<void>>();
   /**
-   * The batch being written, or a step that must not overlap one (a compaction's end, a
-   * delete): they run one after another even if core starts several batches.
+   * The batch being written, or a step that must not overlap one (a delete): they run one
+   * after another even if core starts several batches.
    */
   private writing: Promise<unknown> = Promise.resolve();
+  /**
+   * Sessions a compaction holds, each with its release: a batch writing to one waits for it,
+   * the others go on (a rename of one session's file must not stall every session's appends).
+   */
+  private readonly held = new Map<string, Promise<void>>();
   /** Purge chunks and deletes, one at a time (a compaction must not meet a delete). */
   private maintaining: Promise<unknown> = Promise.resolve();
   private readonly catalog: SessionCatalog;
@@ -99,7 +104,7 @@ export class FileBackend implements HistoryBackend {
       states: this.states,
       handles: this.handles,
       copy: (task) => this.compactThread.run(task),
-      onWriter: (task) => this.onWriter(task),
+      onSession: (sessionId, task) => this.onSession(sessionId, task),
       committed: (sessionId, files) => this.committed(sessionId, files),
       closing: () => this.closed,
       replaced: (sessionId) => this.feedHandles.evict(sessionId),
@@ -122,7 +127,21 @@ export class FileBackend implements HistoryBackend {
     this.assertWritable('append');
     // Handles and states are shared by every batch: with core's `maxConcurrentBatches` above 1
     // a second batch could close a handle the first is still writing through.
-    return this.onWriter(() => this.writer.writeBatch(records, conditions));
+    return this.onWriter(() =>
+      this.held.size === 0
+        ? this.writer.writeBatch(records, conditions)
+        : this.afterHeld(records).then(() => this.writer.writeBatch(records, conditions)),
+    );
+  }
+
+  /** Resolves once no compaction holds a session of `records`. */
+  private async afterHeld(records: readonly PreparedEnvelope[]): Promise<void> {
+    const releases = new Set<Promise<void>>();
+    for (const r of records) {
+      const release = this.held.get(r.sessionId);
+      if (release) releases.add(release);
+    }
+    await Promise.all(releases);
   }
 
   readPages(sessionId: string, range: NormalizedRange): AsyncIterable<StoredRecord[]> {
@@ -281,6 +300,26 @@ export class FileBackend implements HistoryBackend {
     const state = this.states.peek(sessionId);
     if (state) return state.summary && { ...state.summary };
     return readSessionSummary(sessionFiles(this.options.root, sessionId));
+  }
+
+  /**
+   * Runs `task` holding only `sessionId`: once the batch being written (which may write to it)
+   * is done, batches writing to the session wait for `task`, the others go on beside it.
+   */
+  private async onSession<T>(sessionId: string, task: () => Promise<T>): Promise<T> {
+    let release!: () => void;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    await this.onWriter(async () => {
+      this.held.set(sessionId, released);
+    });
+    try {
+      return await task();
+    } finally {
+      this.held.delete(sessionId);
+      release();
+    }
   }
 
   private onWriter<T>(task: () => Promise<T>): Promise<T> {

@@ -34,8 +34,11 @@ export interface PurgerContext {
   handles: SessionHandles;
   /** Runs a compaction's copy step (on the store's compaction thread). */
   copy(task: CopyTask): Promise<CopyResult>;
-  /** Runs `task` between two batches of the writer. */
-  onWriter<T>(task: () => Promise<T>): Promise<T>;
+  /**
+   * Runs `task` after the batch being written, holding only the session: batches writing to
+   * it wait, the others go on.
+   */
+  onSession<T>(sessionId: string, task: () => Promise<T>): Promise<T>;
   /** What is committed of a session now (called between two batches). */
   committed(sessionId: string, files: SessionFiles): Promise<Committed>;
   /** True once the store is closing: a chunk stops at its next session. */
@@ -58,8 +61,11 @@ export class SessionPurger {
   private readonly memory = new Map<string, { end: number; stats: ExpiryStats }>();
   /** The session being compacted: its temp file is not a crash's leftover. */
   private compacting: string | undefined;
-  /** Tests observe (and crash tests kill the process at) each step of a compaction. */
-  onStep: ((step: CompactionStep, sessionId: string) => void) | undefined;
+  /**
+   * Tests observe (and crash tests kill the process at) each step of a compaction; a promise
+   * returned holds the compaction at that step until it settles.
+   */
+  onStep: ((step: CompactionStep, sessionId: string) => void | Promise<void>) | undefined;
 
   constructor(private readonly context: PurgerContext) {}
 
@@ -129,7 +135,7 @@ export class SessionPurger {
         worthIt: (committed) => this.worthIt(sessionId, files, committed, request),
         copy: context.copy,
         exclusive: (task) =>
-          context.onWriter(async () => task(await context.committed(sessionId, files))),
+          context.onSession(sessionId, async () => task(await context.committed(sessionId, files))),
         forget: async (ids) => {
           forgotten = await this.forgetDropped(sessionId, ids);
         },
