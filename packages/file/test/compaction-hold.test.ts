@@ -3,23 +3,16 @@ import type { Envelope } from '@history/core';
 import { prepareEnvelope, type WriteOutcome } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
-import { resolveFileOptions } from '../src/options.js';
-import { openFileBackend } from '../src/store.js';
+import { type Cleanups, openBackendStore } from './backend-store.js';
 import { purgeAll } from './purge-all.js';
-import { tempRoot } from './temp-root.js';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function open(durability: 'os' | 'fsync'): Promise<FileBackend> {
-  const root = await tempRoot();
-  cleanups.push(root.remove);
-  const backend = await openFileBackend(resolveFileOptions({ root: root.path, durability }));
-  cleanups.unshift(() => backend.close());
-  return backend;
-}
+const open = async (durability: 'os' | 'fsync') =>
+  (await openBackendStore(cleanups, { durability })).backend;
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const write = (backend: FileBackend, e: Envelope) =>

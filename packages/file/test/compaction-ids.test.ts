@@ -1,34 +1,18 @@
 import { envelope } from '@history/contract-tests';
 import type { AppendResult, Envelope, HistoryStore } from '@history/core';
-import { createBackendStore, prepareEnvelope, resolveStoreOptions } from '@history/core/backend';
+import { prepareEnvelope } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileBackend } from '../src/file-backend.js';
-import { type FileAdapterOptions, resolveFileOptions } from '../src/options.js';
-import { openFileBackend } from '../src/store.js';
+import { type Cleanups, openBackendStore } from './backend-store.js';
 import { purgeAll } from './purge-all.js';
-import { tempRoot } from './temp-root.js';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 /** A store and its backend on `root` (a new one when not given). */
-async function open(
-  options: Partial<FileAdapterOptions> = {},
-  root?: string,
-): Promise<{ store: HistoryStore; backend: FileBackend; root: string }> {
-  let path = root;
-  if (!path) {
-    const made = await tempRoot();
-    cleanups.push(made.remove);
-    path = made.path;
-  }
-  const backend = await openFileBackend(resolveFileOptions({ ...options, root: path }));
-  const store = createBackendStore(backend, resolveStoreOptions({}));
-  cleanups.unshift(() => store.close());
-  return { store, backend, root: path };
-}
+const open = (options: Record<string, unknown> = {}, root?: string) =>
+  openBackendStore(cleanups, options, root);
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 /** Expired at T0 + 1, when the purges below run. */

@@ -1,33 +1,21 @@
 import { readdirSync, readlinkSync } from 'node:fs';
 import { envelope, toArray } from '@history/contract-tests';
-import type { Envelope, HistoryStore } from '@history/core';
-import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
+import type { Envelope } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
-import { resolveFileOptions } from '../src/options.js';
 import { sessionFiles } from '../src/session-files.js';
-import { openFileBackend } from '../src/store.js';
-import { tempRoot } from './temp-root.js';
+import { type Cleanups, openBackendStore } from './backend-store.js';
 
 // A feed page reads each session's runs with one read and cuts the runs out of it (see
 // read-feed.ts), and keeps session files open between pages (feed-handles.ts). These tests
 // check the records that come out against the order they were written in.
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-async function openBackend(
-  options: Record<string, unknown> = {},
-): Promise<{ root: string; backend: FileBackend; store: HistoryStore }> {
-  const root = await tempRoot();
-  cleanups.push(root.remove);
-  const backend = await openFileBackend(resolveFileOptions({ root: root.path, ...options }));
-  const store = createBackendStore(backend, resolveStoreOptions({}));
-  cleanups.push(() => store.close());
-  return { root: root.path, backend, store };
-}
+const openBackend = (options: Record<string, unknown> = {}) => openBackendStore(cleanups, options);
 
 const key = (e: { sessionId: string; id: string }) => `${e.sessionId}/${e.id}`;
 const expired = { occurredAt: '2020-01-01T00:00:00.000Z', ttlMs: 1000 };

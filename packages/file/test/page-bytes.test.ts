@@ -9,19 +9,16 @@ import {
   pageBudgetProblems,
   pagedEnvelopes,
 } from '@history/contract-tests';
-import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileBackend } from '../src/file-backend.js';
 import { createFileHistoryStore } from '../src/index.js';
-import { resolveFileOptions } from '../src/options.js';
-import { openFileBackend } from '../src/store.js';
+import { type Cleanups, openBackendStore } from './backend-store.js';
 import { tempRoot } from './temp-root.js';
 
 // Live memory is what must stay bounded; sample it after a full GC, not mid-garbage.
 setFlagsFromString('--expose-gc');
 const gc = runInNewContext('gc') as () => void;
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
@@ -33,12 +30,8 @@ async function freshRoot(): Promise<string> {
 }
 
 /** A backend on `root` with `options`, and a store on it to append with. */
-async function openBackend(root: string, options: Record<string, unknown> = {}) {
-  const backend: FileBackend = await openFileBackend(resolveFileOptions({ root, ...options }));
-  const store = createBackendStore(backend, resolveStoreOptions({}));
-  cleanups.push(() => store.close());
-  return { backend, store };
-}
+const openBackend = (root: string, options: Record<string, unknown> = {}) =>
+  openBackendStore(cleanups, options, root);
 
 describe('stream pages are bounded by bytes', () => {
   it('pages of 800 KiB envelopes stay within the default budget (4 MiB), each record once', async () => {

@@ -1,27 +1,16 @@
 import { envelope } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
-import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileBackend } from '../src/file-backend.js';
-import { resolveFileOptions } from '../src/options.js';
-import { openFileBackend } from '../src/store.js';
+import { type Cleanups, openBackendStore } from './backend-store.js';
 import { purgeAll } from './purge-all.js';
-import { tempRoot } from './temp-root.js';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 /** A store and its backend, so purges can be asked for at a chosen `now`. */
-async function open(): Promise<{ store: HistoryStore; backend: FileBackend }> {
-  const root = await tempRoot();
-  cleanups.push(root.remove);
-  const backend = await openFileBackend(resolveFileOptions({ root: root.path }));
-  const store = createBackendStore(backend, resolveStoreOptions({}));
-  cleanups.unshift(() => store.close());
-  return { store, backend };
-}
+const open = () => openBackendStore(cleanups);
 
 async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
   const out: string[] = [];

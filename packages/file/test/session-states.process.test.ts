@@ -3,34 +3,19 @@ import { access, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { envelope, envelopes } from '@history/contract-tests';
 import type { HistoryStore } from '@history/core';
-import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { FileBackend } from '../src/file-backend.js';
-import { resolveFileOptions } from '../src/options.js';
 import { sessionFiles } from '../src/session-files.js';
 import { INDEX_INTERVAL } from '../src/session-index.js';
-import { openFileBackend } from '../src/store.js';
+import { type Cleanups, openBackendStore } from './backend-store.js';
 import { tempRoot } from './temp-root.js';
 
-const cleanups: Array<() => Promise<void>> = [];
+const cleanups: Cleanups = [];
 afterEach(async () => {
-  for (const c of cleanups.splice(0)) await c();
+  for (const c of cleanups.splice(0).reverse()) await c();
 });
 
 /** A store and the backend under it, to look at its handles and states. */
-async function open(options: Record<string, unknown>): Promise<{
-  store: HistoryStore;
-  backend: FileBackend;
-  root: string;
-}> {
-  const root = await tempRoot();
-  cleanups.push(root.remove);
-  const all = { root: root.path, ...options };
-  const backend = await openFileBackend(resolveFileOptions(all));
-  const store = createBackendStore(backend, resolveStoreOptions(all));
-  cleanups.push(() => store.close());
-  return { store, backend, root: root.path };
-}
+const open = (options: Record<string, unknown>) => openBackendStore(cleanups, options);
 
 async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
   const out: string[] = [];
