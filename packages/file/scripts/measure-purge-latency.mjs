@@ -1,6 +1,7 @@
 // What appends wait for beside a purge: 4 producers append single events (a new session every
 // `sessionEvents`) for 10 s idle, then while `purgeExpired()` removes `expired` events loaded over
-// `sessions` sessions (as `pnpm bench --full`'s lifecycle scenario does). Prints the appends'
+// `sessions` sessions (tooling/purge-workload.mjs, as `pnpm bench --full`'s lifecycle scenario
+// does). Prints the appends'
 // latency idle and during the purge, each compaction's step that holds the writer (from its
 // `forgotten` step to its `renamed` one, the wait for the writer included), GC pauses, and what
 // the appends slower than 1.5x the idle p99 overlapped.
@@ -11,14 +12,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
+import { loadExpired, measurePurge } from '../../../tooling/purge-workload.mjs';
 import { resolveFileOptions } from '../dist/options.js';
 import { openFileBackend } from '../dist/store.js';
 
 const expired = Number(process.argv[2] ?? 1_000_000);
 const sessions = Number(process.argv[3] ?? 1_000);
 const sessionEvents = Number(process.argv[4] ?? 1_000);
-const PRODUCERS = 4;
-const DAY = 86_400_000;
 
 let phase; // undefined while not measuring, then 'idle', then 'purge'
 const intervals = { idle: [], purge: [] }; // [kind, start, end]
@@ -39,64 +39,15 @@ backend.purger.onStep = (step) => {
   }
 };
 
-const envelope = (sessionId, i, at, ttlMs) => ({
-  id: `${sessionId}:${i}`,
-  type: 'assistant.message',
-  sessionId,
-  occurredAt: new Date(at).toISOString(),
-  payload: { role: 'assistant', text: 'x'.repeat(100), tokens: i % 200 },
-  ...(ttlMs ? { ttlMs } : {}),
-});
-let batch = [];
-const flush = async () => {
-  if (batch.length > 0) await store.appendMany(batch);
-  batch = [];
-};
-const now = Date.now();
-const perSession = Math.ceil(expired / sessions);
-for (let n = 0; n < sessions; n++) {
-  for (let i = 0; i < perSession; i++) {
-    batch.push(envelope(`expiring-${n}`, i, now - DAY + i, 60_000));
-    if (batch.length >= 1000) await flush();
-  }
-}
-for (let n = 0; n < sessions; n++) {
-  for (let j = 0; j < 4; j++) batch.push(envelope(`expiring-${n}`, perSession + j, now));
-}
-await flush();
-
-const next = new Array(PRODUCERS).fill(0);
+await loadExpired(store, expired, sessions);
 const latencies = { idle: [], purge: [] }; // [start, ms]
-async function produce(more) {
-  await Promise.all(
-    next.map(async (_, p) => {
-      do {
-        const n = next[p]++;
-        const started = performance.now();
-        await store.append(
-          envelope(`producer-${p}.${Math.floor(n / sessionEvents)}`, n, Date.now()),
-        );
-        if (phase) latencies[phase].push([started, performance.now() - started]);
-      } while (more());
-    }),
-  );
-}
-let warm = 0;
-await produce(() => ++warm < 800);
-globalThis.gc?.();
-const idleUntil = performance.now() + 10_000;
-phase = 'idle';
-await produce(() => performance.now() < idleUntil);
-globalThis.gc?.();
-phase = 'purge';
-let purging = true;
-const started = performance.now();
-const purge = store.purgeExpired().finally(() => {
-  purging = false;
+const { result, seconds } = await measurePurge(store, {
+  sessionEvents,
+  onPhase: (p) => {
+    phase = p;
+  },
+  onAppend: (start, ms) => latencies[phase].push([start, ms]),
 });
-await Promise.all([purge, produce(() => purging)]);
-const seconds = (performance.now() - started) / 1000;
-phase = undefined;
 await new Promise((resolve) => setTimeout(resolve, 50)); // the last GC entries
 
 const at = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
@@ -107,7 +58,7 @@ const summary = (values) => {
   return `n ${s.length}, p50 ${f(0.5)}, p90 ${f(0.9)}, p99 ${f(0.99)}, p999 ${f(0.999)}, max ${s.at(-1).toFixed(2)} ms`;
 };
 const idleP99 = at(Float64Array.from(latencies.idle, ([, ms]) => ms).sort(), 0.99);
-console.log(`purged ${(await purge).deletedEvents} events in ${seconds.toFixed(1)} s`);
+console.log(`purged ${result.deletedEvents} events in ${seconds.toFixed(1)} s`);
 for (const p of ['idle', 'purge']) {
   console.log(`${p}: appends ${summary(latencies[p].map(([, ms]) => ms))}`);
   for (const kind of ['held', 'gc']) {

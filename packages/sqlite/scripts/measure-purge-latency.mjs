@@ -1,7 +1,7 @@
 // What appends wait for beside a purge: 4 producers append single events (a new session every
 // `sessionEvents`) for 10 s idle, then while `purgeExpired()` removes `expired` events loaded
-// over `sessions` sessions (as `pnpm bench --full`'s lifecycle scenario does). Prints the
-// appends' latency idle and during the purge, the purge's slices, the batches written inline
+// over `sessions` sessions (tooling/purge-workload.mjs, as `pnpm bench --full`'s lifecycle
+// scenario does). Prints the appends' latency idle and during the purge, the purge's slices, the batches written inline
 // (by WAL frames: a seal of 128 ids writes many) and those sent to the writer thread, GC, and
 // what each append slower than twice the idle p99 overlapped.
 //   node --expose-gc scripts/measure-purge-latency.mjs [expired] [sessions] [sessionEvents]
@@ -10,6 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
+import { loadExpired, measurePurge } from '../../../tooling/purge-workload.mjs';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { SqliteBackend } from '../dist/sqlite-backend.js';
 import { MainThreadLane } from '../dist/threads/main-thread-lane.js';
@@ -17,8 +18,6 @@ import { MainThreadLane } from '../dist/threads/main-thread-lane.js';
 const expired = Number(process.argv[2] ?? 300_000);
 const sessions = Number(process.argv[3] ?? 1_000);
 const sessionEvents = Number(process.argv[4] ?? 1_000);
-const PRODUCERS = 4;
-const DAY = 86_400_000;
 
 let phase; // undefined while not measuring, then 'idle', then 'purge'
 const tasks = { idle: [], purge: [] }; // [kind, sync ms, total ms]
@@ -84,68 +83,25 @@ new PerformanceObserver((list) => {
 
 const dir = mkdtempSync(join(tmpdir(), 'purge-latency-'));
 const store = await createSqliteHistoryStore({ filename: join(dir, 'db.sqlite') });
-const envelope = (sessionId, i, at, ttlMs) => ({
-  id: `${sessionId}:${i}`,
-  type: 'assistant.message',
-  sessionId,
-  occurredAt: new Date(at).toISOString(),
-  payload: { role: 'assistant', text: 'x'.repeat(100), tokens: i % 200 },
-  ...(ttlMs ? { ttlMs } : {}),
-});
-let batch = [];
-const flush = async () => {
-  if (batch.length > 0) await store.appendMany(batch);
-  batch = [];
-};
-const now = Date.now();
-const perSession = Math.ceil(expired / sessions);
-for (let n = 0; n < sessions; n++) {
-  for (let i = 0; i < perSession; i++) {
-    batch.push(envelope(`expiring-${n}`, i, now - DAY + i, 60_000));
-    if (batch.length >= 1000) await flush();
-  }
-}
-for (let n = 0; n < sessions; n++) {
-  for (let j = 0; j < 4; j++)
-    batch.push(envelope(`expiring-${n}`, perSession + j, now, j % 2 ? 30 * DAY : 0));
-}
-await flush();
-
-const next = new Array(PRODUCERS).fill(0);
-async function produce(more, samples) {
-  await Promise.all(
-    next.map(async (_, p) => {
-      do {
-        const n = next[p]++;
-        const started = performance.now();
-        await store.append(
-          envelope(`producer-${p}.${Math.floor(n / sessionEvents)}`, n, Date.now()),
-        );
-        samples?.push(performance.now() - started);
-        if (phase === 'purge') spans.push([started, performance.now()]);
-      } while (more());
-    }),
-  );
-}
-let warm = 0;
-await produce(() => ++warm < 800);
-globalThis.gc?.();
+await loadExpired(store, expired, sessions);
 const idle = [];
-const idleUntil = performance.now() + 10_000;
-phase = 'idle';
-await produce(() => performance.now() < idleUntil, idle);
-globalThis.gc?.();
-phase = 'purge';
 const during = [];
-let purging = true;
-const started = performance.now();
-const purge = store.purgeExpired().finally(() => {
-  purging = false;
+const {
+  result: { deletedEvents },
+  seconds,
+} = await measurePurge(store, {
+  sessionEvents,
+  onPhase: (p) => {
+    phase = p;
+  },
+  onAppend: (started, ms) => {
+    if (phase === 'idle') idle.push(ms);
+    else {
+      during.push(ms);
+      spans.push([started, started + ms]);
+    }
+  },
 });
-await produce(() => purging, during);
-const { deletedEvents } = await purge;
-const seconds = (performance.now() - started) / 1000;
-phase = undefined;
 
 const quantiles = (values) => {
   const s = [...values].sort((a, b) => a - b);

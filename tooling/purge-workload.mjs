@@ -1,0 +1,84 @@
+// The workload of the adapters' `scripts/measure-purge-latency.mjs`, as `pnpm bench --full`'s
+// lifecycle scenario runs it: expired events loaded over many sessions (with live ones after
+// them, half of those with a ttl a month away), then 4 producers appending single events (a
+// new session every `sessionEvents`), 10 s idle, then while `purgeExpired()` runs.
+// Plain JavaScript for plain-node scripts; each script adds its own instruments.
+
+const DAY = 86_400_000;
+const PRODUCERS = 4;
+const WARM_UP_APPENDS = 800;
+const IDLE_MS = 10_000;
+
+const envelope = (sessionId, i, at, ttlMs) => ({
+  id: `${sessionId}:${i}`,
+  type: 'assistant.message',
+  sessionId,
+  occurredAt: new Date(at).toISOString(),
+  payload: { role: 'assistant', text: 'x'.repeat(100), tokens: i % 200 },
+  ...(ttlMs ? { ttlMs } : {}),
+});
+
+/** `expired` events long expired over `sessions` sessions, then 4 live ones in each. */
+export async function loadExpired(store, expired, sessions) {
+  let batch = [];
+  const flush = async () => {
+    if (batch.length > 0) await store.appendMany(batch);
+    batch = [];
+  };
+  const now = Date.now();
+  const perSession = Math.ceil(expired / sessions);
+  for (let n = 0; n < sessions; n++) {
+    for (let i = 0; i < perSession; i++) {
+      batch.push(envelope(`expiring-${n}`, i, now - DAY + i, 60_000));
+      if (batch.length >= 1000) await flush();
+    }
+  }
+  for (let n = 0; n < sessions; n++) {
+    for (let j = 0; j < 4; j++) {
+      batch.push(envelope(`expiring-${n}`, perSession + j, now, j % 2 ? 30 * DAY : 0));
+    }
+  }
+  await flush();
+}
+
+/**
+ * Warms up, then appends idle for 10 s, then during `purgeExpired()`. `onPhase` hears 'idle',
+ * 'purge', then undefined; `onAppend(started, ms)` each append made in a phase. Returns the
+ * purge's result and how long it took.
+ */
+export async function measurePurge(store, { sessionEvents, onPhase, onAppend }) {
+  const next = new Array(PRODUCERS).fill(0);
+  let measuring = false;
+  const produce = (more) =>
+    Promise.all(
+      next.map(async (_, p) => {
+        do {
+          const n = next[p]++;
+          const started = performance.now();
+          await store.append(
+            envelope(`producer-${p}.${Math.floor(n / sessionEvents)}`, n, Date.now()),
+          );
+          if (measuring) onAppend(started, performance.now() - started);
+        } while (more());
+      }),
+    );
+  let warm = 0;
+  await produce(() => ++warm < WARM_UP_APPENDS);
+  globalThis.gc?.();
+  const idleUntil = performance.now() + IDLE_MS;
+  measuring = true;
+  onPhase('idle');
+  await produce(() => performance.now() < idleUntil);
+  globalThis.gc?.();
+  onPhase('purge');
+  let purging = true;
+  const started = performance.now();
+  const purge = store.purgeExpired().finally(() => {
+    purging = false;
+  });
+  await Promise.all([purge, produce(() => purging)]);
+  const seconds = (performance.now() - started) / 1000;
+  measuring = false;
+  onPhase(undefined);
+  return { result: await purge, seconds };
+}
