@@ -1,21 +1,15 @@
 import { mkdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { envelope } from '@history/contract-tests';
-import type { HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { sessionFiles } from '../src/session-files.js';
+import { seqIds } from './seq-ids.js';
 import { tempRoot } from './temp-root.js';
 
 const cleanups: Array<() => Promise<void>> = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
-
-async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const r of store.stream(sessionId)) out.push(`${r.seq}:${r.id}`);
-  return out;
-}
 
 /** A root holding sessions `good` and `bad` with three events each, closed. */
 async function seeded(): Promise<string> {
@@ -62,10 +56,10 @@ async function appendAroundBrokenSession(root: string): Promise<void> {
     expect(o.reason).toMatchObject({ code: 'HISTORY_STORAGE' });
     expect(o.reason.message).toContain('"bad"');
   }
-  expect(await ids(store, 'good')).toEqual(['1:a', '2:b', '3:c', '4:d', '5:e']);
-  expect(await ids(store, 'fresh')).toEqual(['1:a']);
+  expect(await seqIds(store, 'good')).toEqual(['1:a', '2:b', '3:c', '4:d', '5:e']);
+  expect(await seqIds(store, 'fresh')).toEqual(['1:a']);
   // The mixed call failed as a whole: its healthy session got nothing.
-  expect(await ids(store, 'other')).toEqual([]);
+  expect(await seqIds(store, 'other')).toEqual([]);
   // The broken session still fails alone, and healthy ones still succeed after it.
   await expect(store.append(envelope(6, { sessionId: 'bad', id: 'f' }))).rejects.toMatchObject({
     code: 'HISTORY_STORAGE',

@@ -5,30 +5,22 @@ import { afterEach, describe, expect, it } from 'vitest';
 import type { FileBackend } from '../src/file-backend.js';
 import { type Cleanups, openBackendStore } from './backend-store.js';
 import { purgeAll } from './purge-all.js';
+import { seqIds } from './seq-ids.js';
 
 const cleanups: Cleanups = [];
 afterEach(async () => {
   for (const c of cleanups.splice(0).reverse()) await c();
 });
 
-const open = async (durability: 'os' | 'fsync') =>
-  (await openBackendStore(cleanups, { durability })).backend;
+const open = (durability: 'os' | 'fsync') => openBackendStore(cleanups, { durability });
 
 const T0 = Date.parse('2030-01-01T00:00:00.000Z');
 const write = (backend: FileBackend, e: Envelope) =>
   backend.writeBatch([prepareEnvelope(e, { maxEnvelopeBytes: 1 << 20, defaultSessionId: 'd' })]);
 
-async function ids(backend: FileBackend, sessionId: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const page of backend.readPages(sessionId, { direction: 'forward' })) {
-    for (const r of page) out.push(`${r.seq}:${r.id}`);
-  }
-  return out;
-}
-
 describe.each(['os', 'fsync'] as const)('a compaction (durability %s)', (durability) => {
   it('holds only its session: a batch to another session is written between its sync and its rename, one to the session waits and lands in the new file', async () => {
-    const backend = await open(durability);
+    const { backend, store } = await open(durability);
     for (let k = 0; k < 100; k++) {
       const occurredAt = new Date(T0).toISOString();
       await write(backend, envelope(k, { sessionId: 's', id: `e${k}`, occurredAt, ttlMs: 1 }));
@@ -63,7 +55,7 @@ describe.each(['os', 'fsync'] as const)('a compaction (durability %s)', (durabil
       'renamed',
       's written',
     ]);
-    expect(await ids(backend, 's')).toEqual(['101:during']);
-    expect(await ids(backend, 'other')).toEqual(['1:o1']);
+    expect(await seqIds(store, 's')).toEqual(['101:during']);
+    expect(await seqIds(store, 'other')).toEqual(['1:o1']);
   });
 });

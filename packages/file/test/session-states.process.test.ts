@@ -2,11 +2,11 @@ import { spawn } from 'node:child_process';
 import { access, readFile, stat } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { envelope, envelopes } from '@history/contract-tests';
-import type { HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { sessionFiles } from '../src/session-files.js';
 import { INDEX_INTERVAL } from '../src/session-index.js';
 import { type Cleanups, openBackendStore } from './backend-store.js';
+import { seqIds } from './seq-ids.js';
 import { tempRoot } from './temp-root.js';
 
 const cleanups: Cleanups = [];
@@ -16,12 +16,6 @@ afterEach(async () => {
 
 /** A store and the backend under it, to look at its handles and states. */
 const open = (options: Record<string, unknown>) => openBackendStore(cleanups, options);
-
-async function ids(store: HistoryStore, sessionId: string): Promise<string[]> {
-  const out: string[] = [];
-  for await (const r of store.stream(sessionId)) out.push(`${r.seq}:${r.id}`);
-  return out;
-}
 
 describe('session state is kept apart from open handles', () => {
   it('a session whose handle was closed keeps its state: reopened, never rescanned', async () => {
@@ -49,8 +43,8 @@ describe('session state is kept apart from open handles', () => {
     // One reopen, and the very same state object: a rescan would have built a new one.
     expect(backend.handles.opens).toBe(opens + 1);
     expect(backend.states.peek('a')).toBe(stateOfA);
-    expect(await ids(store, 'a')).toEqual(['1:a1', '2:a2', '3:a3']);
-    expect(await ids(store, 'b')).toEqual(['1:b1']);
+    expect(await seqIds(store, 'a')).toEqual(['1:a1', '2:a2', '3:a3']);
+    expect(await seqIds(store, 'b')).toEqual(['1:b1']);
   });
 
   it('bounds the ids held; a dropped session is rebuilt from its file with seqs and ids intact', async () => {
@@ -75,7 +69,7 @@ describe('session state is kept apart from open handles', () => {
     });
     expect(backend.states.peek('a')).toMatchObject({ lastSeq: 3 });
     expect(backend.states.idCount).toBeLessThanOrEqual(4);
-    expect(await ids(store, 'a')).toEqual(['1:a1', '2:a2', '3:a3']);
+    expect(await seqIds(store, 'a')).toEqual(['1:a1', '2:a2', '3:a3']);
   });
 
   it('keeps the state of a session larger than the bound while it is appended to', async () => {
@@ -104,7 +98,7 @@ describe('batches started concurrently by core', () => {
       }),
     );
     for (const s of sessions) {
-      expect(await ids(store, s)).toEqual(
+      expect(await seqIds(store, s)).toEqual(
         Array.from({ length: 15 }, (_, i) => `${i + 1}:${s}-${i + 1}`),
       );
     }

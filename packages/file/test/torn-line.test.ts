@@ -4,6 +4,7 @@ import type { HistoryStore } from '@history/core';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createFileHistoryStore } from '../src/index.js';
 import { sessionFiles } from '../src/session-files.js';
+import { seqIds } from './seq-ids.js';
 import { tempRoot } from './temp-root.js';
 
 const cleanups: Array<() => Promise<void>> = [];
@@ -11,11 +12,8 @@ afterEach(async () => {
   for (const c of cleanups.splice(0)) await c();
 });
 
-async function ids(store: HistoryStore, range?: Parameters<HistoryStore['stream']>[1]) {
-  const out: string[] = [];
-  for await (const r of store.stream('s', range)) out.push(`${r.seq}:${r.id}`);
-  return out;
-}
+const ids = (store: HistoryStore, range?: Parameters<HistoryStore['stream']>[1]) =>
+  seqIds(store, 's', range);
 
 async function seeded(): Promise<{ root: string; data: string }> {
   const root = await tempRoot();
