@@ -18,7 +18,7 @@ import type {
 import { isTransientSqliteError } from './is-transient.js';
 import { isoTimes } from './iso-times.js';
 import { SQLITE_DEFAULTS } from './options.js';
-import { PURGE_SLICE_BUDGET_MS } from './sqlite-purger.js';
+import { PURGE_SLICE_BUDGET_MS, purgeSteps } from './sqlite-purger.js';
 import { isTaskFailure } from './threads/task-handler.js';
 import type { TaskRunner } from './threads/task-runner.js';
 import type {
@@ -278,7 +278,7 @@ export class SqliteBackend implements HistoryBackend {
       ...(request.maxAgeMs === undefined ? {} : { maxAgeMs: request.maxAgeMs }),
       ...maxEventsPerSession,
     });
-    const count = victims.sids.length;
+    const count = purgeSteps(victims);
     const sessions = new Set<number>();
     let deletedEvents = 0;
     for (let from = 0; from < count; ) {

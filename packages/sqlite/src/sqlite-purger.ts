@@ -15,8 +15,13 @@ interface Victim {
   sid: number;
   seq: number;
   id_hash: number;
+  /** Its `expiries` row's key, with `rowid`; NULL without one. */
+  expires: number | null;
   excess?: boolean;
 }
+
+/** A row of `expiries` in expiry order: `sid` NULL when its event is gone. */
+type ExpiryRow = Omit<Victim, 'sid' | 'expires'> & { sid: number | null; expires: number };
 
 interface LiveSession {
   sid: number;
@@ -27,8 +32,10 @@ interface LiveSession {
 
 /** Sessions read per query of the retention walk. */
 const WALK_PAGE = 256;
-/** Entries of the expiry index a chunk reads to find sessions with expired events. */
+/** Rows of `expiries` a chunk reads to find sessions with expired events. */
 const DISCOVER = 512;
+/** Rows of `expiries` whose event is gone a chunk reads (and deletes) at most, past those. */
+const STALE = 4_096;
 /** Most sessions a chunk takes expired events from. */
 const SESSIONS_PER_CHUNK = 64;
 /** Expired events a chunk takes from each session it found, at least, when more are left. */
@@ -46,8 +53,19 @@ const WINDOW_SEQS = 512;
  * append that arrives during a slice waits well within its idle p99: a quarter (0.5 ms with
  * the commit) put the purge's append p99 at 1.6-1.9x idle, this 1.4-1.7x, at a purge 40%
  * slower (the commits write more WAL frames per event); 1 ms slices put it at 2.9x (README).
+ * A slice's commit writes one WAL frame per page it changed: 26 for 16 events while deleting
+ * an event also deleted its entry of the expiry index (one leaf per event: the entries of
+ * concurrent sessions interleave), 10-11 since migration 0006 (`expiries`, deleted after).
  */
 export const PURGE_SLICE_BUDGET_MS = 0.05;
+
+/**
+ * A slice of `expiries` rows may spend this many times the budget deleting: sorted by key,
+ * its rows share leaves, so its commit writes a few WAL frames where an events slice writes
+ * 10-19. At the plain budget (about 40 rows, 0.10 ms with the commit) they were a third of a
+ * purge's slices; at 4x, about 90 rows, 0.3 ms, 4 frames, and a seventh (300,000 events).
+ */
+const EXPIRY_BUDGET_FACTOR = 4;
 
 /** Victims deleted between two looks at the clock. */
 const CLOCK_EVERY = 16;
@@ -66,7 +84,7 @@ const CLOCK_EVERY = 16;
  * `PURGE_SLICE_BUDGET_MS` (see `SqliteBackend.purgeExpired`).
  */
 export class SqlitePurger {
-  private readonly expired: Database.Statement<[number, number], Victim>;
+  private readonly expired: Database.Statement<[number, number], ExpiryRow>;
   private readonly expiredInSession: Database.Statement<
     [number, number, number, number, number],
     Victim
@@ -85,6 +103,7 @@ export class SqlitePurger {
   >;
   private readonly deleteEvent: Database.Statement<[number, number, number]>;
   private readonly deleteEventId: Database.Statement<[number, number, number]>;
+  private readonly deleteExpiry: Database.Statement<[number, number, number]>;
   private readonly recordPurge: Database.Statement<[number, number | null, number, number]>;
   /** The last sid the retention walk finished (0: start from the first). */
   private cursor = 0;
@@ -102,6 +121,7 @@ export class SqlitePurger {
     this.stateOf = db.prepare(SQL.purgeState);
     this.deleteEvent = db.prepare(SQL.deleteEvent);
     this.deleteEventId = db.prepare(SQL.deleteEventId);
+    this.deleteExpiry = db.prepare(SQL.deleteExpiry);
     this.recordPurge = db.prepare(SQL.recordPurge);
   }
 
@@ -110,16 +130,29 @@ export class SqlitePurger {
     const task = { ...request, limit: Math.max(1, request.limit) };
     const chosen = new Map<number, Victim>();
     this.expiredIn.clear();
-    // Sessions with expired events, in expiry order, each with the lowest expired seq seen;
-    // then each session's expired events in seq order from there. Taken in expiry order
-    // alone, the victims of interleaved expiries were one event in each of many sessions,
-    // each dirtying pages of its own (4,445 events/s over 1,000 sessions); a session's
-    // events in seq order share their index pages, and their rows when written together.
+    // Sessions with expired events, in expiry order (`expiries`), each with the lowest
+    // expired seq seen; then each session's expired events in seq order from there. Taken in
+    // expiry order alone, the victims of interleaved expiries were one event in each of many
+    // sessions, each dirtying pages of its own (4,445 events/s over 1,000 sessions); a
+    // session's events in seq order share their index pages, and their rows when written
+    // together. Their `expiries` rows go after them, sorted (`remove`).
     const found = new Map<number, { min: number; max: number }>();
+    const stale: ExpiryRow[] = [];
     const discover = Math.min(DISCOVER, 4 * task.limit);
     let read = 0;
+    let rows = 0;
     let full = false;
-    for (const v of this.expired.iterate(task.now, discover)) {
+    for (const v of this.expired.iterate(task.now, discover + STALE)) {
+      rows++;
+      if (v.sid === null) {
+        stale.push(v);
+        if (stale.length === STALE) {
+          full = true;
+          break;
+        }
+        continue;
+      }
+      if (read === discover) break;
       read++;
       const seen = found.get(v.sid);
       if (seen === undefined) {
@@ -134,13 +167,9 @@ export class SqlitePurger {
       }
     }
     // Every expired event was seen: the windows below cover them all.
-    const exhausted = !full && read < discover;
+    const exhausted = !full && read < discover && rows < discover + STALE;
     // Otherwise more are left than the chunk takes: first an even share from each session
-    // found (at least `MIN_SHARE`), then what room is left. Sessions whose events expire at
-    // the same instants have them side by side in the expiry index: a slice taking a short run
-    // from each of several sessions rewrites each of those index pages once, where a long run
-    // of one session rewrote one page per event (0.45 WAL frames per purged event against
-    // 0.72, 100,000 events expiring in step over 200 sessions).
+    // found (at least `MIN_SHARE`), then what room is left, so each session found loses some.
     const share = Math.max(MIN_SHARE, Math.ceil(task.limit / found.size));
     const windows = [...found].map(([sid, { min, max }]) => ({ sid, from: min, max }));
     for (const most of exhausted ? [Number.POSITIVE_INFINITY] : [share, Number.POSITIVE_INFINITY]) {
@@ -159,13 +188,14 @@ export class SqlitePurger {
     if (done && (task.maxAgeMs !== undefined || task.maxEventsPerSession !== undefined)) {
       done = this.walk(task, chosen);
     }
-    return { victims: toColumns(chosen.values()), done };
+    return { victims: toColumns(chosen.values(), stale), done };
   }
 
   /**
    * Must run inside a write transaction. Removes victims from `from` on, a session at a
-   * time, until they run out or `budgetMs` does (checked every `CLOCK_EVERY` events and
-   * between sessions, so a slice takes one victim at least).
+   * time, then (from `victims.sids.length` on) the `expiries` rows of those gone, until they
+   * run out or `budgetMs` does (checked every `CLOCK_EVERY` steps and between sessions, so a
+   * slice takes one step at least). Steps in all: `purgeSteps(victims)`.
    */
   remove(
     victims: PurgeVictims,
@@ -178,6 +208,10 @@ export class SqlitePurger {
     const sids: number[] = [];
     let deletedEvents = 0;
     let next = from;
+    if (next >= count) {
+      const expiriesDeadline = deadline + (EXPIRY_BUDGET_FACTOR - 1) * budgetMs;
+      return { deletedEvents, sids, next: this.removeExpiries(victims, next, expiriesDeadline) };
+    }
     while (next < count) {
       const sid = victims.sids[next]!;
       let end = next + 1;
@@ -189,6 +223,24 @@ export class SqlitePurger {
       if (next < end || performance.now() >= deadline) break;
     }
     return { deletedEvents, sids, next };
+  }
+
+  /**
+   * Deletes the `expiries` rows of `victims.expiryAt/expiryPos` from step `from` on (steps
+   * count on after the victims) whose event is gone: a victim another connection appended
+   * to meanwhile or kept as needed for `maxEventsPerSession` keeps its row. Returns the next.
+   */
+  private removeExpiries(victims: PurgeVictims, from: number, deadline: number): number {
+    const count = victims.sids.length;
+    const end = count + victims.expiryAt.length;
+    let next = from;
+    while (next < end) {
+      const k = next++ - count;
+      const pos = victims.expiryPos[k]!;
+      this.deleteExpiry.run(victims.expiryAt[k]!, pos, pos);
+      if ((next - count) % CLOCK_EVERY === 0 && performance.now() >= deadline) break;
+    }
+    return next;
   }
 
   /** Adds the retention rules' victims; true when a whole pass found fewer than the limit. */
@@ -316,7 +368,7 @@ export class SqlitePurger {
  * Victims as columns grouped by session (in the order sessions were first chosen); within
  * one, rule victims first, then the excess, each oldest first.
  */
-function toColumns(chosen: Iterable<Victim>): PurgeVictims {
+function toColumns(chosen: Iterable<Victim>, stale: readonly ExpiryRow[]): PurgeVictims {
   const bySession = new Map<number, Victim[]>();
   for (const v of chosen) {
     const list = bySession.get(v.sid);
@@ -331,7 +383,14 @@ function toColumns(chosen: Iterable<Victim>): PurgeVictims {
     seqs: new Float64Array(count),
     idHashes: new Float64Array(count),
     excess: new Uint8Array(count),
+    expiryAt: new Float64Array(0),
+    expiryPos: new Float64Array(0),
   };
+  // The victims' expiry rows and the stale ones, in key order: neighbours share leaves.
+  const expiries: Array<{ at: number; pos: number }> = stale.map((r) => ({
+    at: r.expires,
+    pos: r.rowid,
+  }));
   let i = 0;
   for (const list of bySession.values()) {
     list.sort((a, b) => Number(a.excess ?? false) - Number(b.excess ?? false) || a.seq - b.seq);
@@ -341,8 +400,17 @@ function toColumns(chosen: Iterable<Victim>): PurgeVictims {
       out.seqs[i] = v.seq;
       out.idHashes[i] = v.id_hash;
       out.excess[i] = v.excess ? 1 : 0;
+      if (v.expires !== null) expiries.push({ at: v.expires, pos: v.rowid });
       i++;
     }
   }
+  expiries.sort((a, b) => a.at - b.at || a.pos - b.pos);
+  out.expiryAt = Float64Array.from(expiries, (e) => e.at);
+  out.expiryPos = Float64Array.from(expiries, (e) => e.pos);
   return out;
+}
+
+/** Slices' steps in a chunk: its victims, then their (and stale) `expiries` rows. */
+export function purgeSteps(victims: PurgeVictims): number {
+  return victims.sids.length + victims.expiryAt.length;
 }

@@ -44,6 +44,8 @@ export class SqliteWriter {
   private readonly sessionState: Database.Statement<[number], [number, number]>;
   private readonly markLive: Database.Statement<[number, number]>;
   private readonly deleteStatements: Database.Statement<[number]>[];
+  private readonly deleteSessionExpiries: Database.Statement<[number]>;
+  private readonly insertExpiry: Database.Statement<[number, number]>;
   private readonly tombstone: Database.Statement<[number, number, number]>;
   private readonly purger: SqlitePurger;
   private readonly upsertCheckpoint: Database.Statement<[number, string, string, number | null]>;
@@ -105,6 +107,8 @@ export class SqliteWriter {
       SQL.deleteTimeBlocks,
       SQL.deleteCheckpoint,
     ].map((sql) => db.prepare<[number]>(sql));
+    this.deleteSessionExpiries = db.prepare(SQL.deleteSessionExpiries);
+    this.insertExpiry = db.prepare(SQL.insertExpiry);
     this.tombstone = db.prepare(SQL.tombstone);
     this.purger = new SqlitePurger(db);
     this.upsertCheckpoint = db.prepare(SQL.upsertCheckpoint);
@@ -158,8 +162,10 @@ export class SqliteWriter {
         }
         const seq = tail.lastSeq + 1;
         const expires = task.expiresAtMs[i]!;
+        const pos = this.rowids.next();
+        const expiring = !Number.isNaN(expires);
         this.insertEvent.run(
-          this.rowids.next(),
+          pos,
           sid,
           seq,
           hash,
@@ -167,8 +173,9 @@ export class SqliteWriter {
           task.occurredAtMs[i]!,
           createdAtMs,
           jsons[i]!,
-          Number.isNaN(expires) ? null : expires,
+          expiring ? expires : null,
         );
+        if (expiring) this.insertExpiry.run(expires, pos);
         tail.lastSeq = seq;
         if (seq % TIME_BLOCK === 0) {
           this.sealBlock(sid, seq);
@@ -196,6 +203,7 @@ export class SqliteWriter {
       const sid = this.findSession.get(task.sessionId);
       if (sid === undefined) return;
       const tail = this.tails.get(sid) ?? this.loadTail(sid);
+      this.deleteSessionExpiries.run(sid);
       deleted = this.rowids.removing(() => this.deleteStatements[0]!.run(sid).changes);
       for (const statement of this.deleteStatements.slice(1)) statement.run(sid);
       this.tombstone.run(tail.lastSeq, tail.lastSeq, sid);

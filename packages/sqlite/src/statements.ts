@@ -56,32 +56,48 @@ export const SQL = {
   tombstone:
     'UPDATE session_state SET created_at_ms = NULL, seq_base = ?, seq_floor = ?, purged_events = 0, ' +
     'floor_updated_at_ms = NULL WHERE sid = ?',
-  /** Expired events, from the partial expiry index. Bound: now, limit. */
+  /**
+   * Expired events in expiry order, from `expiries` (migration 0006); `sid` is NULL for a row
+   * whose event is gone (a purge stopped between its two steps). Bound: now, limit.
+   */
   expiredEvents:
-    'SELECT rowid AS rowid, sid, seq, id_hash FROM events WHERE expires_at_ms <= ? ORDER BY expires_at_ms LIMIT ?',
+    'SELECT x.pos AS rowid, e.sid AS sid, e.seq AS seq, e.id_hash AS id_hash, x.expires_at_ms AS expires ' +
+    'FROM expiries x LEFT JOIN events e ON e.pos = x.pos WHERE x.expires_at_ms <= ? ' +
+    'ORDER BY x.expires_at_ms LIMIT ?',
   /**
    * One session's expired events in seq order, in a window of seqs. `+expires_at_ms`: the
-   * filter must not make the planner walk the global expiry index instead of (sid, seq).
+   * filter must stay a row filter of the (sid, seq) walk.
    * Bound: sid, first seq, end seq (exclusive), now, limit.
    */
   expiredInSession:
-    'SELECT rowid AS rowid, sid, seq, id_hash FROM events WHERE sid = ? AND seq >= ? AND seq < ? ' +
-    'AND +expires_at_ms <= ? ORDER BY seq LIMIT ?',
+    'SELECT rowid AS rowid, sid, seq, id_hash, expires_at_ms AS expires FROM events ' +
+    'WHERE sid = ? AND seq >= ? AND seq < ? AND +expires_at_ms <= ? ORDER BY seq LIMIT ?',
   /** Live sessions after a sid, for the retention rules' walk. Bound: sid, limit. */
   liveSessionsAfter:
     'SELECT sid, seq_base, purged_events, seq_floor FROM session_state ' +
     'WHERE sid > ? AND created_at_ms IS NOT NULL ORDER BY sid LIMIT ?',
   /** A session's oldest events. Bound: sid, limit. */
   oldestEvents:
-    'SELECT rowid AS rowid, sid, seq, id_hash FROM events WHERE sid = ? ORDER BY seq LIMIT ?',
+    'SELECT rowid AS rowid, sid, seq, id_hash, expires_at_ms AS expires FROM events ' +
+    'WHERE sid = ? ORDER BY seq LIMIT ?',
   /** Events of a run of seqs that occurred at or before a cutoff. Bound: sid, after, until, cutoff, limit. */
   oldEventsInRun:
-    'SELECT rowid AS rowid, sid, seq, id_hash FROM events ' +
+    'SELECT rowid AS rowid, sid, seq, id_hash, expires_at_ms AS expires FROM events ' +
     'WHERE sid = ? AND seq > ? AND seq <= ? AND occurred_at_ms <= ? ORDER BY seq LIMIT ?',
   /** By rowid, if it is still that event (rowids of deleted rows may be reused). */
   deleteEvent: 'DELETE FROM events WHERE rowid = ? AND sid = ? AND seq = ?',
   /** Bound: sid, id_hash, seq. */
   deleteEventId: 'DELETE FROM event_ids WHERE sid = ? AND id_hash = ? AND seq = ?',
+  /** An expiry whose event is gone (positions are never reused). Bound: expiry, pos, pos. */
+  deleteExpiry:
+    'DELETE FROM expiries WHERE expires_at_ms = ? AND pos = ? ' +
+    'AND NOT EXISTS (SELECT 1 FROM events WHERE pos = ?)',
+  /** Bound: expiry, pos. */
+  insertExpiry: 'INSERT INTO expiries (expires_at_ms, pos) VALUES (?, ?)',
+  /** A session's expiries, before its events go. Bound: sid. */
+  deleteSessionExpiries:
+    'DELETE FROM expiries WHERE (expires_at_ms, pos) IN ' +
+    '(SELECT expires_at_ms, pos FROM events WHERE sid = ? AND expires_at_ms IS NOT NULL)',
   /** What a purge reads of a session before removing its events. Bound: sid. */
   purgeState:
     'SELECT sid, seq_base, purged_events, seq_floor, floor_updated_at_ms FROM session_state WHERE sid = ?',

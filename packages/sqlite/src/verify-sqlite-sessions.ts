@@ -62,6 +62,12 @@ function prepare(db: Database.Database) {
         '(SELECT 1 FROM events e WHERE e.sid = x.sid AND e.seq = x.seq AND e.id_hash = x.id_hash AND e.seq <= ?) ' +
         'ORDER BY x.seq LIMIT ?',
     ),
+    /** The event's `expiries` row. Bound: expiry, pos. */
+    expiry: db
+      .prepare<[number, number], number>(
+        'SELECT 1 FROM expiries WHERE expires_at_ms = ? AND pos = ?',
+      )
+      .pluck(),
     byHash: db.prepare<[number, number], { seq: number; pos: number; id: string }>(
       'SELECT seq, pos, id FROM events WHERE sid = ? AND id_hash = ? ORDER BY seq',
     ),
@@ -165,6 +171,7 @@ class SessionCheck {
     }
     this.checkEnvelope(event, at);
     this.checkTimeBlock(event);
+    this.checkExpiry(event);
     const previous = this.previous;
     this.previous = event;
     if (previous && event.pos <= previous.pos) {
@@ -216,6 +223,18 @@ class SessionCheck {
       problem = `expires_at_ms ${event.expires_at_ms} is not the envelope's expiry (${checked.envelope.expiresAtMs ?? null})`;
     }
     if (problem) this.add('invalid-json', event.seq, at, problem);
+  }
+
+  /** An event with an expiry needs its `expiries` row: purges find expired events there. */
+  private checkExpiry(event: EventRow): void {
+    const expires = event.expires_at_ms;
+    if (expires === null || this.statements.expiry.get(expires, event.pos) !== undefined) return;
+    this.add(
+      'index-mismatch',
+      event.seq,
+      `expiries pos=${event.pos}`,
+      `seq ${event.seq} expires at ${expires} but has no expiries row: no purge removes it`,
+    );
   }
 
   /** A sealed block's bounds must hold its events' times: a time-range read skips the block otherwise. */

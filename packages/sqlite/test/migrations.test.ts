@@ -43,6 +43,7 @@ describe('migrations', () => {
       'checkpoints',
       'event_ids',
       'events',
+      'expiries',
       'feed_state',
       'session_state',
       'time_blocks',
@@ -158,7 +159,7 @@ describe('migrations', () => {
         )
         .pluck()
         .all(),
-    ).toEqual(['events_by_expiry', 'events_by_seq']);
+    ).toEqual(['events_by_seq']);
     expect(
       after
         .prepare(

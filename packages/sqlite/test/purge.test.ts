@@ -62,6 +62,25 @@ function orphanIds(filename: string): number {
   }
 }
 
+/** `expiries` rows whose event is gone, and events with an expiry but no row: both 0 after a purge. */
+function expiryMismatches(filename: string): { orphans: number; missing: number } {
+  const conn = new Database(filename, { readonly: true });
+  try {
+    const count = (sql: string) => conn.prepare(sql).pluck().get() as number;
+    return {
+      orphans: count(
+        'SELECT count(*) FROM expiries x WHERE NOT EXISTS (SELECT 1 FROM events e WHERE e.pos = x.pos)',
+      ),
+      missing: count(
+        'SELECT count(*) FROM events e WHERE e.expires_at_ms IS NOT NULL AND NOT EXISTS ' +
+          '(SELECT 1 FROM expiries x WHERE x.expires_at_ms = e.expires_at_ms AND x.pos = e.pos)',
+      ),
+    };
+  } finally {
+    conn.close();
+  }
+}
+
 describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
   beforeEach(() => {
     purgeSliceMs = slices.purgeSliceMs;
@@ -94,6 +113,76 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     }
     expect(total).toBe(2000);
     expect(orphanIds(filename)).toBe(0);
+  });
+
+  it('deletes expiries rows whose event is gone (a purge stopped between its steps)', async () => {
+    const { backend, filename } = open();
+    const now = T0 + 1_000_000;
+    await fill(backend, 'a', 300, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
+    // Not expired at the purge's `now`, nor when read (reads use the clock).
+    await fill(backend, 'b', 10, (k) => ({ occurred: T0 + k, expires: Date.now() + 86_400_000 }));
+    // The events a's first 200 expiries point at go, their rows stay: as after a crash
+    // between a chunk's event slices and its expiries slices.
+    const conn = new Database(filename);
+    conn
+      .prepare(
+        'DELETE FROM events WHERE sid = (SELECT sid FROM session_state WHERE name = ?) AND seq <= 200',
+      )
+      .run('a');
+    conn.close();
+    expect(expiryMismatches(filename)).toEqual({ orphans: 200, missing: 0 });
+    let deleted = 0;
+    for (let done = false; !done; ) {
+      const chunk = await backend.purgeExpired({ now, limit: 1000 });
+      deleted += chunk.deletedEvents;
+      done = chunk.done;
+    }
+    // The other 100 expired events of a go, b's (not expired) stay, and no row is left over.
+    expect(deleted).toBe(100);
+    expect(await seqs(backend, 'a')).toEqual([]);
+    expect((await seqs(backend, 'b')).length).toBe(10);
+    expect(expiryMismatches(filename)).toEqual({ orphans: 0, missing: 0 });
+  });
+
+  it("deleteSession deletes the session's expiries rows, and only those", async () => {
+    const { backend, filename } = open();
+    await fill(backend, 'a', 150, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
+    await fill(backend, 'b', 20, (k) => ({ occurred: T0 + k, expires: T0 + 1000 + k }));
+    expect(await backend.deleteSession('a')).toEqual({ deletedEvents: 150 });
+    expect(expiryMismatches(filename)).toEqual({ orphans: 0, missing: 0 });
+    const conn = new Database(filename, { readonly: true });
+    expect(conn.prepare('SELECT count(*) FROM expiries').pluck().get()).toBe(20);
+    conn.close();
+  });
+
+  it('removes what expired up to `now` only, in every session, to the millisecond', async () => {
+    const { backend } = open();
+    const base = T0 + 60 * 60_000;
+    // Per session: seven expiries, interleaved with the other sessions' in expiry order.
+    const offsets = [-30_000, 5_000, 15_000, 25_000, 35_000, 45_000, 90_000];
+    for (const name of ['x', 'y', 'z']) {
+      await fill(backend, name, offsets.length, (k) => ({
+        occurred: T0,
+        expires: base + offsets[k - 1]!,
+      }));
+    }
+    const purgeAt = async (now: number) => {
+      let deleted = 0;
+      for (let done = false; !done; ) {
+        const chunk = await backend.purgeExpired({ now, limit: 1000 });
+        deleted += chunk.deletedEvents;
+        done = chunk.done;
+      }
+      return deleted;
+    };
+    // Expired at `now` means at or before it: 25 s is gone, 35 s stays.
+    expect(await purgeAt(base + 25_000)).toBe(12);
+    const stored = async (name: string) => (await backend.getSession(name))?.eventCount;
+    expect([await stored('x'), await stored('y'), await stored('z')]).toEqual([3, 3, 3]);
+    expect(await purgeAt(base + 59_999)).toBe(6);
+    expect(await purgeAt(base + 89_999)).toBe(0);
+    expect(await purgeAt(base + 90_000)).toBe(3);
+    expect([await stored('x'), await stored('y'), await stored('z')]).toEqual([0, 0, 0]);
   });
 
   it('removes expired events in chunks of at most `limit`, keeping last seqs and cleaning event_ids', async () => {
@@ -129,6 +218,8 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     expect(await seqs(backend, 'c')).toEqual([]);
     expect((await seqs(backend, 'live')).length).toBe(200);
     expect(orphanIds(filename)).toBe(0);
+    // The removed events' expiries went with them; the live ones' stay.
+    expect(expiryMismatches(filename)).toEqual({ orphans: 0, missing: 0 });
     // Last seqs and update times stay; counts drop; an emptied session still exists.
     expect(await backend.getSession('a')).toEqual({ ...before, eventCount: 1 });
     expect(await backend.getSession('c')).toMatchObject({ lastSeq: 500, eventCount: 0 });
@@ -212,6 +303,23 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     expect(chunks.reduce((n, c) => n + c.deletedEvents, 0)).toBe(60);
     expect(chunks.every((c) => c.deletedEvents <= 7)).toBe(true);
     for (let s = 0; s < 20; s++) expect(await seqs(backend, `s${s}`)).toEqual([4, 5]);
+  });
+
+  it("removes a retention victim's expiries row with it, and keeps the kept events' rows", async () => {
+    const { backend, filename } = open();
+    // 100 events expiring in a day: the newest 40 stay under maxEventsPerSession.
+    await fill(backend, 's', 100, (k) => ({ occurred: T0 + k, expires: T0 + 86_400_000 }));
+    let removed = 0;
+    for (let done = false; !done; ) {
+      const chunk = await backend.purgeExpired({ now: T0, limit: 25, maxEventsPerSession: 40 });
+      removed += chunk.deletedEvents;
+      done = chunk.done;
+    }
+    expect(removed).toBe(60);
+    expect(expiryMismatches(filename)).toEqual({ orphans: 0, missing: 0 });
+    const conn = new Database(filename, { readonly: true });
+    expect(conn.prepare('SELECT count(*) FROM expiries').pluck().get()).toBe(40);
+    conn.close();
   });
 
   it('counts expired events of a session towards its excess: never fewer than the newest N', async () => {

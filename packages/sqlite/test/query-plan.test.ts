@@ -35,8 +35,11 @@ describe('query plans', () => {
         for (let q = 1; q <= 500; q++) insert.run(s, q, s * 1000 + q, `id-${q}`, q * 1000, 0, '{}');
       }
     })();
-    // Some events with a ttl, so the partial expiry index has entries and statistics.
+    // Some events with a ttl, so expiries has rows and statistics.
     db.exec('UPDATE events SET expires_at_ms = seq * 1000 WHERE seq % 10 = 0');
+    db.exec(
+      'INSERT INTO expiries SELECT expires_at_ms, pos FROM events WHERE expires_at_ms IS NOT NULL',
+    );
     db.exec('ANALYZE');
   });
   afterAll(() => {
@@ -161,9 +164,10 @@ describe('query plans', () => {
     ]);
   });
 
-  it('purges find expired events by a range of the partial expiry index', () => {
+  it('purges find expired events by a range of expiries, in its order, each event by its rowid', () => {
     expect(plan(db, SQL.expiredEvents, [Date.now(), 1000])).toEqual([
-      'SEARCH events USING INDEX events_by_expiry (expires_at_ms<?)',
+      'SEARCH x USING PRIMARY KEY (expires_at_ms<?)',
+      'SEARCH e USING INTEGER PRIMARY KEY (rowid=?) LEFT-JOIN',
     ]);
   });
 

@@ -7,10 +7,18 @@ import { createSqliteHistoryStore } from '../dist/index.js';
 import { tempDb } from './temp-db.js';
 
 /**
- * A store written by the release before migration 0004 (schema version 3), made by
- * `fixtures/make-v3-fixture.mjs`: see that script for its content.
+ * Stores written by released code, made by `fixtures/make-fixture.mjs` (see that script for
+ * their content, the same in each): by the release before migration 0004 (schema version 3)
+ * and by the one before migration 0006 (schema version 5).
  */
-const FIXTURE = new URL('./fixtures/v3-store.sqlite', import.meta.url);
+const FIXTURES = [3, 5].map((version) => ({
+  version,
+  file: new URL(`./fixtures/v${version}-store.sqlite`, import.meta.url),
+}));
+const MODES = [
+  ['inline', { worker: false }],
+  ['worker threads', { worker: true }],
+] as const;
 
 const envelope = (sessionId: string, n: number) => ({
   id: `${sessionId}-${n}`,
@@ -36,15 +44,16 @@ async function names(store: HistoryStore, prefix?: string) {
   return out;
 }
 
-describe.each([
-  ['inline', { worker: false }],
-  ['worker threads', { worker: true }],
-] as const)('upgrade from a schema-3 store (%s)', (_title, mode) => {
+describe.each(
+  FIXTURES.flatMap((fixture) =>
+    MODES.map(([title, mode]) => [fixture.version, title, fixture, mode] as const),
+  ),
+)('upgrade from a schema-%i store (%s)', (_version, _title, fixture, mode) => {
   let db: ReturnType<typeof tempDb>;
   let store: HistoryStore | undefined;
   const open = async () => {
     db = tempDb();
-    copyFileSync(FIXTURE, db.filename);
+    copyFileSync(fixture.file, db.filename);
     store = await createSqliteHistoryStore({ filename: db.filename, ...mode });
     return store;
   };
@@ -57,7 +66,27 @@ describe.each([
   it('migrates to the latest version and keeps every event readable, old cursors included', async () => {
     const s = await open();
     const conn = new Database(db.filename, { readonly: true });
-    expect(conn.pragma('user_version', { simple: true })).toBe(5);
+    expect(conn.pragma('user_version', { simple: true })).toBe(6);
+    // Expiries have a table of their own (migration 0006): the ttl session's three expiring
+    // events (two long expired, one in 2099; the one past 9999 has none), and no index.
+    expect(
+      conn
+        .prepare(
+          'SELECT s.name, e.seq FROM expiries x JOIN events e ON e.pos = x.pos JOIN session_state s ON s.sid = e.sid ORDER BY x.expires_at_ms',
+        )
+        .raw()
+        .all(),
+    ).toEqual([
+      ['ttl', 1],
+      ['ttl', 2],
+      ['ttl', 3],
+    ]);
+    expect(
+      conn
+        .prepare("SELECT count(*) FROM sqlite_master WHERE name = 'events_by_expiry'")
+        .pluck()
+        .get(),
+    ).toBe(0);
     // Renamed: a process still running the old code fails instead of writing past the
     // tombstones and expiries it does not know.
     expect(() => conn.prepare('SELECT sid FROM sessions WHERE name = ?')).toThrow(

@@ -150,7 +150,7 @@ describe('verifySqliteStore', () => {
     expect((await verifySqliteStore({ filename })).events).toBe(850 + 301);
   });
 
-  it('detects a missing index entry (integrity_check, event_ids) and a seq gap planted by SQL', async () => {
+  it('detects a missing index entry (integrity_check, event_ids, expiries) and a seq gap planted by SQL', async () => {
     const filename = newDb();
     await healthyStore(filename);
     const planted = raw(filename, (db) => {
@@ -158,16 +158,19 @@ describe('verifySqliteStore', () => {
       const pos = posOf(db, 'single', 3);
       db.prepare('DELETE FROM events WHERE pos = ?').run(pos);
       db.prepare('DELETE FROM event_ids WHERE sid = ? AND seq = 100').run(long);
-      // events_by_expiry now claims to hold long's seq 200, which has no expiry: its entry is
-      // missing (as a lost index write would leave it).
+      const expiring = posOf(db, 'ttl', 1);
+      db.prepare('DELETE FROM expiries WHERE pos = ?').run(expiring);
+      // A partial index whose condition now also claims long's seq 200, which has no expiry:
+      // its entry is missing (as a lost index write would leave it).
+      db.exec('CREATE INDEX planted ON events (pos) WHERE expires_at_ms IS NOT NULL');
       const missing = posOf(db, 'long', 200);
       db.unsafeMode(true);
       db.pragma('writable_schema = ON');
-      db.prepare('UPDATE sqlite_schema SET sql = ? WHERE name = ?').run(
-        `CREATE INDEX events_by_expiry ON events (expires_at_ms) WHERE expires_at_ms IS NOT NULL OR pos = ${missing}`,
-        'events_by_expiry',
+      db.prepare("UPDATE sqlite_schema SET sql = sql || ' OR pos = ' || ? WHERE name = ?").run(
+        missing,
+        'planted',
       );
-      return { long, missing, next: posOf(db, 'single', 4) };
+      return { long, missing, expiring, next: posOf(db, 'single', 4), ttl: sidOf(db, 'ttl') };
     });
     const report = await verifySqliteStore({ filename });
     const integrity = report.problems.filter((p) => p.location === 'PRAGMA integrity_check');
@@ -176,7 +179,7 @@ describe('verifySqliteStore', () => {
         kind: 'index-mismatch',
         location: 'PRAGMA integrity_check',
         // SQLite numbers rows in table order: long's seqs 1..50 were purged.
-        message: `row ${planted.missing - 50} missing from index events_by_expiry`,
+        message: `row ${planted.missing - 50} missing from index planted`,
       },
     ]);
     expect(sorted(report).filter((p) => p.location !== 'PRAGMA integrity_check')).toEqual([
@@ -193,6 +196,13 @@ describe('verifySqliteStore', () => {
         seq: 3,
         location: `events pos=${planted.next}`,
         message: 'seq 3 is missing, and session_state records no purge',
+      },
+      {
+        kind: 'index-mismatch',
+        sessionId: 'ttl',
+        seq: 1,
+        location: `expiries pos=${planted.expiring}`,
+        message: expect.stringContaining('has no expiries row'),
       },
     ]);
   });
@@ -220,6 +230,8 @@ describe('verifySqliteStore: what and where', () => {
       set('id', 'other', at[2]);
       db.prepare('UPDATE events SET occurred_at_ms = occurred_at_ms + 1 WHERE pos = ?').run(at[3]);
       set('expires_at_ms', 5, at[4]);
+      // With its expiries row, as a writer would have added it: only the column disagrees.
+      db.prepare('INSERT INTO expiries (expires_at_ms, pos) VALUES (5, ?)').run(at[4]);
       return at;
     });
     const report = await verifySqliteStore({ filename });

@@ -140,6 +140,9 @@ export interface PurgeVictims {
   seqs: Float64Array;
   idHashes: Float64Array;
   excess: Uint8Array;
+  /** `expiries` rows to delete once their events are gone, in key order (with `expiryPos`). */
+  expiryAt: Float64Array;
+  expiryPos: Float64Array;
 }
 
 export interface PurgeChoice {
