@@ -72,8 +72,8 @@ const CLOCK_EVERY = 16;
 
 /**
  * One chunk of a purge in two steps. `choose` reads, on the writer thread's connection,
- * in a read transaction (it never holds the write lock): expired events from the partial
- * expiry index (a range search, however large the table), then, for the `retention`
+ * in a read transaction (it never holds the write lock): expired events from a range of
+ * `expiries` (however large the table), then, for the `retention`
  * rules, which have no per-event index (one would add a page write per batch to the
  * hot path), a walk over the existing sessions by sid: a session's excess by its
  * (sid, seq) index, its old events through the sparse time index (sealed blocks all
@@ -81,7 +81,10 @@ const CLOCK_EVERY = 16;
  * stopped and wraps around once, so `done` comes only after a whole pass. `remove`
  * then deletes, in a write transaction of any write connection, what is still there
  * (another connection may have deleted or purged meanwhile), in slices of at most
- * `PURGE_SLICE_BUDGET_MS` (see `SqliteBackend.purgeExpired`).
+ * `PURGE_SLICE_BUDGET_MS` (see `SqliteBackend.purgeExpired`), then the `expiries` rows of
+ * the events gone. A chunk whose expiries rows all lost their events (a purge stopped
+ * between the two) deletes those rows and reports 0 events; core then ends the purge there,
+ * and the next one goes on.
  */
 export class SqlitePurger {
   private readonly expired: Database.Statement<[number, number], ExpiryRow>;
@@ -169,7 +172,10 @@ export class SqlitePurger {
     // Every expired event was seen: the windows below cover them all.
     const exhausted = !full && read < discover && rows < discover + STALE;
     // Otherwise more are left than the chunk takes: first an even share from each session
-    // found (at least `MIN_SHARE`), then what room is left, so each session found loses some.
+    // found (at least `MIN_SHARE`), then what room is left. Sessions found together have
+    // expiries at the same instants, so the chunk's `expiries` rows share leaves (with event i
+    // of 1,000 sessions expiring at the same instant: 64 sessions x 16 events are about 16
+    // leaves; one session's 1,000 events, about 1,000).
     const share = Math.max(MIN_SHARE, Math.ceil(task.limit / found.size));
     const windows = [...found].map(([sid, { min, max }]) => ({ sid, from: min, max }));
     for (const most of exhausted ? [Number.POSITIVE_INFINITY] : [share, Number.POSITIVE_INFINITY]) {
