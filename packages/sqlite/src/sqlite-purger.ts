@@ -143,10 +143,8 @@ export class SqlitePurger {
     const stale: ExpiryRow[] = [];
     const discover = Math.min(DISCOVER, 4 * task.limit);
     let read = 0;
-    let rows = 0;
     let full = false;
     for (const v of this.expired.iterate(task.now, discover + STALE)) {
-      rows++;
       if (v.sid === null) {
         stale.push(v);
         if (stale.length === STALE) {
@@ -169,8 +167,9 @@ export class SqlitePurger {
         seen.max = Math.max(seen.max, v.seq);
       }
     }
-    // Every expired event was seen: the windows below cover them all.
-    const exhausted = !full && read < discover && rows < discover + STALE;
+    // Every expired event was seen (the query's limit not reached): the windows below cover
+    // them all.
+    const exhausted = !full && read < discover && read + stale.length < discover + STALE;
     // Otherwise more are left than the chunk takes: first an even share from each session
     // found (at least `MIN_SHARE`), then what room is left. Sessions found together have
     // expiries at the same instants, so the chunk's `expiries` rows share leaves (with event i
@@ -210,14 +209,14 @@ export class SqlitePurger {
     budgetMs: number,
   ): PurgeRemoveResult {
     const count = victims.sids.length;
+    if (from >= count) {
+      const deadline = performance.now() + EXPIRY_BUDGET_FACTOR * budgetMs;
+      return { deletedEvents: 0, sids: [], next: this.removeExpiries(victims, from, deadline) };
+    }
     const deadline = performance.now() + budgetMs;
     const sids: number[] = [];
     let deletedEvents = 0;
     let next = from;
-    if (next >= count) {
-      const expiriesDeadline = deadline + (EXPIRY_BUDGET_FACTOR - 1) * budgetMs;
-      return { deletedEvents, sids, next: this.removeExpiries(victims, next, expiriesDeadline) };
-    }
     while (next < count) {
       const sid = victims.sids[next]!;
       let end = next + 1;
@@ -233,8 +232,8 @@ export class SqlitePurger {
 
   /**
    * Deletes the `expiries` rows of `victims.expiryAt/expiryPos` from step `from` on (steps
-   * count on after the victims) whose event is gone: a victim another connection appended
-   * to meanwhile or kept as needed for `maxEventsPerSession` keeps its row. Returns the next.
+   * count on after the victims) whose event is gone: a victim `removeIn` kept (its session's
+   * excess re-counted) keeps its row. Returns the next.
    */
   private removeExpiries(victims: PurgeVictims, from: number, deadline: number): number {
     const count = victims.sids.length;
