@@ -1,3 +1,5 @@
+import type { PurgeResult } from '@history/core';
+import type { PurgeRequest } from '@history/core/backend';
 import Database from 'better-sqlite3';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqliteBackend } from '../src/sqlite-backend.js';
@@ -46,6 +48,21 @@ async function fill(
     await backend.writeBatch(batch);
   }
 }
+
+/** Purges chunk by chunk, as core does, until a chunk says it is done: every chunk's result. */
+async function purgeChunks(backend: SqliteBackend, request: PurgeRequest): Promise<PurgeResult[]> {
+  const chunks: PurgeResult[] = [];
+  for (let done = false; !done; ) {
+    const chunk = await backend.purgeExpired(request);
+    chunks.push(chunk);
+    done = chunk.done;
+  }
+  return chunks;
+}
+
+/** Events the chunks removed. */
+const deletedBy = (chunks: readonly PurgeResult[]) =>
+  chunks.reduce((n, c) => n + c.deletedEvents, 0);
 
 /** Rows of event_ids whose event is gone: a purge must leave none. */
 function orphanIds(filename: string): number {
@@ -109,12 +126,9 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
       await stored('s6'),
       await stored('s7'),
     ]).toEqual([4, 4, 16, 20]);
-    let total = chunk.deletedEvents;
-    for (let done = chunk.done; !done; ) {
-      const next = await backend.purgeExpired({ now: T0 + 1_000_000, limit: 100 });
-      total += next.deletedEvents;
-      done = next.done;
-    }
+    const total =
+      chunk.deletedEvents +
+      deletedBy(await purgeChunks(backend, { now: T0 + 1_000_000, limit: 100 }));
     expect(total).toBe(2000);
     expect(orphanIds(filename)).toBe(0);
   });
@@ -135,14 +149,8 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
       .run('a');
     conn.close();
     expect(expiryRows(filename)).toEqual({ rows: 310, orphans: 200, missing: 0 });
-    let deleted = 0;
-    for (let done = false; !done; ) {
-      const chunk = await backend.purgeExpired({ now, limit: 1000 });
-      deleted += chunk.deletedEvents;
-      done = chunk.done;
-    }
     // The other 100 expired events of a go, b's (not expired) stay, and no row is left over.
-    expect(deleted).toBe(100);
+    expect(deletedBy(await purgeChunks(backend, { now, limit: 1000 }))).toBe(100);
     expect(await seqs(backend, 'a')).toEqual([]);
     expect((await seqs(backend, 'b')).length).toBe(10);
     expect(expiryRows(filename)).toEqual({ rows: 10, orphans: 0, missing: 0 });
@@ -167,15 +175,8 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
         expires: base + offsets[k - 1]!,
       }));
     }
-    const purgeAt = async (now: number) => {
-      let deleted = 0;
-      for (let done = false; !done; ) {
-        const chunk = await backend.purgeExpired({ now, limit: 1000 });
-        deleted += chunk.deletedEvents;
-        done = chunk.done;
-      }
-      return deleted;
-    };
+    const purgeAt = async (now: number) =>
+      deletedBy(await purgeChunks(backend, { now, limit: 1000 }));
     // Expired at `now` means at or before it: 25 s is gone, 35 s stays.
     expect(await purgeAt(base + 25_000)).toBe(12);
     const stored = async (name: string) => (await backend.getSession(name))?.eventCount;
@@ -205,15 +206,10 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     await backend.writeBatch([prepared('a', 'a-live', T0)]);
     const before = await backend.getSession('a');
 
-    const chunks = [];
-    for (;;) {
-      const chunk = await backend.purgeExpired({ now, limit: 1000 });
-      chunks.push(chunk);
-      if (chunk.done) break;
-    }
+    const chunks = await purgeChunks(backend, { now, limit: 1000 });
     // At most `limit` each (fewer when a chunk's time budget ran out), done only at the end.
     expect(chunks.every((c) => c.deletedEvents >= 1 && c.deletedEvents <= 1000)).toBe(true);
-    expect(chunks.reduce((n, c) => n + c.deletedEvents, 0)).toBe(2500);
+    expect(deletedBy(chunks)).toBe(2500);
     expect(chunks.map((c) => c.done)).toEqual([...chunks.slice(1).map(() => false), true]);
     expect(await seqs(backend, 'a')).toEqual([1001]);
     expect(await seqs(backend, 'c')).toEqual([]);
@@ -256,12 +252,9 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     await fill(backend, 'a', 300, (k) => ({ occurred: T0 + k }));
     await fill(backend, 'b', 50, (k) => ({ occurred: T0 + k }));
     await fill(backend, 'c', 10, (k) => ({ occurred: T0 + k }));
-    const counts = [];
-    for (;;) {
-      const chunk = await backend.purgeExpired({ now: T0, limit: 100, maxEventsPerSession: 40 });
-      counts.push(chunk.deletedEvents);
-      if (chunk.done) break;
-    }
+    const counts = (
+      await purgeChunks(backend, { now: T0, limit: 100, maxEventsPerSession: 40 })
+    ).map((c) => c.deletedEvents);
     expect(counts.every((n) => n >= 1 && n <= 100)).toBe(true);
     expect(counts.reduce((a, b) => a + b, 0)).toBe(270);
     expect(await seqs(backend, 'a')).toEqual(Array.from({ length: 40 }, (_, i) => 261 + i));
@@ -279,13 +272,7 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
       occurred: k <= 100 || old.has(k) ? T0 : T0 + 10_000 + k,
     }));
     const now = T0 + 10_000;
-    let removed = 0;
-    for (;;) {
-      const chunk = await backend.purgeExpired({ now, limit: 30, maxAgeMs: 5_000 });
-      removed += chunk.deletedEvents;
-      if (chunk.done) break;
-    }
-    expect(removed).toBe(103);
+    expect(deletedBy(await purgeChunks(backend, { now, limit: 30, maxAgeMs: 5_000 }))).toBe(103);
     const expected = Array.from({ length: 200 }, (_, i) => i + 101).filter((k) => !old.has(k));
     expect(await seqs(backend, 's')).toEqual(expected);
     expect(await backend.getSession('s')).toMatchObject({ lastSeq: 300, eventCount: 197 });
@@ -294,14 +281,9 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
   it('the retention walk resumes where a chunk stopped and covers every session', async () => {
     const { backend } = open();
     for (let s = 0; s < 20; s++) await fill(backend, `s${s}`, 5, (k) => ({ occurred: T0 + k }));
-    const chunks = [];
-    for (;;) {
-      const chunk = await backend.purgeExpired({ now: T0, limit: 7, maxEventsPerSession: 2 });
-      chunks.push(chunk);
-      if (chunk.done) break;
-    }
+    const chunks = await purgeChunks(backend, { now: T0, limit: 7, maxEventsPerSession: 2 });
     // 20 sessions x 3 events, 7 at a time.
-    expect(chunks.reduce((n, c) => n + c.deletedEvents, 0)).toBe(60);
+    expect(deletedBy(chunks)).toBe(60);
     expect(chunks.every((c) => c.deletedEvents <= 7)).toBe(true);
     for (let s = 0; s < 20; s++) expect(await seqs(backend, `s${s}`)).toEqual([4, 5]);
   });
@@ -310,13 +292,8 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
     const { backend, filename } = open();
     // 100 events expiring in a day: the newest 40 stay under maxEventsPerSession.
     await fill(backend, 's', 100, (k) => ({ occurred: T0 + k, expires: T0 + 86_400_000 }));
-    let removed = 0;
-    for (let done = false; !done; ) {
-      const chunk = await backend.purgeExpired({ now: T0, limit: 25, maxEventsPerSession: 40 });
-      removed += chunk.deletedEvents;
-      done = chunk.done;
-    }
-    expect(removed).toBe(60);
+    const chunks = await purgeChunks(backend, { now: T0, limit: 25, maxEventsPerSession: 40 });
+    expect(deletedBy(chunks)).toBe(60);
     expect(expiryRows(filename)).toEqual({ rows: 40, orphans: 0, missing: 0 });
   });
 
@@ -327,13 +304,8 @@ describe.each(SLICES)('purgeExpired (SQLite), $slices', (slices) => {
       occurred: T0 + k,
       expires: k % 5 === 0 ? T0 : undefined,
     }));
-    let removed = 0;
-    for (;;) {
-      const chunk = await backend.purgeExpired({ now: T0, limit: 1000, maxEventsPerSession: 40 });
-      removed += chunk.deletedEvents;
-      if (chunk.done) break;
-    }
-    expect(removed).toBe(10);
+    const chunks = await purgeChunks(backend, { now: T0, limit: 1000, maxEventsPerSession: 40 });
+    expect(deletedBy(chunks)).toBe(10);
     expect(await seqs(backend, 's')).toEqual(
       Array.from({ length: 50 }, (_, i) => i + 1).filter((k) => k % 5 !== 0),
     );
