@@ -1,21 +1,30 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { PurgeResult } from '@history/core';
 import type { PurgeRequest } from '@history/core/backend';
 import type pg from 'pg';
 import type { SessionStatements } from './session-statements.js';
 
 /**
- * Most events one chunk deletes (core asks for up to 1,000). An append that commits while a
- * chunk runs waits for the WAL flush that carries the chunk's WAL: beside the benchmark's purge
- * of 1,000,000 events, 4 producers' append p99 was 6.4-7.8 ms with chunks of 1,000 (9 ms
- * each), 4.4-5.2 ms with 250 (purge 9.4 s -> 12.6-15.7 s); 100 gave 4.6 ms and took 25 s.
+ * Most events one chunk deletes (core asks for up to 1,000). A chunk's backend competes with
+ * the appends' backends for CPU and for the WAL flush (its deletes log a full-page image of
+ * each heap page they first touch after a checkpoint), so every append that overlaps a chunk
+ * is slower: a smaller chunk is a shorter such stretch. Figures: README, "purgeExpired".
  */
-const PURGE_CHUNK_ROWS = 250;
+const PURGE_CHUNK_ROWS = 100;
+
+/**
+ * After a chunk, the purge rests this many times as long as the chunk took, so its backend is
+ * busy a third of the time at most, as autovacuum's cost-based delay does: a rest that scales
+ * with the chunk's time backs off by itself as the server gets busier.
+ */
+const REST_PER_CHUNK_TIME = 2;
 
 /**
  * One chunk of a purge: one statement in autocommit (`SessionStatements.purgeChunk`), so a
  * chunk is one round trip and one short transaction, which holds the row locks of the
  * sessions it purges (never of others) only while it runs. `done` once a chunk finds fewer
- * than its limit (`PURGE_CHUNK_ROWS` at most) to remove.
+ * than its limit (`PURGE_CHUNK_ROWS` at most) to remove; until then it resolves after its
+ * rest (`REST_PER_CHUNK_TIME`).
  */
 export async function purgeExpired(
   pool: pg.Pool,
@@ -31,10 +40,13 @@ export async function purgeExpired(
     request.maxAgeMs !== undefined,
     request.maxEventsPerSession !== undefined,
   );
+  const started = performance.now();
   const { rows } = await pool.query<{ found: number; deleted: number; sessions: number }>({
     ...statement,
     values,
   });
   const { found, deleted, sessions } = rows[0]!;
-  return { deletedEvents: deleted, sessions, done: found < limit };
+  const done = found < limit;
+  if (!done) await sleep((performance.now() - started) * REST_PER_CHUNK_TIME);
+  return { deletedEvents: deleted, sessions, done };
 }

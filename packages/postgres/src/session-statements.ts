@@ -94,33 +94,36 @@ export class SessionStatements {
   }
 
   /**
-   * Up to $1 events to purge, as (session_id, seq): expired at $2 (through the partial index
+   * Up to $1 events to purge, as (session_id, seq, ctid): expired at $2 (through the partial index
    * on expires_at), and with the retention rules, occurred at or before $3 (maxAgeMs: a scan
    * that stops at $1 rows) and beyond the newest $4 of their session (maxEventsPerSession:
    * sessions over the count, then the primary key backwards). The newest $4 are counted among
    * the events the other rules keep, so a session is left with $4 events, not fewer. Seqs are
-   * never reused, so a (session_id, seq) found here names the same event when it is deleted.
+   * never reused, so a (session_id, seq) found here names the same event when it is deleted;
+   * the ctid says where the row was.
    */
   purgeCandidates(maxAge: boolean, maxEvents: boolean): NamedStatement {
     const key = `${+maxAge}${+maxEvents}`;
     let statement = this.candidates.get(key);
     if (!statement) {
       const s = this.s;
-      const parts = [`(SELECT session_id, seq FROM ${s}.events WHERE expires_at <= $2 LIMIT $1)`];
+      const parts = [
+        `(SELECT session_id, seq, ctid FROM ${s}.events WHERE expires_at <= $2 LIMIT $1)`,
+      ];
       let n = 2;
       const kept = ['(e.expires_at IS NULL OR e.expires_at > $2)'];
       if (maxAge) {
         const cutoff = `$${++n}`;
         parts.push(
-          `(SELECT session_id, seq FROM ${s}.events WHERE occurred_at <= ${cutoff} LIMIT $1)`,
+          `(SELECT session_id, seq, ctid FROM ${s}.events WHERE occurred_at <= ${cutoff} LIMIT $1)`,
         );
         kept.push(`e.occurred_at > ${cutoff}`);
       }
       if (maxEvents) {
         const keep = `$${++n}`;
         parts.push(
-          `(SELECT x.session_id, x.seq FROM ${s}.sessions t CROSS JOIN LATERAL (
-              SELECT e.session_id, e.seq FROM ${s}.events e
+          `(SELECT x.session_id, x.seq, x.ctid FROM ${s}.sessions t CROSS JOIN LATERAL (
+              SELECT e.session_id, e.seq, e.ctid FROM ${s}.events e
               WHERE e.session_id = t.session_id AND ${kept.join(' AND ')}
               ORDER BY e.seq DESC OFFSET ${keep} LIMIT $1
             ) AS x
@@ -129,7 +132,7 @@ export class SessionStatements {
         );
       }
       statement = this.named(
-        `SELECT session_id, seq FROM (${parts.join(' UNION ')}) AS c LIMIT $1`,
+        `SELECT session_id, seq, ctid FROM (${parts.join(' UNION ')}) AS c LIMIT $1`,
       );
       this.candidates.set(key, statement);
     }
@@ -142,8 +145,11 @@ export class SessionStatements {
    * - `locked`: their sessions' counter rows, locked in COLLATE "C" order, the order appends
    *   lock them in (no deadlock; appends of those sessions wait for this statement only). The
    *   DELETE joins it, so every lock is taken before any row is deleted;
-   * - `gone`: the events deleted by (session_id, seq): seqs are never reused, so a candidate
-   *   still names the same event;
+   * - `gone`: the events deleted where their ctid says (a TID scan: probing the primary key
+   *   for each was a quarter of a chunk's execution), if the row there is still the
+   *   candidate's (session_id, seq). Seqs are never reused, so a candidate names the same
+   *   event; a row that moved since (events are never updated, but `VACUUM FULL` or `CLUSTER`
+   *   move them) is left for a later chunk, which finds it again where it is;
    * - the sessions' event_count goes down (last_seq is not touched). A session of before
    *   migration 0003 gets its created_at / updated_at from its events before they go (the
    *   statement's snapshot), so they survive a purge of all of them. An UPDATE of a row
@@ -165,7 +171,7 @@ export class SessionStatements {
           ORDER BY session_id COLLATE "C" FOR UPDATE
         ), gone AS (
           DELETE FROM ${s}.events e USING candidates c
-          WHERE e.session_id = c.session_id AND e.seq = c.seq
+          WHERE e.ctid = c.ctid AND e.session_id = c.session_id AND e.seq = c.seq
             AND e.session_id IN (SELECT session_id FROM locked)
           RETURNING e.session_id
         ), lost AS (

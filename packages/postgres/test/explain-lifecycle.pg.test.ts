@@ -127,6 +127,21 @@ for (const target of pgTargets()) {
           expect(plan.join()).not.toMatch(/Seq Scan on events/);
         });
 
+        // Partitioned, a ctid names a row only within its partition: the planner may probe
+        // each partition's primary key instead (with run-time pruning), as before.
+        if (partitions === 0) {
+          it(`a purge chunk deletes its candidates by TID, with no index descent (${mode})`, async () => {
+            const plan = await planOf(
+              pool,
+              sql.purgeChunk(false, false),
+              [1000, '2025-06-01T00:00:00Z'],
+              mode,
+            );
+            expect(plan).toContain('Tid Scan on events');
+            expect(plan.join()).not.toMatch(/Scan on events using events_pkey/);
+          });
+        }
+
         it(`getSession, the erase of deleteSession, a purge chunk: index probes only (${mode})`, async () => {
           const plans = [
             await planOf(pool, sql.getSession, ['s7'], mode),

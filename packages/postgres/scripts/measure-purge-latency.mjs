@@ -1,0 +1,123 @@
+// What appends wait for beside a purge on PostgreSQL: 4 producers append single events (a new
+// session every `sessionEvents`) for 10 s idle, then while `purgeExpired()` removes `expired`
+// events loaded over `sessions` sessions (tooling/purge-workload.mjs, as `pnpm bench --full`'s
+// lifecycle scenario does). Prints the appends' latency idle and during the purge, the purge's
+// chunks, the WAL each phase wrote (pg_stat_wal), checkpoints, what the other backends waited
+// on (pg_stat_activity sampled every 10 ms) and how many slow appends overlapped a chunk (or
+// its rest: the chunks are timed from outside, as core calls them).
+//   node --expose-gc scripts/measure-purge-latency.mjs [expired] [sessions] [sessionEvents]
+// HISTORY_PG_URL, else an embedded PostgreSQL. Reaches into the build (`dist`) to time
+// chunks: a measuring script, not an API.
+// The load is followed by a CHECKPOINT: expired data is old, written before the last one.
+import { loadExpired, measurePurge } from '../../../tooling/purge-workload.mjs';
+import { createPostgresHistoryStore } from '../dist/index.js';
+import { PostgresBackend } from '../dist/postgres-backend.js';
+import { pgTarget } from './pg-target.mjs';
+
+const expired = Number(process.argv[2] ?? 300_000);
+const sessions = Number(process.argv[3] ?? 1_000);
+const sessionEvents = Number(process.argv[4] ?? 1_000);
+
+let phase; // undefined while not measuring, then 'idle', then 'purge'
+const chunks = []; // [start, end, deleted]
+const spans = []; // [start, end] of each append during the purge
+
+const purgeChunk = PostgresBackend.prototype.purgeExpired;
+PostgresBackend.prototype.purgeExpired = async function (request) {
+  const started = performance.now();
+  const result = await purgeChunk.call(this, request);
+  if (phase === 'purge') chunks.push([started, performance.now(), result.deletedEvents]);
+  return result;
+};
+
+const target = await pgTarget();
+const schema = target.schema('purge_latency');
+const store = await createPostgresHistoryStore({ connectionString: target.url, schema });
+await loadExpired(store, expired, sessions);
+await target.admin.query('CHECKPOINT');
+
+// PostgreSQL 17 moved the checkpoint counters to pg_stat_checkpointer.
+const { rows: version } = await target.admin.query('SHOW server_version_num');
+const checkpoints =
+  Number(version[0].server_version_num) >= 170000
+    ? 'SELECT num_timed + num_requested FROM pg_stat_checkpointer'
+    : 'SELECT checkpoints_timed + checkpoints_req FROM pg_stat_bgwriter';
+const walStats = async () => {
+  const { rows } = await target.admin.query(
+    `SELECT w.wal_records::bigint AS records, w.wal_fpi::bigint AS fpi, w.wal_bytes::bigint AS bytes,
+            (${checkpoints})::bigint AS checkpoints
+     FROM pg_stat_wal w`,
+  );
+  return Object.fromEntries(Object.entries(rows[0]).map(([k, v]) => [k, Number(v)]));
+};
+const waits = { idle: {}, purge: {} };
+let sampling = true;
+const sampler = (async () => {
+  const sampleDb = await target.admin.connect();
+  const { rows } = await sampleDb.query('SELECT pg_backend_pid() AS pid');
+  while (sampling) {
+    if (phase) {
+      const { rows: active } = await sampleDb.query(
+        `SELECT coalesce(wait_event_type || ':' || wait_event, 'CPU') AS w, query LIKE '%candidates AS%' AS chunk
+         FROM pg_stat_activity WHERE state = 'active' AND pid <> $1 AND backend_type = 'client backend'`,
+        [rows[0].pid],
+      );
+      for (const { w, chunk } of active) {
+        const key = `${chunk ? 'chunk' : 'other'} ${w}`;
+        waits[phase][key] = (waits[phase][key] ?? 0) + 1;
+      }
+    }
+    await new Promise((resolve) => setTimeout(resolve, 10));
+  }
+  sampleDb.release();
+})();
+
+const idle = [];
+const during = [];
+const wal = {};
+const {
+  result: { deletedEvents },
+  seconds,
+} = await measurePurge(store, {
+  sessionEvents,
+  onPhase: async (p) => {
+    phase = p;
+    wal[p ?? 'end'] = await walStats();
+  },
+  onAppend: (started, ms) => {
+    if (phase === 'idle') idle.push(ms);
+    else {
+      during.push(ms);
+      spans.push([started, started + ms]);
+    }
+  },
+});
+sampling = false;
+await sampler;
+wal.end = await walStats();
+
+const quantiles = (values) => {
+  const s = [...values].sort((a, b) => a - b);
+  const q = (x) =>
+    s.length ? s[Math.min(s.length - 1, Math.floor(x * s.length))].toFixed(2) : '-';
+  return `n ${s.length}, p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, p999 ${q(0.999)}, max ${q(1)} ms`;
+};
+const delta = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
+const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * xs.length)];
+console.log(`purged ${deletedEvents} events in ${seconds.toFixed(1)} s`);
+console.log(`idle: appends ${quantiles(idle)}`);
+console.log(`  WAL ${JSON.stringify(delta(wal.idle, wal.purge))}`);
+console.log(`  waits (samples) ${JSON.stringify(waits.idle)}`);
+console.log(`purge: appends ${quantiles(during)}`);
+console.log(`  ratio p99 ${(p99(during) / p99(idle)).toFixed(2)}x`);
+console.log(`  chunks, each with its rest ${quantiles(chunks.map(([a, b]) => b - a))}`);
+console.log(`  WAL ${JSON.stringify(delta(wal.purge, wal.end))}`);
+console.log(`  waits (samples) ${JSON.stringify(waits.purge)}`);
+const slowerThan = 2 * p99(idle);
+const slow = spans.filter(([a, b]) => b - a > slowerThan);
+const overlapping = slow.filter(([a, b]) => chunks.some(([x, y]) => x < b && y > a)).length;
+console.log(
+  `appends during the purge slower than ${slowerThan.toFixed(2)} ms: ${slow.length}, ${overlapping} overlapping a chunk`,
+);
+await store.close();
+await target.close();
