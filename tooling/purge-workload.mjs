@@ -82,3 +82,11 @@ export async function measurePurge(store, { sessionEvents, onPhase, onAppend }) 
   onPhase(undefined);
   return { result: await purge, seconds };
 }
+
+/** `values` (ms) as count, p50, p90, p99, p999 and max: the scripts' one summary line. */
+export function quantiles(values) {
+  const s = [...values].sort((a, b) => a - b);
+  const q = (x) =>
+    s.length ? s[Math.min(s.length - 1, Math.floor(x * s.length))].toFixed(2) : '-';
+  return `n ${s.length}, p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, p999 ${q(0.999)}, max ${q(1)} ms`;
+}

@@ -12,7 +12,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
 import { createBackendStore, resolveStoreOptions } from '@history/core/backend';
-import { loadExpired, measurePurge } from '../../../tooling/purge-workload.mjs';
+import { loadExpired, measurePurge, quantiles } from '../../../tooling/purge-workload.mjs';
 import { resolveFileOptions } from '../dist/options.js';
 import { openFileBackend } from '../dist/store.js';
 
@@ -51,19 +51,13 @@ const { result, seconds } = await measurePurge(store, {
 await new Promise((resolve) => setTimeout(resolve, 50)); // the last GC entries
 
 const at = (sorted, q) => sorted[Math.min(sorted.length - 1, Math.floor(q * sorted.length))];
-const summary = (values) => {
-  const s = Float64Array.from(values).sort();
-  if (s.length === 0) return 'none';
-  const f = (q) => at(s, q).toFixed(2);
-  return `n ${s.length}, p50 ${f(0.5)}, p90 ${f(0.9)}, p99 ${f(0.99)}, p999 ${f(0.999)}, max ${s.at(-1).toFixed(2)} ms`;
-};
 const idleP99 = at(Float64Array.from(latencies.idle, ([, ms]) => ms).sort(), 0.99);
 console.log(`purged ${result.deletedEvents} events in ${seconds.toFixed(1)} s`);
 for (const p of ['idle', 'purge']) {
-  console.log(`${p}: appends ${summary(latencies[p].map(([, ms]) => ms))}`);
+  console.log(`${p}: appends ${quantiles(latencies[p].map(([, ms]) => ms))}`);
   for (const kind of ['held', 'gc']) {
     const own = intervals[p].filter(([k]) => k === kind);
-    if (own.length > 0) console.log(`  ${kind}: ${summary(own.map(([, s, e]) => e - s))}`);
+    if (own.length > 0) console.log(`  ${kind}: ${quantiles(own.map(([, s, e]) => e - s))}`);
   }
   // Each slow append, by what it overlapped.
   const slow = new Map();

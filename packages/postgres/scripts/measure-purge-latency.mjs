@@ -10,7 +10,7 @@
 // The load is followed by a CHECKPOINT: expired data is old, written before the last one.
 
 import pg from 'pg';
-import { loadExpired, measurePurge } from '../../../tooling/purge-workload.mjs';
+import { loadExpired, measurePurge, quantiles } from '../../../tooling/purge-workload.mjs';
 import { createPostgresHistoryStore } from '../dist/index.js';
 import { pgTarget } from './pg-target.mjs';
 
@@ -81,15 +81,15 @@ const sampler = (async () => {
 
 const idle = [];
 const during = [];
-const wal = {};
+const wal = {}; // pg_stat_wal as each phase began
 const {
   result: { deletedEvents },
   seconds,
 } = await measurePurge(store, {
   sessionEvents,
-  onPhase: async (p) => {
+  onPhase: (p) => {
     phase = p;
-    wal[p ?? 'end'] = await walStats();
+    if (p) wal[p] = walStats();
   },
   onAppend: (started, ms) => {
     if (phase === 'idle') idle.push(ms);
@@ -101,24 +101,18 @@ const {
 });
 sampling = false;
 await sampler;
-wal.end = await walStats();
+const [atIdle, atPurge, atEnd] = await Promise.all([wal.idle, wal.purge, walStats()]);
 
-const quantiles = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const q = (x) =>
-    s.length ? s[Math.min(s.length - 1, Math.floor(x * s.length))].toFixed(2) : '-';
-  return `n ${s.length}, p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, p999 ${q(0.999)}, max ${q(1)} ms`;
-};
 const delta = (a, b) => Object.fromEntries(Object.keys(a).map((k) => [k, b[k] - a[k]]));
 const p99 = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(0.99 * xs.length)];
 console.log(`purged ${deletedEvents} events in ${seconds.toFixed(1)} s`);
 console.log(`idle: appends ${quantiles(idle)}`);
-console.log(`  WAL ${JSON.stringify(delta(wal.idle, wal.purge))}`);
+console.log(`  WAL ${JSON.stringify(delta(atIdle, atPurge))}`);
 console.log(`  waits (samples) ${JSON.stringify(waits.idle)}`);
 console.log(`purge: appends ${quantiles(during)}`);
 console.log(`  ratio p99 ${(p99(during) / p99(idle)).toFixed(2)}x`);
 console.log(`  chunks ${quantiles(chunks.map(([a, b]) => b - a))}`);
-console.log(`  WAL ${JSON.stringify(delta(wal.purge, wal.end))}`);
+console.log(`  WAL ${JSON.stringify(delta(atPurge, atEnd))}`);
 console.log(`  waits (samples) ${JSON.stringify(waits.purge)}`);
 const slowerThan = 2 * p99(idle);
 const slow = spans.filter(([a, b]) => b - a > slowerThan);

@@ -10,7 +10,7 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { PerformanceObserver } from 'node:perf_hooks';
-import { loadExpired, measurePurge } from '../../../tooling/purge-workload.mjs';
+import { loadExpired, measurePurge, quantiles } from '../../../tooling/purge-workload.mjs';
 import { createSqliteHistoryStore } from '../dist/index.js';
 import { SqliteBackend } from '../dist/sqlite-backend.js';
 import { MainThreadLane } from '../dist/threads/main-thread-lane.js';
@@ -103,12 +103,6 @@ const {
   },
 });
 
-const quantiles = (values) => {
-  const s = [...values].sort((a, b) => a - b);
-  const q = (x) =>
-    s.length ? s[Math.min(s.length - 1, Math.floor(x * s.length))].toFixed(2) : '-';
-  return `n ${s.length}, p50 ${q(0.5)}, p90 ${q(0.9)}, p99 ${q(0.99)}, p999 ${q(0.999)}, max ${q(1)} ms`;
-};
 console.log(`purged ${deletedEvents} events in ${seconds.toFixed(1)} s`);
 for (const [name, samples] of [
   ['idle', idle],
