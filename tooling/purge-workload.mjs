@@ -43,12 +43,13 @@ export async function loadExpired(store, expired, sessions) {
 
 /**
  * Warms up, then appends idle for 10 s, then during `purgeExpired()`. `onPhase` hears 'idle',
- * 'purge', then undefined; `onAppend(started, ms)` each append made in a phase. Returns the
- * purge's result and how long it took.
+ * 'purge', then undefined. Returns the purge's result, how long it took, and each phase's
+ * appends as [start, ms].
  */
-export async function measurePurge(store, { sessionEvents, onPhase, onAppend }) {
+export async function measurePurge(store, { sessionEvents, onPhase }) {
   const next = new Array(PRODUCERS).fill(0);
-  let measuring = false;
+  const appends = { idle: [], purge: [] };
+  let phase;
   const produce = (more) =>
     Promise.all(
       next.map(async (_, p) => {
@@ -58,7 +59,7 @@ export async function measurePurge(store, { sessionEvents, onPhase, onAppend }) 
           await store.append(
             envelope(`producer-${p}.${Math.floor(n / sessionEvents)}`, n, Date.now()),
           );
-          if (measuring) onAppend(started, performance.now() - started);
+          if (phase) appends[phase].push([started, performance.now() - started]);
         } while (more());
       }),
     );
@@ -66,11 +67,12 @@ export async function measurePurge(store, { sessionEvents, onPhase, onAppend }) 
   await produce(() => ++warm < WARM_UP_APPENDS);
   globalThis.gc?.();
   const idleUntil = performance.now() + IDLE_MS;
-  measuring = true;
-  onPhase('idle');
+  phase = 'idle';
+  onPhase(phase);
   await produce(() => performance.now() < idleUntil);
   globalThis.gc?.();
-  onPhase('purge');
+  phase = 'purge';
+  onPhase(phase);
   let purging = true;
   const started = performance.now();
   const purge = store.purgeExpired().finally(() => {
@@ -78,9 +80,9 @@ export async function measurePurge(store, { sessionEvents, onPhase, onAppend }) 
   });
   await Promise.all([purge, produce(() => purging)]);
   const seconds = (performance.now() - started) / 1000;
-  measuring = false;
-  onPhase(undefined);
-  return { result: await purge, seconds };
+  phase = undefined;
+  onPhase(phase);
+  return { result: await purge, seconds, appends };
 }
 
 /** `values` (ms) as count, p50, p90, p99, p999 and max: the scripts' one summary line. */

@@ -40,13 +40,15 @@ backend.purger.onStep = (step) => {
 };
 
 await loadExpired(store, expired, sessions);
-const latencies = { idle: [], purge: [] }; // [start, ms]
-const { result, seconds } = await measurePurge(store, {
+const {
+  result,
+  seconds,
+  appends: latencies,
+} = await measurePurge(store, {
   sessionEvents,
   onPhase: (p) => {
     phase = p;
   },
-  onAppend: (start, ms) => latencies[phase].push([start, ms]),
 });
 await new Promise((resolve) => setTimeout(resolve, 50)); // the last GC entries
 

@@ -20,7 +20,6 @@ const sessionEvents = Number(process.argv[4] ?? 1_000);
 
 let phase; // undefined while not measuring, then 'idle', then 'purge'
 const chunks = []; // [start, end] of each chunk's statement
-const spans = []; // [start, end] of each append during the purge
 
 // Times each chunk's statement (the rest after it is not included).
 const query = pg.Pool.prototype.query;
@@ -79,26 +78,21 @@ const sampler = (async () => {
   sampleDb.release();
 })();
 
-const idle = [];
-const during = [];
 const wal = {}; // pg_stat_wal as each phase began
 const {
   result: { deletedEvents },
   seconds,
+  appends,
 } = await measurePurge(store, {
   sessionEvents,
   onPhase: (p) => {
     phase = p;
     if (p) wal[p] = walStats();
   },
-  onAppend: (started, ms) => {
-    if (phase === 'idle') idle.push(ms);
-    else {
-      during.push(ms);
-      spans.push([started, started + ms]);
-    }
-  },
 });
+const idle = appends.idle.map(([, ms]) => ms);
+const during = appends.purge.map(([, ms]) => ms);
+const spans = appends.purge.map(([start, ms]) => [start, start + ms]);
 sampling = false;
 await sampler;
 const [atIdle, atPurge, atEnd] = await Promise.all([wal.idle, wal.purge, walStats()]);

@@ -24,7 +24,6 @@ const tasks = { idle: [], purge: [] }; // [kind, sync ms, total ms]
 const batches = { idle: {}, purge: {} }; // by WAL frames written: count, sync > 1.5 ms
 const gcs = { idle: [], purge: [] };
 const overlaps = []; // [kind, start, end] during the purge: slices, long batches, GC
-const spans = []; // [start, end] of each append during the purge
 
 // Times each task's synchronous part (inline on the main thread) and its whole wait.
 const run = SqliteBackend.prototype.run;
@@ -84,24 +83,19 @@ new PerformanceObserver((list) => {
 const dir = mkdtempSync(join(tmpdir(), 'purge-latency-'));
 const store = await createSqliteHistoryStore({ filename: join(dir, 'db.sqlite') });
 await loadExpired(store, expired, sessions);
-const idle = [];
-const during = [];
 const {
   result: { deletedEvents },
   seconds,
+  appends,
 } = await measurePurge(store, {
   sessionEvents,
   onPhase: (p) => {
     phase = p;
   },
-  onAppend: (started, ms) => {
-    if (phase === 'idle') idle.push(ms);
-    else {
-      during.push(ms);
-      spans.push([started, started + ms]);
-    }
-  },
 });
+const idle = appends.idle.map(([, ms]) => ms);
+const during = appends.purge.map(([, ms]) => ms);
+const spans = appends.purge.map(([start, ms]) => [start, start + ms]);
 
 console.log(`purged ${deletedEvents} events in ${seconds.toFixed(1)} s`);
 for (const [name, samples] of [
